@@ -1,0 +1,1 @@
+"""newsdesk training: data loading, text cleaning, models, evaluation and the saved-model format."""

@@ -1,0 +1,373 @@
+"""The saved-model format: versioned bundle directories with manifests, checksums and safe weights.
+
+Layout::
+
+    models/NAME/
+        current              the version the server loads (a one-line text file)
+        v0001/               one directory per training run, kept for rollback
+            manifest.json    format version, labels, parameters, data fingerprint,
+                             library versions, metrics summary, sha256 of every file
+            vocabulary.json  the TF-IDF terms, in feature order
+            classifier.npz   idf weights, linear weights, calibration and thresholds
+                             (numpy arrays only; loaded with allow_pickle=False)
+            metrics.json     held-out metrics
+            confusion_matrix.png
+            README.md        model card
+
+A version is written into a temporary directory and renamed into place, and only
+then is ``current`` replaced (write-then-rename), so a crash at any point leaves
+the previous current version untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from train.classifier import TopicClassifier
+
+FORMAT_NAME = "newsdesk-bundle"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+CURRENT = "current"
+VOCABULARY = "vocabulary.json"
+CLASSIFIER_ARRAYS = "classifier.npz"
+METRICS = "metrics.json"
+MODEL_CARD = "README.md"
+CONFUSION_PNG = "confusion_matrix.png"
+TMP_PREFIX = ".tmp-"
+VERSION_PATTERN = re.compile(r"^v(\d{4,})$")
+MODELS_ENV = "NEWSDESK_MODELS"
+DEFAULT_MODELS_DIR = "models"
+
+LIBRARIES = ("newsdesk", "scikit-learn", "numpy", "scipy", "pandas")
+
+
+class BundleError(RuntimeError):
+    """A bundle cannot be loaded or written; the message says why and what to do."""
+
+
+@dataclass
+class Bundle:
+    """A loaded model bundle: its manifest and the models it holds."""
+
+    path: Path
+    manifest: dict[str, Any]
+    classifier: TopicClassifier
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest["name"])
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest["version"])
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.manifest["labels"])
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def default_models_dir() -> Path:
+    """``$NEWSDESK_MODELS`` or ``./models``, read when called (never at import)."""
+    return Path(os.environ.get(MODELS_ENV, DEFAULT_MODELS_DIR))
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _manifest_digest(manifest: dict[str, Any]) -> str:
+    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    with path.open("rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python and the libraries that shape a saved model."""
+    versions = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[name] = metadata.version(name)
+    return versions
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write pretty JSON with a trailing newline."""
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def list_versions(model_dir: Path) -> list[str]:
+    """Version directory names under ``models/NAME``, oldest first."""
+    if not model_dir.is_dir():
+        return []
+    found = [(int(m.group(1)), p.name) for p in model_dir.iterdir() if (m := VERSION_PATTERN.match(p.name)) and p.is_dir()]
+    return [name for _, name in sorted(found)]
+
+
+def read_current(model_dir: Path) -> str | None:
+    """The version named by ``models/NAME/current``, or None when there is none."""
+    pointer = model_dir / CURRENT
+    if not pointer.is_file():
+        return None
+    return pointer.read_text(encoding="utf-8").strip() or None
+
+
+def set_current(model_dir: Path, version: str) -> None:
+    """Point ``models/NAME/current`` at ``version`` atomically (write a temp file, then rename)."""
+    if not (model_dir / version / MANIFEST).is_file():
+        raise BundleError(f"cannot make {version} current: {model_dir / version} is not a saved version")
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX + CURRENT, dir=model_dir)
+    try:
+        os.chmod(tmp, _umask_mode(0o666))
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(version + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, model_dir / CURRENT)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(model_dir)
+
+
+def _umask_mode(mode: int) -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return mode & ~current
+
+
+def _remove_stale_temporaries(model_dir: Path) -> None:
+    """Delete temporary directories left by saves whose process is gone."""
+    for tmp in model_dir.glob(TMP_PREFIX + "*"):
+        match = re.match(re.escape(TMP_PREFIX) + r"(\d+)-", tmp.name)
+        if match is None or not tmp.is_dir():
+            continue
+        pid = int(match.group(1))
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(tmp, ignore_errors=True)
+        except PermissionError:
+            pass
+
+
+# --------------------------------------------------------------------------- saving
+
+
+FileWriter = Callable[[Path], None]
+"""Writes one file of a bundle at the path it is given."""
+
+
+def save_bundle(
+    models_dir: Path,
+    name: str,
+    classifier: TopicClassifier,
+    manifest_fields: dict[str, Any],
+    extra_files: dict[str, FileWriter] | None = None,
+    card: Callable[[dict[str, Any]], str] | None = None,
+    make_current: bool = True,
+) -> Path:
+    """Write a new version of ``models_dir/name`` and (by default) make it current. Returns its path."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+        raise BundleError(f"model name {name!r} is not allowed; use letters, digits, '.', '_' and '-' (e.g. bbc-topics)")
+    model_dir = models_dir / name
+    model_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(model_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=model_dir))
+    try:
+        os.chmod(tmp, _umask_mode(0o777))
+        terms, arrays, meta = classifier.fitted_state()
+        (tmp / VOCABULARY).write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+        np.savez_compressed(tmp / CLASSIFIER_ARRAYS, **arrays)
+        for filename, writer in (extra_files or {}).items():
+            writer(tmp / filename)
+        files = {}
+        for file in sorted(p for p in tmp.iterdir() if p.is_file()):
+            _fsync_file(file)
+            files[file.name] = sha256_file(file)
+        manifest: dict[str, Any] = {
+            "format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "name": name,
+            "version": None,  # filled in once the version number is reserved
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "labels": meta["labels"],
+            "multi_label": meta["multi_label"],
+            "classifier": {
+                "backend": "tfidf-linear-svm",
+                "params": meta["params"],
+                "files": [VOCABULARY, CLASSIFIER_ARRAYS],
+            },
+            **manifest_fields,
+            "libraries": library_versions(),
+            "files": files,
+        }
+        return _publish(model_dir, tmp, manifest, card, make_current)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _publish(
+    model_dir: Path,
+    tmp: Path,
+    manifest: dict[str, Any],
+    card: Callable[[dict[str, Any]], str] | None,
+    make_current: bool,
+) -> Path:
+    """Reserve the next version number by renaming ``tmp`` into place; then update ``current``."""
+    while True:
+        existing = list_versions(model_dir)
+        number = int(existing[-1][1:]) + 1 if existing else 1
+        version = f"v{number:04d}"
+        manifest["version"] = version
+        if card is not None:
+            (tmp / MODEL_CARD).write_text(card(manifest), encoding="utf-8")
+            _fsync_file(tmp / MODEL_CARD)
+            manifest["files"][MODEL_CARD] = sha256_file(tmp / MODEL_CARD)
+        manifest["manifest_sha256"] = _manifest_digest(manifest)
+        write_json(tmp / MANIFEST, manifest)
+        _fsync_file(tmp / MANIFEST)
+        _fsync_dir(tmp)
+        try:
+            os.rename(tmp, model_dir / version)
+        except OSError:
+            if (model_dir / version).exists():
+                continue  # another process took this number first; take the next one
+            raise
+        break
+    _fsync_dir(model_dir)
+    if make_current:
+        set_current(model_dir, version)
+    return model_dir / version
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def resolve_version_dir(path: str | Path, version: str | None = None) -> Path:
+    """Find the version directory for ``models/NAME`` (its current or given version) or a version path."""
+    path = Path(path)
+    if version is not None:
+        if not VERSION_PATTERN.match(version):
+            raise BundleError(f"version {version!r} is not a version name; expected one like v0001 (see {path})")
+        target = path / version
+        if not (target / MANIFEST).is_file():
+            known = ", ".join(list_versions(path)) or "none"
+            raise BundleError(f"{path} has no version {version}; versions there: {known}")
+        return target
+    if (path / MANIFEST).is_file():
+        return path
+    if not path.exists():
+        raise BundleError(
+            f"no model at {path}; expected models/NAME (a folder made by 'newsdesk train --name NAME') "
+            f"or one of its version folders"
+        )
+    current = read_current(path)
+    if current is None:
+        versions = list_versions(path)
+        hint = f"; versions there: {', '.join(versions)}" if versions else "; train one with 'newsdesk train'"
+        raise BundleError(f"{path} has no 'current' version pointer and no manifest.json{hint}")
+    if not (path / current / MANIFEST).is_file():
+        raise BundleError(f"{path}/current names {current!r}, but {path / current} is not a saved version")
+    return path / current
+
+
+def read_manifest(version_dir: Path) -> dict[str, Any]:
+    """Read and check a manifest: format, format version and its own digest."""
+    try:
+        manifest = json.loads((version_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleError(f"{version_dir / MANIFEST} cannot be read as JSON ({exc}); the bundle is damaged") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
+        raise BundleError(f"{version_dir} is not a newsdesk model bundle (manifest format is not {FORMAT_NAME!r})")
+    found = manifest.get("format_version")
+    if found != FORMAT_VERSION:
+        advice = "upgrade newsdesk" if isinstance(found, int) and found > FORMAT_VERSION else "retrain the model"
+        raise BundleError(
+            f"{version_dir} has bundle format version {found}; this newsdesk reads version {FORMAT_VERSION}: {advice}"
+        )
+    if manifest.get("manifest_sha256") != _manifest_digest(manifest):
+        raise BundleError(f"{version_dir / MANIFEST} was modified after saving (its digest does not match); refusing to load")
+    return manifest
+
+
+def verify_files(version_dir: Path, manifest: dict[str, Any]) -> None:
+    """Check every file listed in the manifest exists and matches its sha256."""
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        raise BundleError(f"{version_dir / MANIFEST} lists no files; the bundle is damaged")
+    for filename, expected in files.items():
+        file = version_dir / filename
+        if Path(filename).name != filename or not file.is_file():
+            raise BundleError(f"{version_dir} is missing {filename}, which its manifest lists; the bundle is incomplete")
+        actual = sha256_file(file)
+        if actual != expected:
+            raise BundleError(
+                f"{file} does not match its checksum (expected sha256 {expected[:12]}..., found {actual[:12]}...); "
+                f"the file was altered or truncated. Retrain, or point 'current' at an intact version."
+            )
+
+
+def load_classifier(version_dir: Path, manifest: dict[str, Any]) -> TopicClassifier:
+    """Load the classifier files of a verified bundle (plain JSON and numpy arrays, no pickle)."""
+    try:
+        terms = json.loads((version_dir / VOCABULARY).read_text(encoding="utf-8"))
+        with np.load(version_dir / CLASSIFIER_ARRAYS, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise BundleError(f"{version_dir}: the classifier files cannot be read ({exc})") from None
+    if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
+        raise BundleError(f"{version_dir / VOCABULARY} is not a list of terms; the bundle is damaged")
+    meta = {"labels": manifest["labels"], "multi_label": manifest["multi_label"], "params": manifest["classifier"]["params"]}
+    try:
+        return TopicClassifier.from_fitted_state(terms, arrays, meta)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BundleError(f"{version_dir}: the classifier does not match its manifest ({exc})") from None
+
+
+def load_bundle(path: str | Path, version: str | None = None) -> Bundle:
+    """Load ``models/NAME`` (its current version, or ``version``) or a version directory, verifying it."""
+    version_dir = resolve_version_dir(path, version)
+    manifest = read_manifest(version_dir)
+    verify_files(version_dir, manifest)
+    classifier = load_classifier(version_dir, manifest)
+    return Bundle(path=version_dir, manifest=manifest, classifier=classifier)

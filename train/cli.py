@@ -1,0 +1,138 @@
+"""The ``train`` and ``evaluate`` subcommands of the ``newsdesk`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from train.data import ColumnMap
+
+EXIT_USAGE = 2
+
+
+def _help(cls: type, name: str) -> str:
+    """The help text stored on a dataclass field, so options and configs say the same thing."""
+    for f in fields(cls):
+        if f.name == name:
+            return str(f.metadata.get("help", ""))
+    raise KeyError(name)
+
+
+def add_column_options(parser: argparse.ArgumentParser) -> None:
+    """Options naming the dataset's columns (shared by every command that reads a dataset)."""
+    group = parser.add_argument_group("columns")
+    defaults = ColumnMap()
+    for name in ("text", "label", "title", "summary", "id"):
+        group.add_argument(
+            f"--{name}-col",
+            default=getattr(defaults, name),
+            metavar="NAME",
+            help=f"column holding the {name} (default: %(default)s)",
+        )
+
+
+def columns_from_args(args: argparse.Namespace) -> ColumnMap:
+    """Build a :class:`ColumnMap` from parsed column options."""
+    return ColumnMap(
+        text=args.text_col, label=args.label_col, title=args.title_col, summary=args.summary_col, id=args.id_col
+    )
+
+
+def add_train_commands(subparsers: Any) -> None:
+    """Register ``train`` and ``evaluate`` on the top-level parser's subparsers."""
+    from train.training import ClassifierConfig, TrainConfig
+
+    train = subparsers.add_parser(
+        "train",
+        help="train a topic classifier and save a model bundle",
+        description="Load a labelled dataset, hold out a test split, fit the topic classifier, "
+        "and save a new bundle version under MODELS_DIR/NAME (made current).",
+        epilog="example: newsdesk train --data articles.csv --label-col category --name bbc",
+    )
+    train.add_argument("--data", required=True, type=Path, help=_help(TrainConfig, "data"))
+    train.add_argument("--name", required=True, help=_help(TrainConfig, "name"))
+    train.add_argument("--models-dir", type=Path, default=None, help=_help(TrainConfig, "models_dir"))
+    train.add_argument("--summaries-dir", type=Path, default=None, help=_help(TrainConfig, "summaries_dir"))
+    train.add_argument("--test-size", type=float, default=0.2, help=_help(TrainConfig, "test_size") + " (default: %(default)s)")
+    train.add_argument("--seed", type=int, default=0, help=_help(TrainConfig, "seed") + " (default: %(default)s)")
+    train.add_argument("--min-examples", type=int, default=2, help=_help(TrainConfig, "min_examples") + " (default: %(default)s)")
+    train.add_argument("--drop-rare-labels", action="store_true", help=_help(TrainConfig, "drop_rare_labels"))
+    train.add_argument("--refit-on-all", action="store_true", help=_help(TrainConfig, "refit_on_all"))
+    add_column_options(train)
+    model = train.add_argument_group("classifier")
+    defaults = ClassifierConfig()
+    model.add_argument("--ngram-max", type=int, default=defaults.ngram_max, help=_help(ClassifierConfig, "ngram_max") + " (default: %(default)s)")
+    model.add_argument("--min-df", type=int, default=defaults.min_df, help=_help(ClassifierConfig, "min_df") + " (default: %(default)s)")
+    model.add_argument("--C", type=float, default=defaults.C, dest="C", help=_help(ClassifierConfig, "C") + " (default: %(default)s)")
+    model.add_argument("--keep-stop-words", action="store_true", help="keep English stop words as features")
+    model.add_argument("--calibration-folds", type=int, default=defaults.calibration_folds, help=_help(ClassifierConfig, "calibration_folds") + " (default: %(default)s)")
+    train.set_defaults(handler=run_train)
+
+    evaluate = subparsers.add_parser(
+        "evaluate",
+        help="score a labelled dataset with a saved model",
+        description="Load a saved bundle and report accuracy and F1 on a labelled dataset.",
+        epilog="example: newsdesk evaluate --model models/bbc --data test.csv --label-col category --json",
+    )
+    evaluate.add_argument("--model", required=True, type=Path, help="models/NAME (its current version) or a version folder")
+    evaluate.add_argument("--version", default=None, help="a version of the model other than the current one (e.g. v0002)")
+    evaluate.add_argument("--data", required=True, type=Path, help="labelled dataset file or folder")
+    evaluate.add_argument("--json", action="store_true", help="print the metrics as one JSON object on stdout")
+    add_column_options(evaluate)
+    evaluate.set_defaults(handler=run_evaluate)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Handle ``newsdesk train``."""
+    from tqdm import tqdm
+
+    from train.training import ClassifierConfig, TrainConfig, train_model
+
+    config = TrainConfig(
+        data=args.data,
+        name=args.name,
+        models_dir=args.models_dir,
+        columns=columns_from_args(args),
+        summaries_dir=args.summaries_dir,
+        test_size=args.test_size,
+        seed=args.seed,
+        min_examples=args.min_examples,
+        drop_rare_labels=args.drop_rare_labels,
+        refit_on_all=args.refit_on_all,
+        classifier=ClassifierConfig(
+            ngram_max=args.ngram_max,
+            min_df=args.min_df,
+            C=args.C,
+            stop_words=not args.keep_stop_words,
+            calibration_folds=args.calibration_folds,
+        ),
+    )
+    result = train_model(config, progress=lambda line: tqdm.write(line, file=sys.stderr))
+    print(result.path)
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """Handle ``newsdesk evaluate``."""
+    from train.bundle import load_bundle
+    from train.evaluation import headline
+    from train.training import evaluate_bundle
+
+    bundle = load_bundle(args.model, args.version)
+    metrics = evaluate_bundle(bundle, args.data, columns_from_args(args))
+    if args.json:
+        print(json.dumps(metrics, ensure_ascii=False))
+        return 0
+    print(f"model {bundle.name} {bundle.version} on {args.data} ({metrics['n']} articles)")
+    for key, value in headline(metrics).items():
+        print(f"  {key:<10} {value:.4f}")
+    if metrics.get("unseen_labels"):
+        print(f"  labels the model never saw (counted as errors): {', '.join(metrics['unseen_labels'])}")
+    print("  per class:")
+    for label, scores in metrics["per_class"].items():
+        print(f"    {label:<20} P {scores['precision']:.3f}  R {scores['recall']:.3f}  F1 {scores['f1']:.3f}  n {scores['support']}")
+    return 0

@@ -1,0 +1,179 @@
+"""One training run: load and validate data, split, fit, evaluate on the held-out part, save a bundle."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from train.bundle import CONFUSION_PNG, METRICS, Bundle, default_models_dir, save_bundle, write_json
+from train.card import render_model_card
+from train.classifier import TopicClassifier
+from train.data import ColumnMap, Dataset, check_label_counts, load_dataset
+from train.evaluation import evaluate_classifier, headline, plot_confusion_matrix
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ClassifierConfig:
+    """Options of the TF-IDF linear classifier."""
+
+    ngram_max: int = field(default=2, metadata={"help": "longest word n-gram (1 = words only)"})
+    min_df: int = field(default=2, metadata={"help": "ignore n-grams seen in fewer documents"})
+    C: float = field(default=1.0, metadata={"help": "inverse regularisation strength of the linear SVM"})
+    stop_words: bool = field(default=True, metadata={"help": "drop English stop words"})
+    calibration_folds: int = field(default=5, metadata={"help": "folds for out-of-fold calibration and thresholds"})
+
+    def __post_init__(self) -> None:
+        if self.ngram_max < 1:
+            raise ValueError(f"ngram_max must be >= 1, got {self.ngram_max}")
+        if self.min_df < 1:
+            raise ValueError(f"min_df must be >= 1, got {self.min_df}")
+        if self.C <= 0:
+            raise ValueError(f"C must be > 0, got {self.C}")
+        if self.calibration_folds < 2:
+            raise ValueError(f"calibration_folds must be >= 2, got {self.calibration_folds}")
+
+    def build(self, seed: int) -> TopicClassifier:
+        """A fresh, unfitted classifier with these options."""
+        return TopicClassifier(
+            ngram_max=self.ngram_max,
+            min_df=self.min_df,
+            C=self.C,
+            stop_words="english" if self.stop_words else None,
+            calibration_folds=self.calibration_folds,
+            seed=seed,
+        )
+
+
+@dataclass
+class TrainConfig:
+    """Everything one ``newsdesk train`` run needs."""
+
+    data: Path = field(metadata={"help": "dataset file (CSV, TSV, JSONL, Parquet) or folder <root>/<label>/*.txt"})
+    name: str = field(metadata={"help": "model name: the bundle goes to MODELS_DIR/NAME/vNNNN"})
+    models_dir: Path | None = field(default=None, metadata={"help": "where bundles live (default $NEWSDESK_MODELS or ./models)"})
+    columns: ColumnMap = field(default_factory=ColumnMap)
+    summaries_dir: Path | None = field(default=None, metadata={"help": "parallel tree of reference summaries"})
+    test_size: float = field(default=0.2, metadata={"help": "share of articles held out for evaluation"})
+    seed: int = field(default=0, metadata={"help": "random seed for the split and the models"})
+    min_examples: int = field(default=2, metadata={"help": "fewest articles a label may have"})
+    drop_rare_labels: bool = field(default=False, metadata={"help": "leave out labels below --min-examples instead of failing"})
+    refit_on_all: bool = field(default=False, metadata={"help": "after evaluating, refit on all articles (metrics stay those of the held-out run)"})
+    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+
+    def __post_init__(self) -> None:
+        self.data = Path(self.data)
+        if not 0 < self.test_size < 1:
+            raise ValueError(f"test_size must be between 0 and 1 (a share of the articles), got {self.test_size}")
+        if self.min_examples < 2:
+            raise ValueError(f"min_examples must be >= 2 (one to train on, one to evaluate), got {self.min_examples}")
+        if self.models_dir is None:
+            self.models_dir = default_models_dir()
+        self.models_dir = Path(self.models_dir)
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced."""
+
+    path: Path
+    metrics: dict[str, Any]
+    dataset: Dataset
+    seconds: float
+
+
+Progress = Callable[[str], None]
+
+
+def split_dataset(dataset: Dataset, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of a seeded train/test split, stratified by (first) label when every class allows it."""
+    index = np.arange(len(dataset))
+    first = [labels[0] for labels in dataset.labels]
+    counts = dataset.label_counts
+    stratify = first if not dataset.multi_label and min(counts.values()) >= 2 else None
+    n_test = max(int(round(test_size * len(dataset))), len(counts) if stratify else 1)
+    if n_test >= len(dataset):
+        raise ValueError(
+            f"{len(dataset)} articles are too few to hold out {n_test} for evaluation; add articles or lower --test-size"
+        )
+    train_idx, test_idx = train_test_split(index, test_size=n_test, random_state=seed, stratify=stratify)
+    return np.sort(train_idx), np.sort(test_idx)
+
+
+def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResult:
+    """Run the whole training pipeline and write a new bundle version; return where it went."""
+    started = time.perf_counter()
+    dataset = load_dataset(config.data, config.columns, summaries_dir=config.summaries_dir)
+    for line in dataset.report.lines():
+        progress(line)
+    dataset = check_label_counts(dataset, config.min_examples, config.drop_rare_labels)
+    texts = dataset.texts
+    labels = dataset.labels
+    train_idx, test_idx = split_dataset(dataset, config.test_size, config.seed)
+    progress(
+        f"{len(dataset)} articles, {len(dataset.label_counts)} labels "
+        f"({'multi' if dataset.multi_label else 'single'}-label); "
+        f"training on {len(train_idx)}, holding out {len(test_idx)}"
+    )
+
+    classifier = config.classifier.build(config.seed)
+    classifier.set_params(multi_label=dataset.multi_label)
+    classifier.fit([texts[i] for i in train_idx], [labels[i] for i in train_idx])
+    metrics = evaluate_classifier(classifier, [texts[i] for i in test_idx], [labels[i] for i in test_idx])
+    progress("held-out " + ", ".join(f"{k} {v:.4f}" for k, v in headline(metrics).items()))
+    if config.refit_on_all:
+        progress("refitting on all articles")
+        classifier = config.classifier.build(config.seed).set_params(multi_label=dataset.multi_label)
+        classifier.fit(texts, labels)
+    seconds = time.perf_counter() - started
+
+    manifest_fields = {
+        "data": {
+            "source": str(config.data),
+            "fingerprint": dataset.fingerprint(),
+            "articles": len(dataset),
+            "label_counts": dict(sorted(dataset.label_counts.items())),
+            "columns": asdict(config.columns),
+            "report": dataset.report.to_dict(),
+        },
+        "training": {
+            "seed": config.seed,
+            "test_size": config.test_size,
+            "train_articles": int(len(texts) if config.refit_on_all else len(train_idx)),
+            "test_articles": int(len(test_idx)),
+            "refit_on_all": config.refit_on_all,
+            "seconds": round(seconds, 2),
+        },
+        "metrics": headline(metrics),
+    }
+    assert config.models_dir is not None
+    path = save_bundle(
+        config.models_dir,
+        config.name,
+        classifier,
+        manifest_fields,
+        extra_files={
+            METRICS: lambda p: write_json(p, {"classifier": metrics}),
+            CONFUSION_PNG: lambda p: plot_confusion_matrix(metrics, p),
+        },
+        card=lambda manifest: render_model_card(manifest, metrics),
+    )
+    progress(f"saved {path} ({seconds:.1f} s)")
+    return TrainResult(path=path, metrics=metrics, dataset=dataset, seconds=seconds)
+
+
+def evaluate_bundle(bundle: Bundle, data: Path, columns: ColumnMap = ColumnMap()) -> dict[str, Any]:
+    """Score a saved model on a labelled dataset (deduplicated the same way as in training)."""
+    dataset = load_dataset(data, columns)
+    metrics = evaluate_classifier(bundle.classifier, dataset.texts, dataset.labels)
+    metrics["data"] = dataset.report.to_dict()
+    metrics["model"] = {"name": bundle.name, "version": bundle.version}
+    return metrics
