@@ -168,6 +168,13 @@ def set_current(model_dir: Path, version: str) -> None:
     _fsync_dir(model_dir)
 
 
+def check_model_name(name: str) -> str:
+    """Refuse names that are not a single safe folder name."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", name):
+        raise BundleError(f"model name {name!r} is not allowed; use letters, digits, '.', '_' and '-' (e.g. bbc-topics)")
+    return name
+
+
 def _umask_mode(mode: int) -> int:
     current = os.umask(0)
     os.umask(current)
@@ -206,8 +213,7 @@ def save_bundle(
     make_current: bool = True,
 ) -> Path:
     """Write a new version of ``models_dir/name`` and (by default) make it current. Returns its path."""
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
-        raise BundleError(f"model name {name!r} is not allowed; use letters, digits, '.', '_' and '-' (e.g. bbc-topics)")
+    check_model_name(name)
     model_dir = models_dir / name
     model_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(model_dir)

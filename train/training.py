@@ -12,7 +12,15 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from train.bundle import CONFUSION_PNG, METRICS, Bundle, default_models_dir, save_bundle, write_json
+from train.bundle import (
+    CONFUSION_PNG,
+    METRICS,
+    Bundle,
+    check_model_name,
+    default_models_dir,
+    save_bundle,
+    write_json,
+)
 from train.card import render_model_card
 from train.classifier import TopicClassifier
 from train.data import ColumnMap, Dataset, check_label_counts, load_dataset
@@ -71,6 +79,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.data = Path(self.data)
+        check_model_name(self.name)
         if not 0 < self.test_size < 1:
             raise ValueError(f"test_size must be between 0 and 1 (a share of the articles), got {self.test_size}")
         if self.min_examples < 2:

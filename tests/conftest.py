@@ -1,0 +1,63 @@
+"""Shared fixtures: tiny real-looking articles, a trained tiny bundle, and the shared datasets."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from train.data import ColumnMap
+from train.training import ClassifierConfig, TrainConfig, TrainResult, train_model
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ARTICLES_CSV = FIXTURES / "articles.csv"
+DATA_ENV = "NEWSDESK_DATA"
+
+
+def shared_data_dir() -> Path:
+    """``$NEWSDESK_DATA``, or ``shared/data`` beside the checkout."""
+    return Path(os.environ.get(DATA_ENV) or Path(__file__).resolve().parents[2] / "shared" / "data")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real datasets; tests that need them are skipped with a reason when absent."""
+    path = shared_data_dir()
+    if not (path / "bbc-news-summary").is_dir():
+        pytest.skip(f"real datasets not found at {path}; set {DATA_ENV} to the folder holding bbc-news-summary/")
+    return path
+
+
+@pytest.fixture(scope="session")
+def articles_csv() -> Path:
+    """24 short news articles in 4 topics (columns id, title, text, category)."""
+    return ARTICLES_CSV
+
+
+@pytest.fixture(scope="session")
+def articles() -> pd.DataFrame:
+    return pd.read_csv(ARTICLES_CSV, dtype=str, keep_default_na=False)
+
+
+def train_tiny(models_dir: Path, name: str = "tiny", data: Path = ARTICLES_CSV, **overrides) -> TrainResult:
+    """Train a bundle on the fixture articles into ``models_dir``."""
+    config = TrainConfig(
+        data=data,
+        name=name,
+        models_dir=models_dir,
+        columns=ColumnMap(label="category"),
+        test_size=0.25,
+        classifier=ClassifierConfig(calibration_folds=3),
+        **overrides,
+    )
+    return train_model(config, progress=lambda line: None)
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``models/tiny`` trained once per session; tests must not modify it."""
+    models = tmp_path_factory.mktemp("models")
+    train_tiny(models)
+    return models / "tiny"

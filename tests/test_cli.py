@@ -1,0 +1,98 @@
+"""The newsdesk command, called in-process with argument lists."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from serve.cli import main
+from train.bundle import load_bundle
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["evaluate", "--help"]])
+def test_help_works_for_every_command(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "usage: newsdesk" in out
+
+
+def test_train_then_evaluate_json(tmp_path: Path, articles_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    models = tmp_path / "models"
+    code = main(["train", "--data", str(articles_csv), "--label-col", "category", "--name", "tiny",
+                 "--models-dir", str(models), "--test-size", "0.25", "--calibration-folds", "3"])
+    assert code == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == str(models / "tiny" / "v0001")
+    assert "holding out 6" in captured.err
+    assert load_bundle(models / "tiny").version == "v0001"
+
+    code = main(["evaluate", "--model", str(models / "tiny"), "--data", str(articles_csv),
+                 "--label-col", "category", "--json"])
+    assert code == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert {"accuracy", "macro_f1"} <= set(metrics)
+    assert metrics["accuracy"] >= 0.9
+
+
+def test_evaluate_counts_unseen_labels_as_errors(tmp_path: Path, tiny_bundle_dir: Path, articles: pd.DataFrame,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    data = articles.copy()
+    data.loc[data.category == "tech", "category"] = "science"
+    path = tmp_path / "relabelled.csv"
+    data.to_csv(path, index=False)
+    code = main(["evaluate", "--model", str(tiny_bundle_dir), "--data", str(path), "--label-col", "category", "--json"])
+    assert code == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["unseen_labels"] == ["science"]
+    assert metrics["accuracy"] <= 0.75 + 1e-9  # the six 'science' rows cannot be right
+    assert metrics["per_class"]["science"]["recall"] == 0.0
+
+
+def test_evaluate_multi_label_json_keys(tmp_path: Path, articles: pd.DataFrame, capsys: pytest.CaptureFixture[str]) -> None:
+    data = articles.copy()
+    data["category"] = [f"{c}|economy" if c in ("business", "politics") else c for c in data.category]
+    path = tmp_path / "multi.csv"
+    data.to_csv(path, index=False)
+    models = tmp_path / "models"
+    assert main(["train", "--data", str(path), "--label-col", "category", "--name", "multi",
+                 "--models-dir", str(models), "--calibration-folds", "3"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(models / "multi"), "--data", str(path), "--label-col", "category", "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert {"micro_f1", "macro_f1"} <= set(metrics)
+    assert "accuracy" not in metrics
+
+
+def test_missing_column_is_a_clear_error(tmp_path: Path, articles_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["train", "--data", str(articles_csv), "--name", "x", "--models-dir", str(tmp_path)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "column 'label' not found" in err
+    assert "pass --label-col category" in err
+    assert not (tmp_path / "x").exists()
+
+
+def test_missing_model_is_a_clear_error(tmp_path: Path, articles_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["evaluate", "--model", str(tmp_path / "nope"), "--data", str(articles_csv)])
+    assert code == 2
+    assert "no model at" in capsys.readouterr().err
+
+
+def test_bad_option_values_are_refused(tmp_path: Path, articles_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["train", "--data", str(articles_csv), "--label-col", "category", "--name", "x",
+                 "--models-dir", str(tmp_path), "--test-size", "1.5"])
+    assert code == 2
+    assert "test_size must be between 0 and 1" in capsys.readouterr().err
+
+
+def test_models_dir_from_environment(tmp_path: Path, articles_csv: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("NEWSDESK_MODELS", str(tmp_path / "env-models"))
+    assert main(["train", "--data", str(articles_csv), "--label-col", "category", "--name", "envy",
+                 "--calibration-folds", "3"]) == 0
+    assert (tmp_path / "env-models" / "envy" / "v0001" / "manifest.json").is_file()
