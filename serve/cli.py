@@ -32,6 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)
     try:
         return int(args.handler(args))
     except (DatasetError, BundleError, ValueError, FileNotFoundError) as exc:

@@ -12,7 +12,7 @@ from serve.cli import main
 from train.bundle import load_bundle
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["evaluate", "--help"]])
+@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["evaluate", "--help"], ["versions", "--help"]])
 def test_help_works_for_every_command(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
@@ -96,3 +96,18 @@ def test_models_dir_from_environment(tmp_path: Path, articles_csv: Path, monkeyp
     assert main(["train", "--data", str(articles_csv), "--label-col", "category", "--name", "envy",
                  "--calibration-folds", "3"]) == 0
     assert (tmp_path / "env-models" / "envy" / "v0001" / "manifest.json").is_file()
+
+
+def test_versions_lists_and_rolls_back(tmp_path: Path, articles_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["train", "--data", str(articles_csv), "--label-col", "category", "--name", "tiny",
+            "--models-dir", str(tmp_path), "--calibration-folds", "3"]
+    assert main(args) == 0 and main(args + ["--seed", "1"]) == 0
+    capsys.readouterr()
+    assert main(["versions", "--model", str(tmp_path / "tiny")]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert listing[0].startswith("  v0001") and listing[1].startswith("* v0002")
+    assert "accuracy" in listing[0]
+    assert main(["versions", "--model", str(tmp_path / "tiny"), "--use", "v0001"]) == 0
+    assert load_bundle(tmp_path / "tiny").version == "v0001"
+    assert main(["versions", "--model", str(tmp_path / "tiny"), "--use", "v0007"]) == 2
+    assert "no version v0007" in capsys.readouterr().err

@@ -85,6 +85,17 @@ def add_train_commands(subparsers: Any) -> None:
     add_column_options(evaluate)
     evaluate.set_defaults(handler=run_evaluate)
 
+    versions = subparsers.add_parser(
+        "versions",
+        help="list a model's saved versions, or make another one current (rollback)",
+        description="List the versions under models/NAME with their creation time and held-out metrics; "
+        "with --use, point 'current' at another version atomically.",
+        epilog="example: newsdesk versions --model models/bbc --use v0001",
+    )
+    versions.add_argument("--model", required=True, type=Path, help="models/NAME")
+    versions.add_argument("--use", metavar="VERSION", default=None, help="make VERSION (e.g. v0001) the current one")
+    versions.set_defaults(handler=run_versions)
+
 
 def run_train(args: argparse.Namespace) -> int:
     """Handle ``newsdesk train``."""
@@ -135,4 +146,29 @@ def run_evaluate(args: argparse.Namespace) -> int:
     print("  per class:")
     for label, scores in metrics["per_class"].items():
         print(f"    {label:<20} P {scores['precision']:.3f}  R {scores['recall']:.3f}  F1 {scores['f1']:.3f}  n {scores['support']}")
+    return 0
+
+
+def run_versions(args: argparse.Namespace) -> int:
+    """Handle ``newsdesk versions``."""
+    from train.bundle import BundleError, list_versions, read_current, read_manifest, resolve_version_dir, set_current
+
+    names = list_versions(args.model)
+    if not names:
+        raise BundleError(f"no saved versions under {args.model}; train one with 'newsdesk train --name NAME'")
+    if args.use is not None:
+        version_dir = resolve_version_dir(args.model, args.use)
+        read_manifest(version_dir)  # refuse to point at a damaged version
+        set_current(args.model, args.use)
+        print(f"{args.model}: current is now {args.use}")
+        return 0
+    current = read_current(args.model)
+    for name in names:
+        marker = "*" if name == current else " "
+        try:
+            manifest = read_manifest(args.model / name)
+            metrics = ", ".join(f"{k} {v:.4f}" for k, v in manifest.get("metrics", {}).items())
+            print(f"{marker} {name}  {manifest['created']}  {metrics}")
+        except BundleError as exc:
+            print(f"{marker} {name}  damaged: {exc}")
     return 0
