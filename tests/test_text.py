@@ -73,11 +73,6 @@ def test_bidi_control_characters_are_removed(char):
     assert clean_text(f"{char}Election{char} results") == "Election results"
 
 
-@pytest.mark.xfail(
-    reason="BUG: train/text.py _CONTROL omits U+061C ARABIC LETTER MARK, a Bidi_Control mark like "
-    "U+200E/U+200F, so it survives clean_text",
-    strict=True,
-)
 def test_arabic_letter_mark_is_removed_like_the_other_bidi_marks():
     assert clean_text("Election\u061c results") == "Election results"
 
@@ -228,12 +223,6 @@ def test_prepare_article_title_with_line_break_becomes_one_line(line_break):
     assert out == f"Bank holds rates as inflation cools{TITLE_SEPARATOR}{BODY}"
 
 
-@pytest.mark.xfail(
-    reason="BUG: train/text.py prepare_article replaces the newlines of the cleaned title with spaces "
-    "after whitespace was collapsed, so a title with a blank line in it gets a double space "
-    "('Bank holds rates  as inflation cools') and the result is no longer clean_text-stable",
-    strict=True,
-)
 def test_prepare_article_title_with_blank_line_has_single_spaces():
     out = prepare_article(BODY, title="Bank holds rates\n\nas inflation cools")
     assert out == f"Bank holds rates as inflation cools{TITLE_SEPARATOR}{BODY}"

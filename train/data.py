@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -177,7 +178,8 @@ def _check_text_file(raw: bytes, path: Path, kind: str) -> None:
 
 def _read_jsonl(text: str, path: Path) -> pd.DataFrame:
     records = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Split on "\n" only: JSON strings may hold U+2028, U+2029 or U+0085 unescaped.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -193,7 +195,9 @@ def _read_jsonl(text: str, path: Path) -> pd.DataFrame:
                 f"fields such as 'text' and 'label'."
             )
         records.append(record)
-    return pd.DataFrame.from_records(records)
+    # dtype=object keeps each value as JSON gave it (an integer label stays an integer even
+    # when another row has none).
+    return pd.DataFrame(records, dtype=object)
 
 
 def read_table(path: Path, report: LoadReport) -> pd.DataFrame:
@@ -222,12 +226,22 @@ def read_table(path: Path, report: LoadReport) -> pd.DataFrame:
     if kind == "jsonl":
         return _read_jsonl(text, path)
     try:
-        return pd.read_csv(
-            io.StringIO(text),
-            sep="\t" if kind == "tsv" else ",",
-            dtype=str,
-            keep_default_na=False,
-        )
+        with warnings.catch_warnings():
+            # With index_col=False pandas only warns when the first row has more fields than
+            # the header (and drops the extra); treat that like any other ragged row.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(
+                io.StringIO(text),
+                sep="\t" if kind == "tsv" else ",",
+                dtype=str,
+                keep_default_na=False,
+                index_col=False,
+            )
+    except pd.errors.ParserWarning:
+        raise DatasetError(
+            f"{path} could not be parsed as {kind.upper()}: the first row has more fields than the header. "
+            f"Check quoting around fields that contain the separator or line breaks."
+        ) from None
     except pd.errors.ParserError as exc:
         raise DatasetError(
             f"{path} could not be parsed as {kind.upper()}: {exc}. Check quoting around fields that "
@@ -250,15 +264,24 @@ def _missing_column_error(path: Path, wanted: str, field_name: str, columns: lis
     return DatasetError(f"column '{wanted}' not found in {path}; columns are {columns}; {hint}")
 
 
+def _label_text(value: Any) -> str:
+    """One label as text; a float that is a whole number (pandas' int-with-missing) loses its '.0'."""
+    if hasattr(value, "item") and not isinstance(value, (list, tuple, str)) and getattr(value, "ndim", 0) == 0:
+        value = value.item()  # numpy scalar -> Python scalar
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def parse_labels(value: Any) -> tuple[tuple[str, ...], bool]:
     """Return (labels, is_multi) for one cell: a JSON/array list, a '|'-separated string, or one label."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return (), False
-    if isinstance(value, (list, tuple)) or hasattr(value, "tolist") and not isinstance(value, str):
+    if isinstance(value, (list, tuple)) or (hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0):
         items = value.tolist() if hasattr(value, "tolist") else list(value)
-        labels = tuple(dict.fromkeys(str(v).strip() for v in items if str(v).strip()))
+        labels = tuple(dict.fromkeys(t for t in map(_label_text, items) if t))
         return labels, True
-    text = str(value).strip()
+    text = _label_text(value)
     if LABEL_SEPARATOR in text:
         return tuple(dict.fromkeys(p.strip() for p in text.split(LABEL_SEPARATOR) if p.strip())), True
     return ((text,) if text else ()), False

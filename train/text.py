@@ -18,7 +18,7 @@ TITLE_SEPARATOR = "\n\n"
 # whitespace we keep (tab, newline). Zero-width joiners/spaces and bidi marks
 # carry no meaning for topic or summary and break tokenisation.
 _CONTROL = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u061c"
     "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
 )
 _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85\x0b\x0c]")
@@ -76,5 +76,5 @@ def join_title_body(title: str, body: str) -> str:
 
 def prepare_article(text: str, title: str | None = None) -> str:
     """Turn a raw body (and optional title) into the model input used in training and serving."""
-    clean_title = clean_text(title).replace("\n", " ") if title else ""
+    clean_title = " ".join(clean_text(title).split()) if title else ""
     return join_title_body(clean_title, clean_body(text))
