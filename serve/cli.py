@@ -36,6 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except (DatasetError, BundleError, ValueError, FileNotFoundError) as exc:
+        if args.verbose:
+            raise
         print(f"newsdesk {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

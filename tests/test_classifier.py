@@ -140,3 +140,9 @@ def test_direction_sports_words_move_towards_sport(fitted: TopicClassifier) -> N
 )
 def test_minimum_functionality_obvious_headlines(fitted: TopicClassifier, headline: str, topic: str) -> None:
     assert fitted.predict([headline])[0][0] == topic
+
+
+def test_fits_on_the_smallest_possible_data() -> None:
+    """Two articles, one per label: folds fall back to plain K-fold instead of failing."""
+    model = TopicClassifier().fit(["The striker scored a goal", "Shares fell on the market"], ["sport", "business"])
+    assert model.predict_proba(["goal"]).shape == (1, 2)

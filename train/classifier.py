@@ -170,12 +170,13 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
     def _out_of_fold_scores(self, features: Any, targets: np.ndarray, label_sets: list[tuple[str, ...]]) -> np.ndarray:
         n = features.shape[0]
         folds = min(self.calibration_folds, n)
-        if self.multi_label_:
-            splitter = KFold(folds, shuffle=True, random_state=self.seed).split(np.zeros(n))
+        y = [s[0] for s in label_sets]
+        smallest = int(min(np.unique(y, return_counts=True)[1]))
+        if self.multi_label_ or smallest < 2:
+            # Stratifying needs two examples of every class; tiny or multi-label data folds plainly.
+            splitter = KFold(max(2, folds), shuffle=True, random_state=self.seed).split(np.zeros(n))
         else:
-            y = [s[0] for s in label_sets]
-            smallest = min(np.unique(y, return_counts=True)[1])
-            splitter = StratifiedKFold(max(2, min(folds, smallest)), shuffle=True, random_state=self.seed).split(
+            splitter = StratifiedKFold(min(folds, smallest), shuffle=True, random_state=self.seed).split(
                 np.zeros(n), y
             )
         scores = np.zeros(targets.shape, dtype=np.float64)
