@@ -388,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ensure_project_importable()
 
     results: dict[str, Any] = {
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine_info(),
         "data": str(data_dir.resolve()),
     }

@@ -111,3 +111,19 @@ def test_versions_lists_and_rolls_back(tmp_path: Path, articles_csv: Path, capsy
     assert load_bundle(tmp_path / "tiny").version == "v0001"
     assert main(["versions", "--model", str(tmp_path / "tiny"), "--use", "v0007"]) == 2
     assert "no version v0007" in capsys.readouterr().err
+
+
+def test_console_script_is_installed_and_imports_stay_light() -> None:
+    """`newsdesk` is on PATH beside this Python, and importing the CLI loads no torch and does no work."""
+    import shutil
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).with_name("newsdesk")
+    assert script.exists() or shutil.which("newsdesk"), "the newsdesk console script is not installed"
+    done = subprocess.run([str(script) if script.exists() else "newsdesk", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "train" in done.stdout and "evaluate" in done.stdout
+    probe = ("import sys, os; before = set(os.listdir('.')); import serve.cli, train.training, train.bundle; "
+             "assert 'torch' not in sys.modules and 'transformers' not in sys.modules; "
+             "assert set(os.listdir('.')) == before")
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True).returncode == 0

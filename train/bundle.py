@@ -31,7 +31,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -222,7 +222,7 @@ def save_bundle(
         os.chmod(tmp, _umask_mode(0o777))
         terms, arrays, meta = classifier.fitted_state()
         (tmp / VOCABULARY).write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
-        np.savez_compressed(tmp / CLASSIFIER_ARRAYS, **arrays)
+        np.savez_compressed(tmp / CLASSIFIER_ARRAYS, **arrays)  # type: ignore[arg-type]
         for filename, writer in (extra_files or {}).items():
             writer(tmp / filename)
         files = {}
@@ -234,7 +234,7 @@ def save_bundle(
             "format_version": FORMAT_VERSION,
             "name": name,
             "version": None,  # filled in once the version number is reserved
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "labels": meta["labels"],
             "multi_label": meta["multi_label"],
             "classifier": {

@@ -24,6 +24,7 @@ def render_model_card(manifest: dict[str, Any], metrics: dict[str, Any]) -> str:
     task = "multi-label (several topics per article)" if manifest["multi_label"] else "single-label (one topic per article)"
     labels = manifest["labels"]
     shown = ", ".join(labels[:30]) + (f" and {len(labels) - 30} more" if len(labels) > 30 else "")
+    thresholds = "; per-label thresholds tuned on out-of-fold predictions" if manifest["multi_label"] else ""
     lines = [
         f"# {manifest['name']} {manifest['version']}",
         "",
@@ -31,15 +32,19 @@ def render_model_card(manifest: dict[str, Any], metrics: dict[str, Any]) -> str:
         "",
         "## Model",
         f"- Task: {task}; {len(labels)} labels: {shown}.",
-        f"- Classifier: {manifest['classifier']['backend']} (TF-IDF word n-grams, linear SVM, Platt-calibrated "
-        "probabilities" + ("; per-label thresholds tuned on out-of-fold predictions" if manifest["multi_label"] else "") + ").",
+        (
+            f"- Classifier: {manifest['classifier']['backend']} (TF-IDF word n-grams, linear SVM, "
+            f"Platt-calibrated probabilities{thresholds})."
+        ),
         f"- Parameters: `{manifest['classifier']['params']}`",
         "",
         "## Data",
         f"- Source: `{data.get('source', '?')}` (fingerprint `{str(data.get('fingerprint', '?'))[:16]}`).",
-        f"- {data.get('articles', '?')} articles after cleaning and deduplication; "
-        f"{training.get('train_articles', '?')} used for training, {training.get('test_articles', '?')} held out "
-        f"(seed {training.get('seed', '?')}).",
+        (
+            f"- {data.get('articles', '?')} articles after cleaning and deduplication; "
+            f"{training.get('train_articles', '?')} used for training, {training.get('test_articles', '?')} held out "
+            f"(seed {training.get('seed', '?')})."
+        ),
         "",
         "## Held-out metrics",
         "| metric | value |",
@@ -49,10 +54,14 @@ def render_model_card(manifest: dict[str, Any], metrics: dict[str, Any]) -> str:
         "Per-class scores and the confusion matrix are in `metrics.json` and `confusion_matrix.png`.",
         "",
         "## Use and limits",
-        "- Input is cleaned with newsdesk's shared cleaning (Unicode, whitespace, control characters); "
-        "serve and score apply the same cleaning.",
-        "- Only the labels above can be predicted. Articles far from the training data's style or period "
-        "may be classified with less accuracy than the held-out numbers suggest.",
+        (
+            "- Input is cleaned with newsdesk's shared cleaning (Unicode, whitespace, control characters); "
+            "serve and score apply the same cleaning."
+        ),
+        (
+            "- Only the labels above can be predicted. Articles far from the training data's style or period "
+            "may be classified with less accuracy than the held-out numbers suggest."
+        ),
         "- Load with `train.bundle.load_bundle(path)`: the loader checks the format version and checksums.",
         "",
     ]

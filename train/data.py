@@ -219,7 +219,7 @@ def read_table(path: Path, report: LoadReport) -> pd.DataFrame:
             )
         try:
             return pd.read_parquet(io.BytesIO(raw))
-        except Exception as exc:  # pyarrow raises several types for corrupt files
+        except (OSError, ValueError) as exc:  # corrupt-file errors of pyarrow subclass these
             raise DatasetError(f"{path} could not be read as Parquet: {exc}") from None
     _check_text_file(raw, path, kind)
     text = decode_bytes(raw, str(path), report)
@@ -389,7 +389,7 @@ def _deduplicate(articles: list[Article], report: LoadReport) -> list[Article]:
 
 def load_dataset(
     path: str | Path,
-    columns: ColumnMap = ColumnMap(),
+    columns: ColumnMap | None = None,
     *,
     require_labels: bool = True,
     summaries_dir: str | Path | None = None,
@@ -397,6 +397,7 @@ def load_dataset(
 ) -> Dataset:
     """Load, clean up and deduplicate a dataset file or folder; raise :class:`DatasetError` if unusable."""
     path = Path(path)
+    columns = columns or ColumnMap()
     if not path.exists():
         raise DatasetError(f"{path} does not exist; expected a CSV/TSV/JSONL/Parquet file or a folder <root>/<label>/*.txt.")
     report = LoadReport(source=str(path))

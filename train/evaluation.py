@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ def _per_class(y_true: Any, y_pred: Any, labels: list[str]) -> dict[str, dict[st
 
 def calibration_metrics(probs: np.ndarray, true_index: np.ndarray, bins: int = 10) -> dict[str, float]:
     """Log loss, Brier score and expected calibration error of the top label (single-label)."""
-    n, k = probs.shape
+    n = probs.shape[0]
     onehot = np.zeros_like(probs)
     known = true_index >= 0
     onehot[np.flatnonzero(known), true_index[known]] = 1
@@ -46,7 +47,7 @@ def calibration_metrics(probs: np.ndarray, true_index: np.ndarray, bins: int = 1
     correct = (probs.argmax(axis=1) == true_index).astype(float)
     edges = np.linspace(0, 1, bins + 1)
     ece = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in pairwise(edges):
         mask = (confidence > lo) & (confidence <= hi)
         if mask.any():
             ece += mask.mean() * abs(correct[mask].mean() - confidence[mask].mean())

@@ -108,7 +108,7 @@ def split_dataset(dataset: Dataset, test_size: float, seed: int) -> tuple[np.nda
     first = [labels[0] for labels in dataset.labels]
     counts = dataset.label_counts
     stratify = first if not dataset.multi_label and min(counts.values()) >= 2 else None
-    n_test = max(int(round(test_size * len(dataset))), len(counts) if stratify else 1)
+    n_test = max(round(test_size * len(dataset)), len(counts) if stratify else 1)
     if n_test >= len(dataset):
         raise ValueError(
             f"{len(dataset)} articles are too few to hold out {n_test} for evaluation; add articles or lower --test-size"
@@ -156,8 +156,8 @@ def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResu
         "training": {
             "seed": config.seed,
             "test_size": config.test_size,
-            "train_articles": int(len(texts) if config.refit_on_all else len(train_idx)),
-            "test_articles": int(len(test_idx)),
+            "train_articles": len(texts) if config.refit_on_all else len(train_idx),
+            "test_articles": len(test_idx),
             "refit_on_all": config.refit_on_all,
             "seconds": round(seconds, 2),
         },
@@ -179,9 +179,9 @@ def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResu
     return TrainResult(path=path, metrics=metrics, dataset=dataset, seconds=seconds)
 
 
-def evaluate_bundle(bundle: Bundle, data: Path, columns: ColumnMap = ColumnMap()) -> dict[str, Any]:
+def evaluate_bundle(bundle: Bundle, data: Path, columns: ColumnMap | None = None) -> dict[str, Any]:
     """Score a saved model on a labelled dataset (deduplicated the same way as in training)."""
-    dataset = load_dataset(data, columns)
+    dataset = load_dataset(data, columns or ColumnMap())
     metrics = evaluate_classifier(bundle.classifier, dataset.texts, dataset.labels)
     metrics["data"] = dataset.report.to_dict()
     metrics["model"] = {"name": bundle.name, "version": bundle.version}
