@@ -81,6 +81,8 @@ def test_validation_errors(texts_labels) -> None:
         TopicClassifier().fit(texts, ["sport"] * len(texts))
     with pytest.raises(ValueError, match="C > 0"):
         TopicClassifier(C=0).fit(texts, labels)
+    with pytest.raises(ValueError, match="exactly one label"):
+        TopicClassifier(multi_label=False).fit(texts[:2], [("sport", "tech"), ("business",)])
     with pytest.raises(NotFittedError):
         TopicClassifier().predict(["text"])
 
@@ -146,3 +148,10 @@ def test_fits_on_the_smallest_possible_data() -> None:
     """Two articles, one per label: folds fall back to plain K-fold instead of failing."""
     model = TopicClassifier().fit(["The striker scored a goal", "Shares fell on the market"], ["sport", "business"])
     assert model.predict_proba(["goal"]).shape == (1, 2)
+
+
+def test_multi_label_accepts_articles_without_any_label(texts_labels) -> None:
+    texts, labels = texts_labels
+    sets = [() if i % 6 == 0 else (y,) for i, y in enumerate(labels)]
+    model = TopicClassifier(calibration_folds=3, multi_label=True, at_least_one_label=False).fit(texts, sets)
+    assert model.predict_proba(texts).shape == (len(texts), 4)

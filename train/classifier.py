@@ -139,6 +139,8 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         self.multi_label_ = (
             self.multi_label if self.multi_label is not None else any(len(s) != 1 for s in label_sets)
         )
+        if not self.multi_label_ and any(len(s) != 1 for s in label_sets):
+            raise ValueError("multi_label=False needs exactly one label per text; some texts have none or several")
         self.binarizer_ = MultiLabelBinarizer()
         targets = self.binarizer_.fit_transform(label_sets)
         self.classes_ = np.array(self.binarizer_.classes_, dtype=object)
@@ -170,7 +172,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
     def _out_of_fold_scores(self, features: Any, targets: np.ndarray, label_sets: list[tuple[str, ...]]) -> np.ndarray:
         n = features.shape[0]
         folds = min(self.calibration_folds, n)
-        y = [s[0] for s in label_sets]
+        y = [s[0] if s else "" for s in label_sets]
         smallest = int(min(np.unique(y, return_counts=True)[1]))
         if self.multi_label_ or smallest < 2:
             # Stratifying needs two examples of every class; tiny or multi-label data folds plainly.
