@@ -89,6 +89,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         multi_label: bool | None = None,
         at_least_one_label: bool = True,
         threshold_bounds: tuple[float, float] = (0.2, 0.8),
+        threshold_shrinkage: float = 10.0,
         seed: int = 0,
     ) -> None:
         self.ngram_max = ngram_max
@@ -101,6 +102,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         self.multi_label = multi_label
         self.at_least_one_label = at_least_one_label
         self.threshold_bounds = threshold_bounds
+        self.threshold_shrinkage = threshold_shrinkage
         self.seed = seed
 
     # ------------------------------------------------------------------ fitting
@@ -124,9 +126,17 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         if len(texts) != len(labels):
             raise ValueError(f"got {len(texts)} texts but {len(labels)} label entries; they must match one to one")
         low, high = self.threshold_bounds
-        if self.ngram_max < 1 or self.min_df < 1 or self.C <= 0 or self.calibration_folds < 2 or not 0 <= low <= high <= 1:
+        if (
+            self.ngram_max < 1
+            or self.min_df < 1
+            or self.C <= 0
+            or self.calibration_folds < 2
+            or not 0 <= low <= high <= 1
+            or self.threshold_shrinkage < 0
+        ):
             raise ValueError(
-                "ngram_max and min_df must be >= 1, C > 0, calibration_folds >= 2, 0 <= threshold_bounds <= 1"
+                "ngram_max and min_df must be >= 1, C > 0, calibration_folds >= 2, 0 <= threshold_bounds <= 1, "
+                "threshold_shrinkage >= 0"
             )
         label_sets = [(item,) if isinstance(item, str) else tuple(item) for item in labels]
         if len({label for labels_ in label_sets for label in labels_}) < 2:
@@ -154,12 +164,15 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         self.platt_ = np.array([platt_scale(oof_scores[:, k], targets[:, k]) for k in range(targets.shape[1])])
         if self.multi_label_:
             oof_probs = sigmoid(oof_scores * self.platt_[:, 0] + self.platt_[:, 1])
-            # Bounded: a label with a handful of examples can otherwise get a threshold near 0
-            # from out-of-fold noise and flood the predictions with false positives.
+            tuned = np.array([best_f1_threshold(oof_probs[:, k], targets[:, k]) for k in range(targets.shape[1])])
+            # A label with a handful of examples gets a noisy tuned threshold (often near 0, which
+            # floods predictions with false positives): shrink it towards the calibrated 0.5 in
+            # proportion to how few positives it was tuned on, then bound it.
+            positives = targets.sum(axis=0)
+            strength = self.threshold_shrinkage
+            shrunk = (positives * tuned + strength * 0.5) / (positives + strength)
             low, high = self.threshold_bounds
-            self.thresholds_ = np.clip(
-                [best_f1_threshold(oof_probs[:, k], targets[:, k]) for k in range(targets.shape[1])], low, high
-            )
+            self.thresholds_ = np.clip(shrunk, low, high)
         else:
             self.thresholds_ = np.full(targets.shape[1], 0.5)
         with warnings.catch_warnings():

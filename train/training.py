@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from train.bundle import (
     CONFUSION_PNG,
@@ -102,19 +102,50 @@ class TrainResult:
 Progress = Callable[[str], None]
 
 
-def split_dataset(dataset: Dataset, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of a seeded train/test split, stratified by (first) label when every class allows it."""
-    index = np.arange(len(dataset))
-    first = [labels[0] for labels in dataset.labels]
+def split_strata(dataset: Dataset) -> list[str]:
+    """One stratum per article: its label, or for multi-label data its rarest label.
+
+    Stratifying multi-label data by the rarest label keeps rare labels on both sides of the
+    split. Strata with a single article are merged into one, since a stratum needs two.
+    """
     counts = dataset.label_counts
-    stratify = first if not dataset.multi_label and min(counts.values()) >= 2 else None
-    n_test = max(round(test_size * len(dataset)), len(counts) if stratify else 1)
-    if n_test >= len(dataset):
-        raise ValueError(
-            f"{len(dataset)} articles are too few to hold out {n_test} for evaluation; add articles or lower --test-size"
-        )
-    train_idx, test_idx = train_test_split(index, test_size=n_test, random_state=seed, stratify=stratify)
-    return np.sort(train_idx), np.sort(test_idx)
+    strata = [min(labels, key=lambda label: (counts[label], label)) for labels in dataset.labels]
+    sizes = Counter(strata)
+    return [stratum if sizes[stratum] >= 2 else "\x00rare" for stratum in strata]
+
+
+def split_dataset(dataset: Dataset, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of a seeded train/test split, stratified by label (the rarest one for multi-label data).
+
+    Every stratum of two or more articles puts at least one in each part, so no label that can
+    be both trained and evaluated is left out of either.
+    """
+    if len(dataset) < 2:
+        raise ValueError(f"{len(dataset)} article is too few to hold one out for evaluation; add articles")
+    rng = np.random.default_rng(seed)
+    groups: dict[str, list[int]] = {}
+    for index, stratum in enumerate(split_strata(dataset)):
+        groups.setdefault(stratum, []).append(index)
+    names = sorted(groups)
+    sizes = np.array([len(groups[name]) for name in names])
+    # Largest-remainder allocation of round(test_size * n) test articles over the strata,
+    # with at least one on each side of every stratum that has two or more articles.
+    quota = sizes * test_size
+    take = np.where(sizes >= 2, np.clip(np.floor(quota), 1, sizes - 1), 0).astype(int)
+    remaining = round(test_size * len(dataset)) - int(take.sum())
+    order = np.lexsort((rng.random(len(names)), -(quota - np.floor(quota))))
+    for i in order:
+        if remaining <= 0:
+            break
+        if take[i] < sizes[i] - 1:
+            take[i] += 1
+            remaining -= 1
+    test: list[int] = []
+    for name, count in zip(names, take):
+        test.extend(int(i) for i in rng.permutation(groups[name])[:count])
+    test_idx = np.array(sorted(test), dtype=int)
+    train_idx = np.setdiff1d(np.arange(len(dataset)), test_idx)
+    return train_idx, test_idx
 
 
 def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResult:

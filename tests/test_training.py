@@ -1,0 +1,45 @@
+"""The training pipeline's split: seeded, stratified, rare labels on both sides."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from train.data import Article, Dataset, LoadReport
+from train.training import split_dataset, split_strata
+
+
+def make_dataset(label_sets: list[tuple[str, ...]], multi: bool) -> Dataset:
+    articles = [Article(id=str(i), text=f"article number {i}", labels=labels) for i, labels in enumerate(label_sets)]
+    return Dataset(articles=articles, multi_label=multi, report=LoadReport(source="test"))
+
+
+def test_single_label_split_is_stratified_and_seeded() -> None:
+    dataset = make_dataset([("a",)] * 50 + [("b",)] * 30 + [("c",)] * 20, multi=False)
+    train_idx, test_idx = split_dataset(dataset, 0.2, seed=0)
+    assert len(test_idx) == 20 and len(train_idx) == 80
+    assert not set(train_idx) & set(test_idx)
+    test_counts = Counter(dataset.labels[i][0] for i in test_idx)
+    assert test_counts == {"a": 10, "b": 6, "c": 4}
+    again = split_dataset(dataset, 0.2, seed=0)
+    assert (again[1] == test_idx).all()
+    assert not (split_dataset(dataset, 0.2, seed=1)[1] == test_idx).all()
+
+
+def test_multi_label_split_keeps_rare_labels_on_both_sides() -> None:
+    common = [("earn",)] * 60 + [("acq", "earn")] * 20
+    rare = [("earn", "tin")] * 2 + [("acq", "zinc")] * 2
+    dataset = make_dataset(common + rare, multi=True)
+    assert split_strata(dataset)[-1] == "zinc"
+    for seed in range(5):
+        train_idx, test_idx = split_dataset(dataset, 0.25, seed=seed)
+        for label in ("tin", "zinc"):
+            assert any(label in dataset.labels[i] for i in train_idx)
+            assert any(label in dataset.labels[i] for i in test_idx)
+
+
+def test_too_few_articles_to_hold_out_is_an_error() -> None:
+    dataset = make_dataset([("a",)], multi=False)
+    with pytest.raises(ValueError, match="too few"):
+        split_dataset(dataset, 0.5, seed=0)
