@@ -182,3 +182,48 @@ def test_current_pointer_is_replaced_atomically(tmp_path: Path, monkeypatch: pyt
 def test_bad_model_names_are_refused(tmp_path: Path) -> None:
     with pytest.raises(BundleError, match="not allowed"):
         train_tiny(tmp_path, name="../escape")
+
+
+def test_kill_9_while_saving_leaves_current_loadable(tmp_path: Path) -> None:
+    """A real SIGKILL in the middle of writing a bundle: the current version still loads."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    train_tiny(tmp_path)
+    model = tmp_path / "tiny"
+    marker = tmp_path / "writing"
+    child = f"""
+import sys, time
+from pathlib import Path
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from conftest import ARTICLES_CSV
+from train.bundle import save_bundle, load_bundle
+bundle = load_bundle({str(model)!r})
+def slow_writer(path):
+    path.write_bytes(b"half a file")
+    Path({str(marker)!r}).write_text(str(path))
+    time.sleep(60)
+save_bundle(Path({str(tmp_path)!r}), "tiny", bundle.classifier, {{}}, extra_files={{"slow.bin": slow_writer}})
+"""
+    process = subprocess.Popen([sys.executable, "-c", child])
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert process.poll() is None, "the saving process ended before it was killed"
+            assert time.monotonic() < deadline, "the saving process never started writing"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    half_written = Path(marker.read_text()).parent
+    assert half_written.exists() and half_written.name.startswith(".tmp-")
+    assert read_current(model) == "v0001"
+    assert list_versions(model) == ["v0001"]
+    assert load_bundle(model).version == "v0001"
+    train_tiny(tmp_path)  # the next save clears what the killed one left
+    assert not half_written.exists()
+    assert list_versions(model) == ["v0001", "v0002"]
