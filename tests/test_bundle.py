@@ -227,3 +227,9 @@ save_bundle(Path({str(tmp_path)!r}), "tiny", bundle.classifier, {{}}, extra_file
     train_tiny(tmp_path)  # the next save clears what the killed one left
     assert not half_written.exists()
     assert list_versions(model) == ["v0001", "v0002"]
+
+
+def test_a_current_pointer_outside_the_model_is_refused(model_copy: Path) -> None:
+    (model_copy / CURRENT).write_text("../../elsewhere/v0001\n")
+    with pytest.raises(BundleError, match="not a version name"):
+        load_bundle(model_copy)

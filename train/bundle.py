@@ -146,7 +146,10 @@ def read_current(model_dir: Path) -> str | None:
     pointer = model_dir / CURRENT
     if not pointer.is_file():
         return None
-    return pointer.read_text(encoding="utf-8").strip() or None
+    version = pointer.read_text(encoding="utf-8", errors="replace").strip()
+    if version and not VERSION_PATTERN.match(version):
+        raise BundleError(f"{pointer} holds {version[:40]!r}, not a version name like v0001; fix it with 'newsdesk versions --use'")
+    return version or None
 
 
 def set_current(model_dir: Path, version: str) -> None:
