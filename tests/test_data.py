@@ -433,40 +433,21 @@ def test_empty_file(tmp_path, suffix):
         load_dataset(path)
 
 
-def test_whitespace_only_file_is_empty(tmp_path):
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("\n  \n", "is empty"),
+        ("text,label\n", "has no rows"),
+        ('text,label\n"Shares rose sharply,business\nThe team won,sport\n', "could not be parsed as CSV.*quoting"),
+        ("text,label\nThe team won the cup,sport\nShares rose, analysts said,business\n", "quoting"),
+        ("text,label\nShares rose, analysts said,business\nThe team won the cup,sport\n", "quoting"),
+    ],
+    ids=["whitespace-only", "header-only", "unterminated-quote", "unquoted-comma-later-row", "unquoted-comma-first-row"],
+)
+def test_malformed_csv_is_a_clear_error(tmp_path, content, expected):
     path = tmp_path / "news.csv"
-    path.write_text("\n  \n")
-    with pytest.raises(DatasetError, match="is empty"):
-        load_dataset(path)
-
-
-def test_header_only_csv_has_no_rows(tmp_path):
-    path = tmp_path / "news.csv"
-    path.write_text("text,label\n")
-    with pytest.raises(DatasetError, match="has no rows"):
-        load_dataset(path)
-
-
-def test_csv_with_unterminated_quote(tmp_path):
-    path = tmp_path / "news.csv"
-    path.write_text('text,label\n"Shares rose sharply,business\nThe team won,sport\n')
-    with pytest.raises(DatasetError) as excinfo:
-        load_dataset(path)
-    assert "could not be parsed as CSV" in message(excinfo)
-    assert "quoting" in message(excinfo)
-
-
-def test_csv_with_unquoted_comma_in_a_later_row(tmp_path):
-    path = tmp_path / "news.csv"
-    path.write_text("text,label\nThe team won the cup,sport\nShares rose, analysts said,business\n")
-    with pytest.raises(DatasetError, match="quoting"):
-        load_dataset(path)
-
-
-def test_csv_with_unquoted_comma_in_the_first_row(tmp_path):
-    path = tmp_path / "news.csv"
-    path.write_text("text,label\nShares rose, analysts said,business\nThe team won the cup,sport\n")
-    with pytest.raises(DatasetError, match="quoting"):
+    path.write_text(content)
+    with pytest.raises(DatasetError, match=expected):
         load_dataset(path)
 
 

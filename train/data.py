@@ -28,7 +28,10 @@ LABEL_SEPARATOR = "|"
 FALLBACK_ENCODING = "cp1252"
 PARQUET_MAGIC = b"PAR1"
 # Column names users often have for the label; used only to suggest a fix.
-LABEL_ALIASES = ("label", "labels", "category", "categories", "topic", "topics", "class", "target")
+COLUMN_ALIASES = {
+    "label": ("label", "labels", "category", "categories", "topic", "topics", "class", "target"),
+    "text": ("text", "body", "content", "article", "story"),
+}
 
 
 class DatasetError(ValueError):
@@ -252,16 +255,15 @@ def read_table(path: Path, report: LoadReport) -> pd.DataFrame:
 
 
 def _missing_column_error(path: Path, wanted: str, field_name: str, columns: list[str], columns_map: ColumnMap) -> DatasetError:
-    hint = f"pass {columns_map.option_for(field_name)} NAME"
-    if field_name == "label":
-        present = [c for c in columns if c.lower() in LABEL_ALIASES]
-        if present:
-            hint = f"pass {columns_map.option_for(field_name)} {present[0]}"
-    elif field_name == "text":
-        present = [c for c in columns if c.lower() in ("body", "content", "article", "story")]
-        if present:
-            hint = f"pass {columns_map.option_for(field_name)} {present[0]}"
+    aliases = COLUMN_ALIASES.get(field_name, ())
+    likely = next((c for c in columns if c.lower() in aliases), "NAME")
+    hint = f"pass {columns_map.option_for(field_name)} {likely}"
     return DatasetError(f"column '{wanted}' not found in {path}; columns are {columns}; {hint}")
+
+
+def _is_missing(value: Any) -> bool:
+    """None or NaN: how pandas and JSON spell an empty cell."""
+    return value is None or (isinstance(value, float) and pd.isna(value))
 
 
 def _label_text(value: Any) -> str:
@@ -275,7 +277,7 @@ def _label_text(value: Any) -> str:
 
 def parse_labels(value: Any) -> tuple[tuple[str, ...], bool]:
     """Return (labels, is_multi) for one cell: a JSON/array list, a '|'-separated string, or one label."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if _is_missing(value):
         return (), False
     if isinstance(value, (list, tuple)) or (hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0):
         items = value.tolist() if hasattr(value, "tolist") else list(value)
@@ -289,7 +291,7 @@ def parse_labels(value: Any) -> tuple[tuple[str, ...], bool]:
 
 def _cell(row: dict[str, Any], column: str) -> str:
     value = row.get(column)
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if _is_missing(value):
         return ""
     return str(value)
 

@@ -25,8 +25,10 @@ def _round(value: float) -> float:
 
 
 def _per_class(y_true: Any, y_pred: Any, labels: list[str]) -> dict[str, dict[str, float]]:
+    """Per-label scores; ``y_true``/``y_pred`` are label lists, or indicator matrices whose columns are ``labels``."""
+    is_matrix = isinstance(y_true, np.ndarray) and y_true.ndim == 2
     precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=None if isinstance(y_true, np.ndarray) and y_true.ndim == 2 else labels, zero_division=0
+        y_true, y_pred, labels=None if is_matrix else labels, zero_division=0
     )
     return {
         label: {"precision": _round(p), "recall": _round(r), "f1": _round(f), "support": int(s)}
