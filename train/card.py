@@ -21,7 +21,11 @@ def render_model_card(manifest: dict[str, Any], metrics: dict[str, Any]) -> str:
     """Markdown text describing what the model is, what it was trained on, and how well it did."""
     data = manifest.get("data", {})
     training = manifest.get("training", {})
-    task = "multi-label (several topics per article)" if manifest["multi_label"] else "single-label (one topic per article)"
+    task = (
+        "multi-label (several topics per article)"
+        if manifest["multi_label"]
+        else "single-label (one topic per article)"
+    )
     labels = manifest["labels"]
     shown = ", ".join(labels[:30]) + (f" and {len(labels) - 30} more" if len(labels) > 30 else "")
     thresholds = "; per-label thresholds tuned on out-of-fold predictions" if manifest["multi_label"] else ""
@@ -66,5 +70,3 @@ def render_model_card(manifest: dict[str, Any], metrics: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
-
-

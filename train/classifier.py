@@ -146,9 +146,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, texts: Sequence[str], labels: Sequence[Sequence[str] | str]) -> TopicClassifier:
         """Fit on cleaned texts and their labels (a label string or a sequence of labels per text)."""
         label_sets = self._validate(texts, labels)
-        self.multi_label_ = (
-            self.multi_label if self.multi_label is not None else any(len(s) != 1 for s in label_sets)
-        )
+        self.multi_label_ = self.multi_label if self.multi_label is not None else any(len(s) != 1 for s in label_sets)
         if not self.multi_label_ and any(len(s) != 1 for s in label_sets):
             raise ValueError("multi_label=False needs exactly one label per text; some texts have none or several")
         self.binarizer_ = MultiLabelBinarizer()
@@ -191,9 +189,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
             # Stratifying needs two examples of every class; tiny or multi-label data folds plainly.
             splitter = KFold(max(2, folds), shuffle=True, random_state=self.seed).split(np.zeros(n))
         else:
-            splitter = StratifiedKFold(min(folds, smallest), shuffle=True, random_state=self.seed).split(
-                np.zeros(n), y
-            )
+            splitter = StratifiedKFold(min(folds, smallest), shuffle=True, random_state=self.seed).split(np.zeros(n), y)
         scores = np.zeros(targets.shape, dtype=np.float64)
         with warnings.catch_warnings():
             # A fold may hold no positive of a rare label; one-vs-rest then predicts a constant.
@@ -278,7 +274,9 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         return terms, arrays, meta
 
     @classmethod
-    def from_fitted_state(cls, terms: list[str], arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> TopicClassifier:
+    def from_fitted_state(
+        cls, terms: list[str], arrays: dict[str, np.ndarray], meta: dict[str, Any]
+    ) -> TopicClassifier:
         """Rebuild a fitted classifier from :meth:`fitted_state` output, checking the shapes agree."""
         params = dict(meta["params"])
         if "threshold_bounds" in params:
@@ -295,7 +293,9 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         for key, shape in expected.items():
             if key not in arrays or arrays[key].shape != shape:
                 found = arrays[key].shape if key in arrays else "missing"
-                raise ValueError(f"array {key!r} should have shape {shape} for {n_labels} labels and {n_terms} terms, found {found}")
+                raise ValueError(
+                    f"array {key!r} should have shape {shape} for {n_labels} labels and {n_terms} terms, found {found}"
+                )
         if len(set(terms)) != n_terms:
             raise ValueError("the vocabulary has repeated terms")
         vectorizer = model._make_vectorizer()

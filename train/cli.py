@@ -57,19 +57,40 @@ def add_train_commands(subparsers: Any) -> None:
     train.add_argument("--name", required=True, help=_help(TrainConfig, "name"))
     train.add_argument("--models-dir", type=Path, default=None, help=_help(TrainConfig, "models_dir"))
     train.add_argument("--summaries-dir", type=Path, default=None, help=_help(TrainConfig, "summaries_dir"))
-    train.add_argument("--test-size", type=float, default=0.2, help=_help(TrainConfig, "test_size") + " (default: %(default)s)")
+    train.add_argument(
+        "--test-size", type=float, default=0.2, help=_help(TrainConfig, "test_size") + " (default: %(default)s)"
+    )
     train.add_argument("--seed", type=int, default=0, help=_help(TrainConfig, "seed") + " (default: %(default)s)")
-    train.add_argument("--min-examples", type=int, default=2, help=_help(TrainConfig, "min_examples") + " (default: %(default)s)")
+    train.add_argument(
+        "--min-examples", type=int, default=2, help=_help(TrainConfig, "min_examples") + " (default: %(default)s)"
+    )
     train.add_argument("--drop-rare-labels", action="store_true", help=_help(TrainConfig, "drop_rare_labels"))
     train.add_argument("--refit-on-all", action="store_true", help=_help(TrainConfig, "refit_on_all"))
     add_column_options(train)
     model = train.add_argument_group("classifier")
     defaults = ClassifierConfig()
-    model.add_argument("--ngram-max", type=int, default=defaults.ngram_max, help=_help(ClassifierConfig, "ngram_max") + " (default: %(default)s)")
-    model.add_argument("--min-df", type=int, default=defaults.min_df, help=_help(ClassifierConfig, "min_df") + " (default: %(default)s)")
-    model.add_argument("--C", type=float, default=defaults.C, dest="C", help=_help(ClassifierConfig, "C") + " (default: %(default)s)")
+    model.add_argument(
+        "--ngram-max",
+        type=int,
+        default=defaults.ngram_max,
+        help=_help(ClassifierConfig, "ngram_max") + " (default: %(default)s)",
+    )
+    model.add_argument(
+        "--min-df",
+        type=int,
+        default=defaults.min_df,
+        help=_help(ClassifierConfig, "min_df") + " (default: %(default)s)",
+    )
+    model.add_argument(
+        "--C", type=float, default=defaults.C, dest="C", help=_help(ClassifierConfig, "C") + " (default: %(default)s)"
+    )
     model.add_argument("--keep-stop-words", action="store_true", help="keep English stop words as features")
-    model.add_argument("--calibration-folds", type=int, default=defaults.calibration_folds, help=_help(ClassifierConfig, "calibration_folds") + " (default: %(default)s)")
+    model.add_argument(
+        "--calibration-folds",
+        type=int,
+        default=defaults.calibration_folds,
+        help=_help(ClassifierConfig, "calibration_folds") + " (default: %(default)s)",
+    )
     train.set_defaults(handler=run_train)
 
     evaluate = subparsers.add_parser(
@@ -78,8 +99,12 @@ def add_train_commands(subparsers: Any) -> None:
         description="Load a saved bundle and report accuracy and F1 on a labelled dataset.",
         epilog="example: newsdesk evaluate --model models/bbc --data test.csv --label-col category --json",
     )
-    evaluate.add_argument("--model", required=True, type=Path, help="models/NAME (its current version) or a version folder")
-    evaluate.add_argument("--version", default=None, help="a version of the model other than the current one (e.g. v0002)")
+    evaluate.add_argument(
+        "--model", required=True, type=Path, help="models/NAME (its current version) or a version folder"
+    )
+    evaluate.add_argument(
+        "--version", default=None, help="a version of the model other than the current one (e.g. v0002)"
+    )
     evaluate.add_argument("--data", required=True, type=Path, help="labelled dataset file or folder")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as one JSON object on stdout")
     add_column_options(evaluate)
@@ -145,7 +170,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
         print(f"  labels the model never saw (counted as errors): {', '.join(metrics['unseen_labels'])}")
     print("  per class:")
     for label, scores in metrics["per_class"].items():
-        print(f"    {label:<20} P {scores['precision']:.3f}  R {scores['recall']:.3f}  F1 {scores['f1']:.3f}  n {scores['support']}")
+        print(
+            f"    {label:<20} P {scores['precision']:.3f}  R {scores['recall']:.3f}  F1 {scores['f1']:.3f}  n {scores['support']}"
+        )
     return 0
 
 

@@ -22,7 +22,14 @@ import pandas as pd
 
 from train.text import clean_body, clean_text, prepare_article
 
-TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+TABLE_SUFFIXES = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 LABEL_SEPARATOR = "|"
 """Separates several labels of one row in CSV and TSV files."""
 FALLBACK_ENCODING = "cp1252"
@@ -96,7 +103,9 @@ class LoadReport:
             out.append(msg)
         if self.encoding_fallbacks:
             shown = ", ".join(self.encoding_fallbacks[:3]) + (" ..." if len(self.encoding_fallbacks) > 3 else "")
-            out.append(f"{len(self.encoding_fallbacks)} file(s) were not valid UTF-8 and were read as {FALLBACK_ENCODING}: {shown}")
+            out.append(
+                f"{len(self.encoding_fallbacks)} file(s) were not valid UTF-8 and were read as {FALLBACK_ENCODING}: {shown}"
+            )
         if self.rare_labels_dropped:
             out.append(f"dropped rare labels: {', '.join(self.rare_labels_dropped)}")
         return out
@@ -254,7 +263,9 @@ def read_table(path: Path, report: LoadReport) -> pd.DataFrame:
         raise DatasetError(f"{path} has no header row; expected a {kind.upper()} file with column names.") from None
 
 
-def _missing_column_error(path: Path, wanted: str, field_name: str, columns: list[str], columns_map: ColumnMap) -> DatasetError:
+def _missing_column_error(
+    path: Path, wanted: str, field_name: str, columns: list[str], columns_map: ColumnMap
+) -> DatasetError:
     aliases = COLUMN_ALIASES.get(field_name, ())
     likely = next((c for c in columns if c.lower() in aliases), "NAME")
     hint = f"pass {columns_map.option_for(field_name)} {likely}"
@@ -366,9 +377,7 @@ def load_tree(root: Path, report: LoadReport, summaries_root: Path | None = None
             summary_file = summaries_root / label / file.name
             if summary_file.exists():
                 summary = decode_bytes(summary_file.read_bytes(), str(summary_file), report) or None
-        articles.append(
-            Article(id=f"{label}/{file.stem}", text=body, title=title, labels=(label,), summary=summary)
-        )
+        articles.append(Article(id=f"{label}/{file.stem}", text=body, title=title, labels=(label,), summary=summary))
     return articles
 
 
@@ -401,7 +410,9 @@ def load_dataset(
     path = Path(path)
     columns = columns or ColumnMap()
     if not path.exists():
-        raise DatasetError(f"{path} does not exist; expected a CSV/TSV/JSONL/Parquet file or a folder <root>/<label>/*.txt.")
+        raise DatasetError(
+            f"{path} does not exist; expected a CSV/TSV/JSONL/Parquet file or a folder <root>/<label>/*.txt."
+        )
     report = LoadReport(source=str(path))
     if path.is_dir():
         articles = load_tree(path, report, Path(summaries_dir) if summaries_dir else None)

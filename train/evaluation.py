@@ -104,7 +104,7 @@ def multi_label_metrics(
         "hamming_loss": _round(hamming_loss(y_true, y_pred)),
         "per_class": _per_class(y_true, y_pred, labels),
     }
-    unseen = labels[len(model_labels):]
+    unseen = labels[len(model_labels) :]
     if unseen:
         metrics["unseen_labels"] = unseen
     return metrics
@@ -147,8 +147,15 @@ def plot_confusion_matrix(metrics: dict[str, Any], path: Path, title: str = "Hel
         threshold = matrix.max() / 2 if matrix.size else 0
         for i in range(matrix.shape[0]):
             for j in range(matrix.shape[1]):
-                ax.text(j, i, str(matrix[i, j]), ha="center", va="center",
-                        color="white" if matrix[i, j] > threshold else "black", fontsize=8)
+                ax.text(
+                    j,
+                    i,
+                    str(matrix[i, j]),
+                    ha="center",
+                    va="center",
+                    color="white" if matrix[i, j] > threshold else "black",
+                    fontsize=8,
+                )
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
     else:
