@@ -46,7 +46,16 @@ def test_round_trip_predicts_the_same(tmp_path: Path, articles) -> None:
     assert loaded.labels == ["business", "politics", "sport", "tech"]
     assert loaded.path == result.path
     files = {p.name for p in result.path.iterdir()}
-    assert files == {MANIFEST, VOCABULARY, CLASSIFIER_ARRAYS, "metrics.json", "confusion_matrix.png", "README.md"}
+    assert files == {
+        MANIFEST,
+        VOCABULARY,
+        CLASSIFIER_ARRAYS,
+        "summarizer.json",
+        "summarizer.npz",
+        "metrics.json",
+        "confusion_matrix.png",
+        "README.md",
+    }
     manifest = loaded.manifest
     assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["data"]["fingerprint"] == result.dataset.fingerprint()

@@ -10,6 +10,8 @@ Layout::
             vocabulary.json  the TF-IDF terms, in feature order
             classifier.npz   idf weights, linear weights, calibration and thresholds
                              (numpy arrays only; loaded with allow_pickle=False)
+            summarizer.json  the summariser's kind, length model, settings and TF-IDF terms
+            summarizer.npz   its idf weights and sentence-scorer weights (numpy arrays only)
             metrics.json     held-out metrics
             confusion_matrix.png
             README.md        model card
@@ -39,13 +41,18 @@ from typing import Any
 import numpy as np
 
 from train.classifier import TopicClassifier
+from train.summarizer import ExtractiveSummarizer
 
 FORMAT_NAME = "newsdesk-bundle"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Version 2 added the summariser; version 1 bundles (classifier only) still load, without one."""
+READABLE_FORMAT_VERSIONS = (1, 2)
 MANIFEST = "manifest.json"
 CURRENT = "current"
 VOCABULARY = "vocabulary.json"
 CLASSIFIER_ARRAYS = "classifier.npz"
+SUMMARIZER_JSON = "summarizer.json"
+SUMMARIZER_ARRAYS = "summarizer.npz"
 METRICS = "metrics.json"
 MODEL_CARD = "README.md"
 CONFUSION_PNG = "confusion_matrix.png"
@@ -68,6 +75,7 @@ class Bundle:
     path: Path
     manifest: dict[str, Any]
     classifier: TopicClassifier
+    summarizer: ExtractiveSummarizer | None = None
 
     @property
     def name(self) -> str:
@@ -137,7 +145,9 @@ def list_versions(model_dir: Path) -> list[str]:
     """Version directory names under ``models/NAME``, oldest first."""
     if not model_dir.is_dir():
         return []
-    found = [(int(m.group(1)), p.name) for p in model_dir.iterdir() if (m := VERSION_PATTERN.match(p.name)) and p.is_dir()]
+    found = [
+        (int(m.group(1)), p.name) for p in model_dir.iterdir() if (m := VERSION_PATTERN.match(p.name)) and p.is_dir()
+    ]
     return [name for _, name in sorted(found)]
 
 
@@ -148,7 +158,9 @@ def read_current(model_dir: Path) -> str | None:
         return None
     version = pointer.read_text(encoding="utf-8", errors="replace").strip()
     if version and not VERSION_PATTERN.match(version):
-        raise BundleError(f"{pointer} holds {version[:40]!r}, not a version name like v0001; fix it with 'newsdesk versions --use'")
+        raise BundleError(
+            f"{pointer} holds {version[:40]!r}, not a version name like v0001; fix it with 'newsdesk versions --use'"
+        )
     return version or None
 
 
@@ -174,7 +186,9 @@ def set_current(model_dir: Path, version: str) -> None:
 def check_model_name(name: str) -> str:
     """Refuse names that are not a single safe folder name."""
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", name):
-        raise BundleError(f"model name {name!r} is not allowed; use letters, digits, '.', '_' and '-' (e.g. bbc-topics)")
+        raise BundleError(
+            f"model name {name!r} is not allowed; use letters, digits, '.', '_' and '-' (e.g. bbc-topics)"
+        )
     return name
 
 
@@ -214,6 +228,7 @@ def save_bundle(
     extra_files: dict[str, FileWriter] | None = None,
     card: Callable[[dict[str, Any]], str] | None = None,
     make_current: bool = True,
+    summarizer: ExtractiveSummarizer | None = None,
 ) -> Path:
     """Write a new version of ``models_dir/name`` and (by default) make it current. Returns its path."""
     check_model_name(name)
@@ -226,6 +241,7 @@ def save_bundle(
         terms, arrays, meta = classifier.fitted_state()
         (tmp / VOCABULARY).write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
         np.savez_compressed(tmp / CLASSIFIER_ARRAYS, **arrays)  # type: ignore[arg-type]
+        summarizer_entry = _write_summarizer(tmp, summarizer) if summarizer is not None else None
         for filename, writer in (extra_files or {}).items():
             writer(tmp / filename)
         files = {}
@@ -245,6 +261,7 @@ def save_bundle(
                 "params": meta["params"],
                 "files": [VOCABULARY, CLASSIFIER_ARRAYS],
             },
+            **({"summarizer": summarizer_entry} if summarizer_entry else {}),
             **manifest_fields,
             "libraries": library_versions(),
             "files": files,
@@ -253,6 +270,19 @@ def save_bundle(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _write_summarizer(directory: Path, summarizer: ExtractiveSummarizer) -> dict[str, Any]:
+    """Write the summariser's two files; return its manifest entry."""
+    terms, arrays, meta = summarizer.fitted_state()
+    (directory / SUMMARIZER_JSON).write_text(json.dumps({**meta, "terms": terms}, ensure_ascii=False), encoding="utf-8")
+    np.savez_compressed(directory / SUMMARIZER_ARRAYS, **arrays)  # type: ignore[arg-type]
+    return {
+        "kind": meta["kind"],
+        "length": meta["length"],
+        "training": meta["training"],
+        "files": [SUMMARIZER_JSON, SUMMARIZER_ARRAYS],
+    }
 
 
 def _publish(
@@ -329,13 +359,16 @@ def read_manifest(version_dir: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise BundleError(f"{version_dir} is not a newsdesk model bundle (manifest format is not {FORMAT_NAME!r})")
     found = manifest.get("format_version")
-    if found != FORMAT_VERSION:
+    if found not in READABLE_FORMAT_VERSIONS:
         advice = "upgrade newsdesk" if isinstance(found, int) and found > FORMAT_VERSION else "retrain the model"
         raise BundleError(
-            f"{version_dir} has bundle format version {found}; this newsdesk reads version {FORMAT_VERSION}: {advice}"
+            f"{version_dir} has bundle format version {found}; this newsdesk reads versions "
+            f"{', '.join(map(str, READABLE_FORMAT_VERSIONS))}: {advice}"
         )
     if manifest.get("manifest_sha256") != _manifest_digest(manifest):
-        raise BundleError(f"{version_dir / MANIFEST} was modified after saving (its digest does not match); refusing to load")
+        raise BundleError(
+            f"{version_dir / MANIFEST} was modified after saving (its digest does not match); refusing to load"
+        )
     return manifest
 
 
@@ -347,7 +380,9 @@ def verify_files(version_dir: Path, manifest: dict[str, Any]) -> None:
     for filename, expected in files.items():
         file = version_dir / filename
         if Path(filename).name != filename or not file.is_file():
-            raise BundleError(f"{version_dir} is missing {filename}, which its manifest lists; the bundle is incomplete")
+            raise BundleError(
+                f"{version_dir} is missing {filename}, which its manifest lists; the bundle is incomplete"
+            )
         actual = sha256_file(file)
         if actual != expected:
             raise BundleError(
@@ -366,11 +401,34 @@ def load_classifier(version_dir: Path, manifest: dict[str, Any]) -> TopicClassif
         raise BundleError(f"{version_dir}: the classifier files cannot be read ({exc})") from None
     if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
         raise BundleError(f"{version_dir / VOCABULARY} is not a list of terms; the bundle is damaged")
-    meta = {"labels": manifest["labels"], "multi_label": manifest["multi_label"], "params": manifest["classifier"]["params"]}
+    meta = {
+        "labels": manifest["labels"],
+        "multi_label": manifest["multi_label"],
+        "params": manifest["classifier"]["params"],
+    }
     try:
         return TopicClassifier.from_fitted_state(terms, arrays, meta)
     except (KeyError, TypeError, ValueError) as exc:
         raise BundleError(f"{version_dir}: the classifier does not match its manifest ({exc})") from None
+
+
+def load_summarizer(version_dir: Path, manifest: dict[str, Any]) -> ExtractiveSummarizer | None:
+    """Load the summariser of a verified bundle, or None for a bundle saved without one."""
+    if "summarizer" not in manifest:
+        return None
+    try:
+        meta = json.loads((version_dir / SUMMARIZER_JSON).read_text(encoding="utf-8"))
+        with np.load(version_dir / SUMMARIZER_ARRAYS, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise BundleError(f"{version_dir}: the summariser files cannot be read ({exc})") from None
+    terms = meta.pop("terms", None) if isinstance(meta, dict) else None
+    if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
+        raise BundleError(f"{version_dir / SUMMARIZER_JSON} has no list of terms; the bundle is damaged")
+    try:
+        return ExtractiveSummarizer.from_fitted_state(terms, arrays, meta)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BundleError(f"{version_dir}: the summariser cannot be rebuilt ({exc})") from None
 
 
 def load_bundle(path: str | Path, version: str | None = None) -> Bundle:
@@ -379,4 +437,5 @@ def load_bundle(path: str | Path, version: str | None = None) -> Bundle:
     manifest = read_manifest(version_dir)
     verify_files(version_dir, manifest)
     classifier = load_classifier(version_dir, manifest)
-    return Bundle(path=version_dir, manifest=manifest, classifier=classifier)
+    summarizer = load_summarizer(version_dir, manifest)
+    return Bundle(path=version_dir, manifest=manifest, classifier=classifier, summarizer=summarizer)

@@ -74,7 +74,11 @@ def join_title_body(title: str, body: str) -> str:
     return title or body
 
 
+def clean_title(title: str) -> str:
+    """Clean a title: as :func:`clean_text`, then on one line."""
+    return " ".join(clean_text(title).split()) if title else ""
+
+
 def prepare_article(text: str, title: str | None = None) -> str:
     """Turn a raw body (and optional title) into the model input used in training and serving."""
-    clean_title = " ".join(clean_text(title).split()) if title else ""
-    return join_title_body(clean_title, clean_body(text))
+    return join_title_body(clean_title(title or ""), clean_body(text))

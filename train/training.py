@@ -23,8 +23,10 @@ from train.bundle import (
 )
 from train.card import render_model_card
 from train.classifier import TopicClassifier
-from train.data import ColumnMap, Dataset, check_label_counts, load_dataset
+from train.data import Article, ColumnMap, Dataset, check_label_counts, load_dataset
 from train.evaluation import evaluate_classifier, headline, plot_confusion_matrix
+from train.summarizer import SUPERVISED, ExtractiveSummarizer, SummarizerConfig
+from train.summary_metrics import evaluate_summarizer, rouge_headline
 
 log = logging.getLogger(__name__)
 
@@ -67,15 +69,23 @@ class TrainConfig:
 
     data: Path = field(metadata={"help": "dataset file (CSV, TSV, JSONL, Parquet) or folder <root>/<label>/*.txt"})
     name: str = field(metadata={"help": "model name: the bundle goes to MODELS_DIR/NAME/vNNNN"})
-    models_dir: Path | None = field(default=None, metadata={"help": "where bundles live (default $NEWSDESK_MODELS or ./models)"})
+    models_dir: Path | None = field(
+        default=None, metadata={"help": "where bundles live (default $NEWSDESK_MODELS or ./models)"}
+    )
     columns: ColumnMap = field(default_factory=ColumnMap)
     summaries_dir: Path | None = field(default=None, metadata={"help": "parallel tree of reference summaries"})
     test_size: float = field(default=0.2, metadata={"help": "share of articles held out for evaluation"})
     seed: int = field(default=0, metadata={"help": "random seed for the split and the models"})
     min_examples: int = field(default=2, metadata={"help": "fewest articles a label may have"})
-    drop_rare_labels: bool = field(default=False, metadata={"help": "leave out labels below --min-examples instead of failing"})
-    refit_on_all: bool = field(default=False, metadata={"help": "after evaluating, refit on all articles (metrics stay those of the held-out run)"})
+    drop_rare_labels: bool = field(
+        default=False, metadata={"help": "leave out labels below --min-examples instead of failing"}
+    )
+    refit_on_all: bool = field(
+        default=False,
+        metadata={"help": "after evaluating, refit on all articles (metrics stay those of the held-out run)"},
+    )
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+    summarizer: SummarizerConfig = field(default_factory=SummarizerConfig)
 
     def __post_init__(self) -> None:
         self.data = Path(self.data)
@@ -169,10 +179,14 @@ def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResu
     classifier.fit([texts[i] for i in train_idx], [labels[i] for i in train_idx])
     metrics = evaluate_classifier(classifier, [texts[i] for i in test_idx], [labels[i] for i in test_idx])
     progress("held-out " + ", ".join(f"{k} {v:.4f}" for k, v in headline(metrics).items()))
+    summarizer, summary_metrics = _train_summarizer(
+        config, [dataset.articles[i] for i in train_idx], [dataset.articles[i] for i in test_idx], progress
+    )
     if config.refit_on_all:
         progress("refitting on all articles")
         classifier = config.classifier.build(config.seed).set_params(multi_label=dataset.multi_label)
         classifier.fit(texts, labels)
+        summarizer = _fit_summarizer(config.summarizer, dataset.articles)
     seconds = time.perf_counter() - started
 
     manifest_fields = {
@@ -193,6 +207,7 @@ def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResu
             "seconds": round(seconds, 2),
         },
         "metrics": headline(metrics),
+        "summary_metrics": rouge_headline(summary_metrics) if summary_metrics.get("evaluated") else {},
     }
     assert config.models_dir is not None
     path = save_bundle(
@@ -200,14 +215,45 @@ def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResu
         config.name,
         classifier,
         manifest_fields,
+        summarizer=summarizer,
         extra_files={
-            METRICS: lambda p: write_json(p, {"classifier": metrics}),
+            METRICS: lambda p: write_json(p, {"classifier": metrics, "summarizer": summary_metrics}),
             CONFUSION_PNG: lambda p: plot_confusion_matrix(metrics, p),
         },
         card=lambda manifest: render_model_card(manifest, metrics),
     )
     progress(f"saved {path} ({seconds:.1f} s)")
     return TrainResult(path=path, metrics=metrics, dataset=dataset, seconds=seconds)
+
+
+def _fit_summarizer(config: SummarizerConfig, articles: list[Article], progress: bool = False) -> ExtractiveSummarizer:
+    """A supervised summariser when the articles have reference summaries, TextRank otherwise."""
+    references = [a.summary for a in articles] if any(a.summary for a in articles) else None
+    return ExtractiveSummarizer(config).fit(
+        [a.text for a in articles], [a.title for a in articles], references, progress=progress
+    )
+
+
+def _train_summarizer(
+    config: TrainConfig, train: list[Article], test: list[Article], progress: Progress
+) -> tuple[ExtractiveSummarizer, dict[str, Any]]:
+    """Fit the summariser on the training part and evaluate it on the held-out part when it has references."""
+    summarizer = _fit_summarizer(config.summarizer, train, progress=True)
+    if summarizer.kind != SUPERVISED:
+        progress("no reference summaries: the bundle gets an unsupervised TextRank summariser (Lead-k fallback)")
+        return summarizer, {
+            "kind": summarizer.kind,
+            "evaluated": False,
+            "reason": "the data has no reference summaries",
+        }
+    results = evaluate_summarizer(summarizer, test, progress=True)
+    results["evaluated"] = True
+    progress(
+        "held-out summaries: "
+        + ", ".join(f"{name} {value:.4f}" for name, value in rouge_headline(results).items())
+        + f" (lead-3 rouge2 {results['lead3']['rouge2']:.4f}); {results['articles']} articles"
+    )
+    return summarizer, results
 
 
 def evaluate_bundle(bundle: Bundle, data: Path, columns: ColumnMap | None = None) -> dict[str, Any]:

@@ -1,0 +1,557 @@
+"""Extractive summarisation: a supervised sentence scorer, TextRank, and Lead-k.
+
+A summary is a selection of the article's own sentences, returned in article
+order. Two kinds of summariser can sit in a bundle:
+
+``supervised-extractive``
+    Trained on article/summary pairs. Each article sentence is labelled by
+    whether the reference summary contains it (exact match after
+    normalisation; a greedy ROUGE oracle when the reference is not made of
+    copied sentences). A logistic regression scores sentences from features
+    an editor would recognise: position, length, similarity to the article and
+    to the title, centrality, quotations, numbers, capitalised names, TF-IDF
+    weight. How many sentences to keep is learned from the references too.
+``textrank``
+    For data without reference summaries: TextRank (Mihalcea & Tarau, 2004)
+    over TF-IDF cosine similarities, with Lead-k when the sentences share no
+    words at all.
+
+Selection takes sentences by score, skips near-duplicates of sentences
+already chosen, and stops at the length budget.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from tqdm import tqdm
+
+from train.rouge import greedy_oracle
+from train.sentences import Sentence, normalize_sentence, split_reference, split_sentences
+from train.text import clean_body, clean_title
+
+SUPERVISED = "supervised-extractive"
+TEXTRANK = "textrank"
+KINDS = (SUPERVISED, TEXTRANK)
+
+FEATURES = (
+    "position",  # relative position in the article, 0 = first sentence
+    "inverse_position",  # 1 / (index + 1)
+    "first_sentence",
+    "paragraph_position",  # relative position of the paragraph
+    "first_in_paragraph",
+    "log_words",
+    "short",  # fewer than 6 words
+    "similarity_article",  # cosine to the whole article (TF-IDF)
+    "similarity_title",
+    "centrality",  # mean cosine to the other sentences
+    "textrank",  # TextRank score times the number of sentences
+    "quotation",  # contains quotation marks
+    "starts_with_quote",
+    "attribution",  # "said", "says", "told", "according to"
+    "numbers",  # share of tokens that are numbers
+    "capitalised",  # share of non-initial words that are capitalised (names)
+    "tfidf_weight",  # mean TF-IDF weight of the sentence's terms within the article
+    "question",
+    "log_sentences",  # article length, so the model can weigh position by it
+)
+
+_QUOTES = re.compile(r"[\"“”‘’]|(?:^|\s)'")
+_STARTS_QUOTE = re.compile(r"^[\"“‘']")
+_ATTRIBUTION = re.compile(r"\b(?:said|says|told|according to|added)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"^[£$€]?\d[\d,.]*(?:%|bn|m|k)?$")
+_WORD = re.compile(r"\S+")
+_CAPITALISED = re.compile(r"^[\"“‘(]?[A-Z][\w'-]*")
+
+
+class SummaryError(ValueError):
+    """The input cannot be summarised (for example, it is empty)."""
+
+
+@dataclass(frozen=True)
+class LengthModel:
+    """How many sentences a summary gets: a share of the article, bounded."""
+
+    ratio: float = 0.3
+    min_sentences: int = 1
+    max_sentences: int = 5
+
+    def sentences_for(self, n_sentences: int) -> int:
+        """The learned summary length for an article of ``n_sentences`` sentences."""
+        k = round(self.ratio * n_sentences)
+        return max(1, min(n_sentences, max(self.min_sentences, min(self.max_sentences, k))))
+
+    @classmethod
+    def fit(cls, article_sentences: Sequence[int], summary_sentences: Sequence[int]) -> LengthModel:
+        """Learn the share (median over articles) and the bounds (5th and 95th percentiles) from references."""
+        n = np.asarray(article_sentences, dtype=float)
+        k = np.asarray(summary_sentences, dtype=float)
+        keep = (n > 0) & (k > 0)
+        if not keep.any():
+            raise ValueError("no article has both sentences and a reference summary to learn a length from")
+        n, k = n[keep], k[keep]
+        ratio = float(np.median(k / n))
+        low, high = np.percentile(k, [5, 95])
+        return cls(
+            ratio=round(ratio, 4),
+            min_sentences=max(1, math.floor(low)),
+            max_sentences=max(1, math.ceil(high)),
+        )
+
+
+@dataclass(frozen=True)
+class SummarySentence:
+    """A sentence chosen for a summary: its index among the article's sentences and its offsets in the cleaned text."""
+
+    index: int
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The chosen sentences in article order, plus what produced them."""
+
+    sentences: tuple[SummarySentence, ...]
+    method: str
+    n_sentences: int
+    cleaned_text: str
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.sentences)
+
+
+@dataclass
+class SummarizerConfig:
+    """Settings of the extractive summariser."""
+
+    redundancy: float = field(
+        default=0.7, metadata={"help": "skip a sentence whose TF-IDF cosine to one already chosen is above this"}
+    )
+    C: float = field(default=1.0, metadata={"help": "inverse regularisation strength of the sentence scorer"})
+    oracle_fallback: float = field(
+        default=0.5,
+        metadata={
+            "help": "label an article with the greedy ROUGE oracle when fewer than this share of its reference "
+            "sentences are found verbatim in the article"
+        },
+    )
+    textrank_damping: float = 0.85
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.redundancy <= 1.0:
+            raise ValueError(f"redundancy must be in (0, 1], got {self.redundancy}")
+        if self.C <= 0:
+            raise ValueError(f"C must be positive, got {self.C}")
+        if not 0.0 <= self.oracle_fallback <= 1.0:
+            raise ValueError(f"oracle_fallback must be in [0, 1], got {self.oracle_fallback}")
+
+
+@dataclass
+class _Prepared:
+    """One article split and vectorised: everything selection and features need."""
+
+    body: str
+    sentences: list[Sentence]
+    vectors: sparse.csr_matrix  # one L2-normalised TF-IDF row per sentence
+    article: np.ndarray  # L2-normalised TF-IDF of the whole body (dense, 1-D)
+    title: np.ndarray | None
+
+
+def textrank_scores(similarity: np.ndarray, damping: float = 0.85, iterations: int = 50) -> np.ndarray:
+    """PageRank over a sentence similarity matrix; returns scores summing to 1 (uniform when there are no edges)."""
+    n = similarity.shape[0]
+    weights = similarity.copy()
+    np.fill_diagonal(weights, 0.0)
+    out = weights.sum(axis=1)
+    if n == 0:
+        return np.zeros(0)
+    if not (out > 0).any():
+        return np.full(n, 1.0 / n)
+    transition = np.divide(weights, out[:, None], out=np.full_like(weights, 1.0 / n), where=out[:, None] > 0)
+    scores = np.full(n, 1.0 / n)
+    for _ in range(iterations):
+        updated = (1 - damping) / n + damping * (transition.T @ scores)
+        if np.abs(updated - scores).sum() < 1e-8:
+            scores = updated
+            break
+        scores = updated
+    return scores / scores.sum()
+
+
+class ExtractiveSummarizer:
+    """Chooses sentences from an article. Fit with references for the supervised kind, without for TextRank."""
+
+    def __init__(self, config: SummarizerConfig | None = None) -> None:
+        self.config = config or SummarizerConfig()
+        self.kind: str | None = None
+        self.length = LengthModel()
+        self.vectorizer_: TfidfVectorizer | None = None
+        self.mean_: np.ndarray | None = None
+        self.scale_: np.ndarray | None = None
+        self.coef_: np.ndarray | None = None
+        self.intercept_: float = 0.0
+        self.training_: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ fitting
+
+    @staticmethod
+    def _make_vectorizer() -> TfidfVectorizer:
+        return TfidfVectorizer(
+            lowercase=True, stop_words="english", sublinear_tf=True, min_df=2, dtype=np.float32, norm="l2"
+        )
+
+    def fit(
+        self,
+        bodies: Sequence[str],
+        titles: Sequence[str] | None = None,
+        references: Sequence[str | None] | None = None,
+        *,
+        progress: bool = False,
+    ) -> ExtractiveSummarizer:
+        """Fit on raw article bodies; with references a supervised scorer, without them TextRank."""
+        titles = list(titles) if titles is not None else [""] * len(bodies)
+        if len(titles) != len(bodies):
+            raise ValueError(f"{len(bodies)} bodies but {len(titles)} titles")
+        clean_bodies = [clean_body(b) for b in bodies]
+        clean_titles = [clean_title(t) for t in titles]
+        usable = [i for i, b in enumerate(clean_bodies) if b]
+        if len(usable) < 2:
+            raise ValueError(f"need at least 2 non-empty articles to fit a summariser, got {len(usable)}")
+        self.vectorizer_ = self._make_vectorizer()
+        try:
+            self.vectorizer_.fit([clean_bodies[i] for i in usable])
+        except ValueError:  # every word is a stop word or appears once: fall back to all words
+            self.vectorizer_ = TfidfVectorizer(sublinear_tf=True, dtype=np.float32).fit(
+                [clean_bodies[i] for i in usable]
+            )
+        has_references = references is not None and any(r and r.strip() for r in references)
+        if not has_references:
+            self.kind = TEXTRANK
+            self.length = LengthModel()
+            self.training_ = {"articles": len(usable)}
+            return self
+        assert references is not None
+        if len(references) != len(bodies):
+            raise ValueError(f"{len(bodies)} bodies but {len(references)} references")
+        self.kind = SUPERVISED
+        features, targets, n_sentences, n_summary = [], [], [], []
+        oracle_articles = 0
+        rows = [i for i in usable if references[i] and str(references[i]).strip()]
+        for i in tqdm(rows, desc="summariser features", unit="article", disable=not progress, leave=False):
+            prepared = self._prepare(clean_bodies[i], clean_titles[i])
+            if not prepared.sentences:
+                continue
+            labels, used_oracle = self.label_sentences(prepared.sentences, str(references[i]))
+            oracle_articles += used_oracle
+            features.append(self._features(prepared))
+            targets.append(labels)
+            n_sentences.append(len(prepared.sentences))
+            n_summary.append(int(labels.sum()))
+        if not features:
+            raise ValueError("no article with a reference summary has any sentences")
+        x = np.vstack(features)
+        y = np.concatenate(targets)
+        if len(np.unique(y)) < 2:
+            raise ValueError(
+                "the reference summaries select either every sentence or none, so there is nothing to learn; "
+                "check that the summary column holds summaries"
+            )
+        self.mean_ = x.mean(axis=0)
+        self.scale_ = x.std(axis=0)
+        self.scale_[self.scale_ == 0] = 1.0
+        scorer = LogisticRegression(C=self.config.C, max_iter=1000)
+        scorer.fit((x - self.mean_) / self.scale_, y)
+        self.coef_ = scorer.coef_.ravel().astype(np.float64)
+        self.intercept_ = float(scorer.intercept_[0])
+        self.length = LengthModel.fit(n_sentences, n_summary)
+        self.training_ = {
+            "articles": len(features),
+            "sentences": len(y),
+            "positive_share": round(float(y.mean()), 4),
+            "oracle_labelled_articles": oracle_articles,
+        }
+        return self
+
+    def label_sentences(self, sentences: Sequence[Sentence], reference: str) -> tuple[np.ndarray, bool]:
+        """1 for each sentence the reference contains; returns the labels and whether the ROUGE oracle made them."""
+        texts = [s.text for s in sentences]
+        reference_sentences = split_reference(reference, texts)
+        wanted = {normalize_sentence(r) for r in reference_sentences}
+        wanted.discard("")
+        labels = np.array([normalize_sentence(t) in wanted for t in texts], dtype=np.int8)
+        found = len(wanted & {normalize_sentence(t) for t in texts})
+        if wanted and found >= self.config.oracle_fallback * len(wanted):
+            return labels, False
+        labels = np.zeros(len(texts), dtype=np.int8)
+        labels[greedy_oracle(texts, "\n".join(reference_sentences))] = 1
+        return labels, True
+
+    def as_textrank(self) -> ExtractiveSummarizer:
+        """A TextRank summariser over this one's vocabulary (the unsupervised baseline)."""
+        self._check_fitted()
+        other = ExtractiveSummarizer(self.config)
+        other.kind = TEXTRANK
+        other.vectorizer_ = self.vectorizer_
+        other.length = self.length
+        return other
+
+    # ------------------------------------------------------------------ features
+
+    def _check_fitted(self) -> None:
+        if self.kind is None or self.vectorizer_ is None:
+            raise RuntimeError("the summariser is not fitted; call fit() first")
+
+    def _prepare(self, body: str, title: str) -> _Prepared:
+        assert self.vectorizer_ is not None
+        sentences = split_sentences(body)
+        docs = [s.text for s in sentences] + [body] + ([title] if title else [])
+        matrix = self.vectorizer_.transform(docs).tocsr()
+        n = len(sentences)
+        article = matrix[n].toarray().ravel()
+        title_vector = matrix[n + 1].toarray().ravel() if title else None
+        return _Prepared(body, sentences, matrix[:n], article, title_vector)
+
+    def _features(self, p: _Prepared) -> np.ndarray:
+        n = len(p.sentences)
+        similarity = (p.vectors @ p.vectors.T).toarray()
+        centrality = (similarity.sum(axis=1) - np.diag(similarity)) / max(n - 1, 1)
+        rank = textrank_scores(similarity, self.config.textrank_damping) * n
+        sim_article = p.vectors @ p.article
+        sim_title = p.vectors @ p.title if p.title is not None else np.zeros(n)
+        paragraphs = max(s.paragraph for s in p.sentences) + 1
+        # Mean weight of the sentence's terms in the article's own TF-IDF vector.
+        present = p.vectors.copy()
+        present.data[:] = 1.0
+        counts = np.asarray(present.sum(axis=1)).ravel()
+        weight = np.divide(present @ p.article, counts, out=np.zeros(n), where=counts > 0)
+        rows = np.zeros((n, len(FEATURES)))
+        previous_paragraph = -1
+        for i, sentence in enumerate(p.sentences):
+            words = _WORD.findall(sentence.text)
+            n_words = len(words)
+            numbers = sum(1 for w in words if _NUMBER.match(w.strip(".,;:()\"'")))
+            capitalised = sum(1 for w in words[1:] if _CAPITALISED.match(w))
+            rows[i] = (
+                i / max(n - 1, 1),
+                1.0 / (i + 1),
+                float(i == 0),
+                sentence.paragraph / max(paragraphs - 1, 1),
+                float(sentence.paragraph != previous_paragraph),
+                math.log1p(n_words),
+                float(n_words < 6),
+                sim_article[i],
+                sim_title[i],
+                centrality[i],
+                rank[i],
+                float(bool(_QUOTES.search(sentence.text))),
+                float(bool(_STARTS_QUOTE.match(sentence.text))),
+                float(bool(_ATTRIBUTION.search(sentence.text))),
+                numbers / max(n_words, 1),
+                capitalised / max(n_words - 1, 1),
+                weight[i],
+                float(sentence.text.rstrip("\"'”’").endswith("?")),
+                math.log(n),
+            )
+            previous_paragraph = sentence.paragraph
+        return rows
+
+    def sentence_scores(self, p: _Prepared) -> np.ndarray:
+        """A score per sentence: the scorer's probability (supervised) or the TextRank score."""
+        if self.kind == SUPERVISED:
+            assert self.coef_ is not None and self.mean_ is not None and self.scale_ is not None
+            z = ((self._features(p) - self.mean_) / self.scale_) @ self.coef_ + self.intercept_
+            return 1.0 / (1.0 + np.exp(-z))
+        similarity = (p.vectors @ p.vectors.T).toarray()
+        return textrank_scores(similarity, self.config.textrank_damping)
+
+    # ------------------------------------------------------------------ prediction
+
+    def summarize(
+        self,
+        text: str,
+        title: str | None = None,
+        *,
+        max_sentences: int | None = None,
+        max_words: int | None = None,
+        ratio: float | None = None,
+        num_sentences: int | None = None,
+    ) -> Summary:
+        """Summarise a raw article body; see :meth:`summarize_clean` for the length options."""
+        return self.summarize_clean(
+            clean_body(text),
+            clean_title(title or ""),
+            max_sentences=max_sentences,
+            max_words=max_words,
+            ratio=ratio,
+            num_sentences=num_sentences,
+        )
+
+    def summarize_clean(
+        self,
+        body: str,
+        title: str = "",
+        *,
+        max_sentences: int | None = None,
+        max_words: int | None = None,
+        ratio: float | None = None,
+        num_sentences: int | None = None,
+    ) -> Summary:
+        """Summarise an already cleaned body.
+
+        Length: ``ratio`` (a share of the article's sentences) or
+        ``num_sentences`` (an exact count, as evaluation baselines need)
+        replaces the learned length; ``max_sentences`` and ``max_words`` cap it. A summary
+        always has at least one sentence, so when the best sentence alone is
+        longer than ``max_words`` it is returned on its own. Articles of one
+        or two sentences are returned whole.
+        """
+        self._check_fitted()
+        _check_length_options(max_sentences, max_words, ratio)
+        if num_sentences is not None and num_sentences < 1:
+            raise SummaryError(f"num_sentences must be at least 1, got {num_sentences}")
+        if not body.strip():
+            raise SummaryError("the text is empty after cleaning; send the article body to summarise")
+        p = self._prepare(body, title)
+        n = len(p.sentences)
+        if n == 0:
+            raise SummaryError("the text has no sentences to summarise")
+        if n <= 2:
+            chosen = list(range(n))
+            scores = np.ones(n)
+            method = "whole-text"
+        else:
+            scores = self.sentence_scores(p)
+            method = self.kind or TEXTRANK
+            if self.kind == TEXTRANK and not (p.vectors @ p.vectors.T).nnz - n > 0:
+                # No two sentences share a word: TextRank has no graph, so use Lead-k.
+                scores = 1.0 / (np.arange(n) + 1.0)
+                method = "lead"
+            if num_sentences is not None:
+                k = min(n, num_sentences)
+            elif ratio is not None:
+                k = max(1, min(n, math.ceil(ratio * n)))
+            else:
+                k = self.length.sentences_for(n)
+            if max_sentences is not None:
+                k = min(k, max_sentences)
+            chosen = self._select(p, scores, k, max_words)
+        selected = tuple(
+            SummarySentence(
+                i, p.sentences[i].start, p.sentences[i].end, p.sentences[i].text, round(float(scores[i]), 4)
+            )
+            for i in chosen
+        )
+        return Summary(selected, method, n, body)
+
+    def _select(self, p: _Prepared, scores: np.ndarray, k: int, max_words: int | None) -> list[int]:
+        """Best-scored sentences up to ``k`` (and the word budget), skipping near-duplicates; article order."""
+        order = np.argsort(-scores, kind="stable")
+        chosen: list[int] = []
+        words = 0
+        for i in order:
+            if len(chosen) >= k:
+                break
+            n_words = len(p.sentences[i].text.split())
+            if max_words is not None and chosen and words + n_words > max_words:
+                continue
+            if max_words is not None and not chosen and n_words > max_words:
+                continue
+            if chosen and p.vectors[i].nnz:
+                overlap = (p.vectors[chosen] @ p.vectors[i].T).toarray().max()
+                if overlap > self.config.redundancy:
+                    continue
+            chosen.append(int(i))
+            words += n_words
+        if not chosen:  # nothing fits the word budget: the best sentence on its own
+            chosen = [int(order[0])]
+        return sorted(chosen)
+
+    # ------------------------------------------------------------------ state for bundles
+
+    def fitted_state(self) -> tuple[list[str], dict[str, np.ndarray], dict[str, Any]]:
+        """The fitted parts as plain data: vocabulary terms, numeric arrays, JSON-able metadata."""
+        self._check_fitted()
+        assert self.vectorizer_ is not None
+        terms = [""] * len(self.vectorizer_.vocabulary_)
+        for term, index in self.vectorizer_.vocabulary_.items():
+            terms[index] = term
+        arrays: dict[str, np.ndarray] = {"idf": self.vectorizer_.idf_.astype(np.float32)}
+        if self.kind == SUPERVISED:
+            assert self.coef_ is not None and self.mean_ is not None and self.scale_ is not None
+            arrays.update(coef=self.coef_, intercept=np.array([self.intercept_]), mean=self.mean_, scale=self.scale_)
+        meta = {
+            "kind": self.kind,
+            "features": list(FEATURES) if self.kind == SUPERVISED else [],
+            "length": asdict(self.length),
+            "config": asdict(self.config),
+            "stop_words": self.vectorizer_.stop_words,
+            "training": self.training_,
+        }
+        return terms, arrays, meta
+
+    @classmethod
+    def from_fitted_state(
+        cls, terms: list[str], arrays: dict[str, np.ndarray], meta: dict[str, Any]
+    ) -> ExtractiveSummarizer:
+        """Rebuild a fitted summariser from :meth:`fitted_state` output, checking kinds and shapes."""
+        kind = meta.get("kind")
+        if kind not in KINDS:
+            raise ValueError(f"unknown summariser kind {kind!r}; expected one of {', '.join(KINDS)}")
+        model = cls(SummarizerConfig(**meta.get("config", {})))
+        model.kind = kind
+        model.length = LengthModel(**meta["length"])
+        n_terms = len(terms)
+        if len(set(terms)) != n_terms:
+            raise ValueError("the summariser vocabulary has repeated terms")
+        expected: dict[str, tuple[int, ...]] = {"idf": (n_terms,)}
+        if kind == SUPERVISED:
+            if list(meta.get("features", [])) != list(FEATURES):
+                raise ValueError(
+                    f"the summariser was trained on features {meta.get('features')}, this version computes "
+                    f"{list(FEATURES)}; retrain it with this version"
+                )
+            n_features = len(FEATURES)
+            expected.update(coef=(n_features,), intercept=(1,), mean=(n_features,), scale=(n_features,))
+        for key, shape in expected.items():
+            if key not in arrays or arrays[key].shape != shape:
+                found = arrays[key].shape if key in arrays else "missing"
+                raise ValueError(f"summariser array {key!r} should have shape {shape}, found {found}")
+        vectorizer = TfidfVectorizer(
+            lowercase=True, stop_words=meta.get("stop_words"), sublinear_tf=True, dtype=np.float32, norm="l2"
+        )
+        vectorizer.vocabulary = {term: i for i, term in enumerate(terms)}
+        vectorizer.idf_ = np.asarray(arrays["idf"], dtype=np.float32)
+        model.vectorizer_ = vectorizer
+        if kind == SUPERVISED:
+            model.coef_ = np.asarray(arrays["coef"], dtype=np.float64)
+            model.intercept_ = float(arrays["intercept"][0])
+            model.mean_ = np.asarray(arrays["mean"], dtype=np.float64)
+            model.scale_ = np.asarray(arrays["scale"], dtype=np.float64)
+        model.training_ = dict(meta.get("training", {}))
+        return model
+
+
+def _check_length_options(max_sentences: int | None, max_words: int | None, ratio: float | None) -> None:
+    if max_sentences is not None and max_sentences < 1:
+        raise SummaryError(f"max_sentences must be at least 1, got {max_sentences}")
+    if max_words is not None and max_words < 1:
+        raise SummaryError(f"max_words must be at least 1, got {max_words}")
+    if ratio is not None and not 0.0 < ratio <= 1.0:
+        raise SummaryError(f"ratio must be in (0, 1], got {ratio}")
+
+
+def lead_indices(n_sentences: int, k: int) -> list[int]:
+    """Lead-k: the first ``k`` sentences."""
+    return list(range(min(k, n_sentences)))

@@ -1,0 +1,68 @@
+"""Held-out evaluation of a summariser against reference summaries, beside baselines and the oracle."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from train.data import Article
+from train.rouge import greedy_oracle, mean_rouge
+from train.sentences import split_reference, split_sentences
+from train.summarizer import ExtractiveSummarizer
+from train.text import clean_body, clean_text, clean_title
+
+SYSTEMS = ("ours", "lead3", "lead_matched", "textrank", "oracle")
+SYSTEM_NOTES = {
+    "ours": "this bundle's summariser, choosing its own length",
+    "lead3": "the first three sentences",
+    "lead_matched": "the first k sentences, k = the number of sentences ours chose for that article",
+    "textrank": "TextRank over the same TF-IDF vocabulary, k matched to ours",
+    "oracle": "greedy ROUGE-1+2 oracle over the article's sentences (the extractive ceiling)",
+}
+
+
+def evaluate_summarizer(
+    summarizer: ExtractiveSummarizer, articles: Sequence[Article], *, progress: bool = False
+) -> dict[str, Any]:
+    """ROUGE-1/2/Lsum F1 of ``summarizer`` and of the baselines on articles that have reference summaries."""
+    pairs = [a for a in articles if a.summary and a.summary.strip() and clean_body(a.text)]
+    if not pairs:
+        raise ValueError("none of the articles has both a body and a reference summary to evaluate against")
+    textrank = summarizer.as_textrank()
+    outputs: dict[str, list[list[str]]] = {name: [] for name in SYSTEMS}
+    references: list[list[str]] = []
+    words: list[int] = []
+    seconds = 0.0
+    for article in tqdm(pairs, desc="evaluating summaries", unit="article", disable=not progress, leave=False):
+        body, title = clean_body(article.text), clean_title(article.title)
+        started = time.perf_counter()
+        ours = summarizer.summarize_clean(body, title)
+        seconds += time.perf_counter() - started
+        sentences = [s.text for s in split_sentences(body)]
+        reference = split_reference(clean_text(article.summary or ""), sentences)
+        k = len(ours.sentences)
+        references.append(reference)
+        outputs["ours"].append([s.text for s in ours.sentences])
+        outputs["lead3"].append(sentences[:3])
+        outputs["lead_matched"].append(sentences[:k])
+        outputs["textrank"].append([s.text for s in textrank.summarize_clean(body, title, num_sentences=k).sentences])
+        outputs["oracle"].append([sentences[i] for i in greedy_oracle(sentences, "\n".join(reference))])
+        words.append(sum(len(s.text.split()) for s in ours.sentences))
+    results: dict[str, Any] = {name: mean_rouge(outputs[name], references) for name in SYSTEMS}
+    results["articles"] = len(pairs)
+    results["ours"]["mean_sentences"] = round(float(np.mean([len(o) for o in outputs["ours"]])), 2)
+    results["ours"]["mean_words"] = round(float(np.mean(words)), 1)
+    results["ours"]["articles_per_s"] = round(len(pairs) / seconds, 1) if seconds > 0 else None
+    results["reference_mean_sentences"] = round(float(np.mean([len(r) for r in references])), 2)
+    results["kind"] = summarizer.kind
+    results["notes"] = SYSTEM_NOTES
+    return results
+
+
+def rouge_headline(results: dict[str, Any]) -> dict[str, float]:
+    """The summariser's own ROUGE F1 scores, for manifests and logs."""
+    return {name: results["ours"][name] for name in ("rouge1", "rouge2", "rougeLsum")}
