@@ -35,19 +35,25 @@ Results are printed as a table and written to ``bench/results/classify.json``.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
-import os
-import platform
 import statistics
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+from common import (
+    RESULTS_DIR,
+    Target,
+    default_data_dir,
+    ensure_project_importable,
+    limit_threads,
+    missing_data_message,
+    report,
+    results_header,
+    timed,
+)
+
 BBC_FILE = Path("bbc-news-summary") / "bbc-news-summary.csv"
 REUTERS_TRAIN = Path("reuters21578") / "modapte-train.jsonl"
 REUTERS_TEST = Path("reuters21578") / "modapte-test.jsonl"
@@ -55,21 +61,6 @@ CV_FOLDS = 5
 THROUGHPUT_RUNS = 3
 LATENCY_CALLS = 200
 FIXED_THRESHOLD = 0.5
-
-
-@dataclass(frozen=True)
-class Target:
-    """A goal for one result key: ``value >= bound`` (or ``value < bound`` when ``below``)."""
-
-    key: str
-    bound: float
-    below: bool = False
-
-    def met(self, value: float) -> bool:
-        return value < self.bound if self.below else value >= self.bound
-
-    def describe(self) -> str:
-        return f"{'<' if self.below else '>='} {self.bound:g}"
 
 
 TARGETS = (
@@ -95,50 +86,21 @@ class ReutersSplit:
 # --------------------------------------------------------------------------- setup
 
 
-def default_data_dir() -> Path:
-    """``NEWSDESK_DATA`` if set, else ``shared/data`` beside the checkout."""
-    env = os.environ.get("NEWSDESK_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def default_out_path() -> Path:
-    return Path(__file__).resolve().parent / "results" / "classify.json"
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=None, help="data folder (overrides NEWSDESK_DATA)")
-    parser.add_argument("--out", type=Path, default=None, help="JSON results path (default bench/results/classify.json)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="JSON results path (default bench/results/classify.json)"
+    )
     parser.add_argument("--skip-bbc", action="store_true", help="do not run the BBC News benchmark")
     parser.add_argument("--skip-reuters", action="store_true", help="do not run the Reuters-21578 benchmark")
     return parser.parse_args(argv)
-
-
-def limit_threads() -> None:
-    """Pin BLAS/OpenMP to one thread; only effective before numpy is first imported."""
-    for name in THREAD_ENV_VARS:
-        os.environ[name] = "1"
-
-
-def ensure_project_importable() -> None:
-    """Make ``import train`` work when the project is not installed."""
-    try:
-        import train  # noqa: F401
-    except ImportError:
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def missing_inputs(data_dir: Path, run_bbc: bool, run_reuters: bool) -> list[Path]:
     """The data files needed by the selected benchmarks that do not exist."""
     needed = ([BBC_FILE] if run_bbc else []) + ([REUTERS_TRAIN, REUTERS_TEST] if run_reuters else [])
     return [data_dir / name for name in needed if not (data_dir / name).is_file()]
-
-
-def timed(action: Callable[[], Any]) -> tuple[Any, float]:
-    """Run ``action`` and return (its result, seconds taken)."""
-    start = time.perf_counter()
-    result = action()
-    return result, time.perf_counter() - start
 
 
 # --------------------------------------------------------------------------- BBC
@@ -164,14 +126,18 @@ def cross_validate(texts: list[str], labels: list[str], folds: int = CV_FOLDS) -
     splitter = StratifiedKFold(folds, shuffle=True, random_state=0)
     text_array, label_array = np.array(texts, dtype=object), np.array(labels, dtype=object)
     scores = []
-    for train_idx, test_idx in tqdm(list(splitter.split(text_array, label_array)), desc="BBC cross-validation", unit="fold"):
+    for train_idx, test_idx in tqdm(
+        list(splitter.split(text_array, label_array)), desc="BBC cross-validation", unit="fold"
+    ):
         model = TopicClassifier().fit(list(text_array[train_idx]), list(label_array[train_idx]))
         predicted = [row[0] for row in model.predict(list(text_array[test_idx]))]
         truth = list(label_array[test_idx])
-        scores.append({
-            "accuracy": float(accuracy_score(truth, predicted)),
-            "macro_f1": float(f1_score(truth, predicted, average="macro")),
-        })
+        scores.append(
+            {
+                "accuracy": float(accuracy_score(truth, predicted)),
+                "macro_f1": float(f1_score(truth, predicted, average="macro")),
+            }
+        )
     return scores
 
 
@@ -196,8 +162,10 @@ def run_bbc(data_dir: Path) -> dict[str, Any]:
     from train.classifier import TopicClassifier
 
     texts, labels, report = load_bbc(data_dir)
-    print(f"BBC: {report['rows_read']} rows, {len(texts)} articles after dropping "
-          f"{report['duplicates_removed']} duplicates, {len(set(labels))} topics")
+    print(
+        f"BBC: {report['rows_read']} rows, {len(texts)} articles after dropping "
+        f"{report['duplicates_removed']} duplicates, {len(set(labels))} topics"
+    )
     folds = cross_validate(texts, labels)
     with threadpool_limits(1):
         model, train_seconds = timed(lambda: TopicClassifier().fit(texts, labels))
@@ -276,10 +244,12 @@ def run_reuters(data_dir: Path) -> dict[str, Any]:
 
     split = load_reuters(data_dir)
     c = split.counts
-    print(f"Reuters: {c['reuters.topics']} topics; train {c['reuters.train_docs']} docs "
-          f"(of {c['reuters.train_rows']} rows; {c['reuters.train_empty_dropped']} without text, "
-          f"{c['reuters.train_duplicates_removed']} duplicates removed); test {c['reuters.test_docs']} docs "
-          f"(of {c['reuters.test_rows']} rows; {c['reuters.test_empty_dropped']} without text)")
+    print(
+        f"Reuters: {c['reuters.topics']} topics; train {c['reuters.train_docs']} docs "
+        f"(of {c['reuters.train_rows']} rows; {c['reuters.train_empty_dropped']} without text, "
+        f"{c['reuters.train_duplicates_removed']} duplicates removed); test {c['reuters.test_docs']} docs "
+        f"(of {c['reuters.test_rows']} rows; {c['reuters.test_empty_dropped']} without text)"
+    )
     with threadpool_limits(1):
         model, train_seconds = timed(lambda: TopicClassifier().fit(split.train_texts, split.train_labels))
         probs = model.predict_proba(split.test_texts)
@@ -301,15 +271,6 @@ def run_reuters(data_dir: Path) -> dict[str, Any]:
 # --------------------------------------------------------------------------- reporting
 
 
-def machine_info() -> dict[str, Any]:
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-    }
-
-
 TABLE_ROWS = (
     ("bbc.articles", "BBC articles (deduplicated)"),
     ("bbc.accuracy", "BBC 5-fold accuracy"),
@@ -329,44 +290,6 @@ TABLE_ROWS = (
 )
 
 
-def table_rows(results: dict[str, Any]) -> list[list[str]]:
-    """[metric, value, target, met] for every measured result in :data:`TABLE_ROWS`."""
-    targets = {target.key: target for target in TARGETS}
-    rows = []
-    for key, name in TABLE_ROWS:
-        if key not in results:
-            continue
-        target = targets.get(key)
-        met = "" if target is None else ("yes" if target.met(results[key]) else "NO")
-        rows.append([name, f"{results[key]:g}", target.describe() if target else "", met])
-    return rows
-
-
-def markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    """An aligned markdown table; the value column is right-aligned."""
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: list[str]) -> str:
-        padded = [cell.rjust(w) if i == 1 else cell.ljust(w) for i, (cell, w) in enumerate(zip(cells, widths))]
-        return "| " + " | ".join(padded) + " |"
-
-    rule = "|" + "|".join("-" * (w + 1) + ":" if i == 1 else "-" * (w + 2) for i, w in enumerate(widths)) + "|"
-    return "\n".join([line(header), rule, *(line(row) for row in rows)])
-
-
-def target_summary(results: dict[str, Any]) -> list[str]:
-    return [
-        f"target {t.key} {t.describe()}: {'met' if t.met(results[t.key]) else 'NOT met'} ({results[t.key]:g})"
-        for t in TARGETS
-        if t.key in results
-    ]
-
-
-def write_results(results: dict[str, Any], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-
-
 # --------------------------------------------------------------------------- entry point
 
 
@@ -379,31 +302,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     data_dir = args.data if args.data is not None else default_data_dir()
     missing = missing_inputs(data_dir, not args.skip_bbc, not args.skip_reuters)
     if missing:
-        print(
-            f"benchmark data not found under {data_dir}: missing {', '.join(str(p) for p in missing)}.\n"
-            "Point --data or NEWSDESK_DATA at the shared data folder (see shared/data/README.md).",
-            file=sys.stderr,
-        )
+        print(missing_data_message(data_dir, missing), file=sys.stderr)
         return 2
     ensure_project_importable()
 
-    results: dict[str, Any] = {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": machine_info(),
-        "data": str(data_dir.resolve()),
-    }
+    results: dict[str, Any] = results_header(data_dir)
     if not args.skip_bbc:
         results.update(run_bbc(data_dir))
     if not args.skip_reuters:
         results.update(run_reuters(data_dir))
 
-    print()
-    print(markdown_table(["Metric", "Value", "Target", "Met"], table_rows(results)))
-    print()
-    print("\n".join(target_summary(results)))
-    out = args.out if args.out is not None else default_out_path()
-    write_results(results, out)
-    print(f"\nwrote {out}")
+    report(results, TABLE_ROWS, TARGETS, args.out or RESULTS_DIR / "classify.json")
     return 0
 
 

@@ -61,3 +61,40 @@ def tiny_bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     models = tmp_path_factory.mktemp("models")
     train_tiny(models)
     return models / "tiny"
+
+
+def composite_articles(articles: pd.DataFrame, per_article: int = 3) -> pd.DataFrame:
+    """Longer articles with extractive reference summaries, built from the fixture articles.
+
+    Each composite joins ``per_article`` fixture articles of one topic as paragraphs; its
+    reference summary is the first sentence of each paragraph (the ledes), glued together
+    without spaces the way the BBC summaries are. A summariser that learns anything about
+    position learns to pick the ledes.
+    """
+    from itertools import combinations
+
+    from train.sentences import sentence_texts
+
+    rows = []
+    for category, group in articles.groupby("category", sort=True):
+        bodies = list(group["text"])
+        titles = list(group["title"])
+        for n, combo in enumerate(combinations(range(len(bodies)), per_article)):
+            paragraphs = [bodies[i] for i in combo]
+            ledes = [sentence_texts(p)[0] for p in paragraphs]
+            rows.append({
+                "id": f"{category}-c{n:02d}",
+                "title": titles[combo[0]],
+                "text": "\n\n".join(paragraphs),
+                "summary": "".join(reversed(ledes)),  # out of article order, as in BBC
+                "category": category,
+            })
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="session")
+def summaries_csv(articles: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """80 composite articles (4 topics) with lede-sentence reference summaries; see :func:`composite_articles`."""
+    path = tmp_path_factory.mktemp("summaries") / "summaries.csv"
+    composite_articles(articles).to_csv(path, index=False)
+    return path

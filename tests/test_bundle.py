@@ -17,6 +17,8 @@ from train.bundle import (
     CURRENT,
     FORMAT_VERSION,
     MANIFEST,
+    SUMMARIZER_ARRAYS,
+    SUMMARIZER_JSON,
     VOCABULARY,
     BundleError,
     list_versions,
@@ -84,7 +86,9 @@ def test_new_versions_become_current_and_old_ones_stay(tmp_path: Path) -> None:
         load_bundle(model, version="v0009")
 
 
-@pytest.mark.parametrize("filename", [CLASSIFIER_ARRAYS, VOCABULARY, "README.md", "metrics.json"])
+@pytest.mark.parametrize(
+    "filename", [CLASSIFIER_ARRAYS, VOCABULARY, SUMMARIZER_JSON, SUMMARIZER_ARRAYS, "README.md", "metrics.json"]
+)
 def test_a_changed_byte_is_refused(model_copy: Path, filename: str) -> None:
     target = version_dir(model_copy) / filename
     data = bytearray(target.read_bytes())
@@ -123,6 +127,33 @@ def test_other_format_versions_are_refused(model_copy: Path) -> None:
     manifest["manifest_sha256"] = bundle_module._manifest_digest(manifest)
     path.write_text(json.dumps(manifest))
     with pytest.raises(BundleError, match="upgrade newsdesk"):
+        load_bundle(model_copy)
+
+
+def test_format_1_bundles_load_without_a_summariser(model_copy: Path) -> None:
+    directory = version_dir(model_copy)
+    manifest = json.loads((directory / MANIFEST).read_text())
+    for filename in manifest.pop("summarizer")["files"]:
+        (directory / filename).unlink()
+        del manifest["files"][filename]
+    manifest["format_version"] = 1
+    manifest["manifest_sha256"] = bundle_module._manifest_digest(manifest)
+    (directory / MANIFEST).write_text(json.dumps(manifest))
+    loaded = load_bundle(model_copy)
+    assert loaded.summarizer is None
+    assert loaded.classifier.predict(["The striker scored a goal."])
+
+
+def test_a_summariser_that_does_not_match_this_version_is_refused(model_copy: Path) -> None:
+    directory = version_dir(model_copy)
+    meta = json.loads((directory / SUMMARIZER_JSON).read_text())
+    meta["kind"] = "abstractive-magic"
+    (directory / SUMMARIZER_JSON).write_text(json.dumps(meta))
+    manifest = json.loads((directory / MANIFEST).read_text())
+    manifest["files"][SUMMARIZER_JSON] = bundle_module.sha256_file(directory / SUMMARIZER_JSON)
+    manifest["manifest_sha256"] = bundle_module._manifest_digest(manifest)
+    (directory / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(BundleError, match="summariser cannot be rebuilt.*unknown summariser kind"):
         load_bundle(model_copy)
 
 

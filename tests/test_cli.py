@@ -127,3 +127,20 @@ def test_console_script_is_installed_and_imports_stay_light() -> None:
              "assert 'torch' not in sys.modules and 'transformers' not in sys.modules; "
              "assert set(os.listdir('.')) == before")
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, check=False).returncode == 0
+
+
+def test_train_and_evaluate_with_summaries_report_rouge(
+    tmp_path: Path, summaries_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    models = tmp_path / "models"
+    assert main(["train", "--data", str(summaries_csv), "--label-col", "category", "--name", "news",
+                 "--models-dir", str(models), "--calibration-folds", "3"]) == 0
+    err = capsys.readouterr().err
+    assert "held-out summaries: rouge1" in err and "lead-3 rouge2" in err
+    assert main(["evaluate", "--model", str(models / "news"), "--data", str(summaries_csv),
+                 "--label-col", "category"]) == 0
+    out = capsys.readouterr().out
+    assert "summaries (80 articles with references), ROUGE F1:" in out
+    assert all(system in out for system in ("ours", "lead3", "lead_matched", "textrank", "oracle"))
+    assert main(["versions", "--model", str(models / "news")]) == 0
+    assert "rouge2" in capsys.readouterr().out

@@ -39,6 +39,15 @@ def test_bbc_csv_train_reaches_95_percent_held_out(shared_data: Path, tmp_path: 
     ])
     assert [p[0] for p in predicted] == ["sport", "business", "politics", "tech", "entertainment"]
 
+    # The summariser was trained on the references and beats the lead baselines on the same split.
+    summary = json.loads((bundle.path / "metrics.json").read_text())["summarizer"]
+    assert bundle.summarizer is not None and bundle.manifest["summarizer"]["kind"] == "supervised-extractive"
+    assert summary["articles"] == 418
+    assert summary["ours"]["rouge2"] > summary["lead3"]["rouge2"]
+    assert summary["ours"]["rouge2"] > summary["lead_matched"]["rouge2"]
+    assert summary["ours"]["rouge2"] >= 0.58 and summary["ours"]["rouge1"] >= 0.70
+    assert summary["oracle"]["rouge2"] >= summary["ours"]["rouge2"]
+
 
 def test_bbc_raw_tree_loads_with_summaries_and_latin1(shared_data: Path) -> None:
     dataset = load_dataset(shared_data / "bbc-news-summary" / "raw")

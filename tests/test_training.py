@@ -1,11 +1,14 @@
-"""The training pipeline's split: seeded, stratified, rare labels on both sides."""
+"""The training pipeline: the split (seeded, stratified, rare labels on both sides) and the summariser it saves."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
+from conftest import train_tiny
 
+from train.bundle import load_bundle
 from train.data import Article, Dataset, LoadReport
 from train.training import split_dataset, split_strata
 
@@ -43,3 +46,28 @@ def test_too_few_articles_to_hold_out_is_an_error() -> None:
     dataset = make_dataset([("a",)], multi=False)
     with pytest.raises(ValueError, match="too few"):
         split_dataset(dataset, 0.5, seed=0)
+
+
+def test_training_with_summaries_saves_an_evaluated_supervised_summariser(summaries_csv, tmp_path) -> None:
+    result = train_tiny(tmp_path, data=summaries_csv)
+    bundle = load_bundle(tmp_path / "tiny")
+    assert bundle.summarizer is not None
+    assert bundle.manifest["summarizer"]["kind"] == "supervised-extractive"
+    metrics = json.loads((result.path / "metrics.json").read_text())["summarizer"]
+    assert metrics["evaluated"] and metrics["articles"] == 20
+    for system in ("ours", "lead3", "lead_matched", "textrank", "oracle"):
+        assert set(metrics[system]) >= {"rouge1", "rouge2", "rougeLsum"}
+    # The references are the paragraph ledes: learnable, and the oracle finds them all.
+    assert metrics["oracle"]["rouge2"] > 0.95
+    assert metrics["ours"]["rouge2"] > metrics["lead3"]["rouge2"]
+    assert bundle.manifest["summary_metrics"]["rouge2"] == metrics["ours"]["rouge2"]
+    article = "The bank raised rates. Shares fell.\n\nThe pound rose sharply. Exporters were worried."
+    assert bundle.summarizer.summarize(article).sentences
+
+
+def test_training_without_summaries_saves_textrank(tiny_bundle_dir) -> None:
+    bundle = load_bundle(tiny_bundle_dir)
+    assert bundle.summarizer is not None and bundle.summarizer.kind == "textrank"
+    assert bundle.manifest["summarizer"]["kind"] == "textrank"
+    metrics = json.loads((bundle.path / "metrics.json").read_text())["summarizer"]
+    assert metrics == {"kind": "textrank", "evaluated": False, "reason": "the data has no reference summaries"}

@@ -17,8 +17,42 @@ def _metric_rows(metrics: dict[str, Any]) -> list[str]:
     return rows
 
 
-def render_model_card(manifest: dict[str, Any], metrics: dict[str, Any]) -> str:
-    """Markdown text describing what the model is, what it was trained on, and how well it did."""
+def _summarizer_lines(manifest: dict[str, Any], summary: dict[str, Any] | None) -> list[str]:
+    entry = manifest.get("summarizer")
+    if not entry:
+        return ["## Summariser", "- None (a bundle of format 1).", ""]
+    length = entry["length"]
+    lines = ["## Summariser"]
+    if entry["kind"] == "supervised-extractive":
+        lines.append(
+            "- Supervised extractive: a logistic-regression sentence scorer trained on the reference summaries "
+            f"({entry['training'].get('articles', '?')} articles); chooses {length['ratio']:.0%} of the sentences, "
+            f"between {length['min_sentences']} and {length['max_sentences']}, skipping near-duplicates."
+        )
+    else:
+        lines.append(
+            "- Unsupervised TextRank (the data had no reference summaries), Lead-k when sentences share no words; "
+            f"chooses {length['ratio']:.0%} of the sentences, between {length['min_sentences']} and "
+            f"{length['max_sentences']}."
+        )
+    if summary and summary.get("evaluated"):
+        lines += [
+            "",
+            f"Held-out ROUGE F1 on {summary['articles']} articles:",
+            "",
+            "| system | ROUGE-1 | ROUGE-2 | ROUGE-Lsum |",
+            "| --- | --- | --- | --- |",
+        ]
+        for system in ("ours", "lead3", "lead_matched", "textrank", "oracle"):
+            scores = summary[system]
+            lines.append(f"| {system} | {scores['rouge1']:.4f} | {scores['rouge2']:.4f} | {scores['rougeLsum']:.4f} |")
+    else:
+        lines.append("- Not evaluated: no reference summaries.")
+    return [*lines, ""]
+
+
+def render_model_card(manifest: dict[str, Any], metrics: dict[str, Any], summary: dict[str, Any] | None = None) -> str:
+    """Markdown text describing what the models are, what they were trained on, and how well they did."""
     data = manifest.get("data", {})
     training = manifest.get("training", {})
     task = (
@@ -32,7 +66,7 @@ def render_model_card(manifest: dict[str, Any], metrics: dict[str, Any]) -> str:
     lines = [
         f"# {manifest['name']} {manifest['version']}",
         "",
-        f"News topic classifier made by newsdesk on {manifest['created']}.",
+        f"News topic classifier and summariser made by newsdesk on {manifest['created']}.",
         "",
         "## Model",
         f"- Task: {task}; {len(labels)} labels: {shown}.",
@@ -57,6 +91,7 @@ def render_model_card(manifest: dict[str, Any], metrics: dict[str, Any]) -> str:
         "",
         "Per-class scores and the confusion matrix are in `metrics.json` and `confusion_matrix.png`.",
         "",
+        *_summarizer_lines(manifest, summary),
         "## Use and limits",
         (
             "- Input is cleaned with newsdesk's shared cleaning (Unicode, whitespace, control characters); "

@@ -173,6 +173,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
         print(
             f"    {label:<20} P {scores['precision']:.3f}  R {scores['recall']:.3f}  F1 {scores['f1']:.3f}  n {scores['support']}"
         )
+    if "summarizer" in metrics:
+        summary = metrics["summarizer"]
+        print(f"  summaries ({summary['articles']} articles with references), ROUGE F1:")
+        print(f"    {'system':<14} {'R-1':>7} {'R-2':>7} {'R-Lsum':>7}")
+        for system in ("ours", "lead3", "lead_matched", "textrank", "oracle"):
+            scores = summary[system]
+            print(f"    {system:<14} {scores['rouge1']:7.4f} {scores['rouge2']:7.4f} {scores['rougeLsum']:7.4f}")
     return 0
 
 
@@ -194,7 +201,8 @@ def run_versions(args: argparse.Namespace) -> int:
         marker = "*" if name == current else " "
         try:
             manifest = read_manifest(args.model / name)
-            metrics = ", ".join(f"{k} {v:.4f}" for k, v in manifest.get("metrics", {}).items())
+            scores = {**manifest.get("metrics", {}), **manifest.get("summary_metrics", {})}
+            metrics = ", ".join(f"{k} {v:.4f}" for k, v in scores.items())
             print(f"{marker} {name}  {manifest['created']}  {metrics}")
         except BundleError as exc:
             print(f"{marker} {name}  damaged: {exc}")

@@ -434,7 +434,7 @@ class ExtractiveSummarizer:
         else:
             scores = self.sentence_scores(p)
             method = self.kind or TEXTRANK
-            if self.kind == TEXTRANK and not (p.vectors @ p.vectors.T).nnz - n > 0:
+            if self.kind == TEXTRANK and not _shares_words(p.vectors):
                 # No two sentences share a word: TextRank has no graph, so use Lead-k.
                 scores = 1.0 / (np.arange(n) + 1.0)
                 method = "lead"
@@ -541,6 +541,12 @@ class ExtractiveSummarizer:
             model.scale_ = np.asarray(arrays["scale"], dtype=np.float64)
         model.training_ = dict(meta.get("training", {}))
         return model
+
+
+def _shares_words(vectors: sparse.csr_matrix) -> bool:
+    """Whether any two different sentences have a term in common."""
+    similarity = (vectors @ vectors.T).tocoo()
+    return bool(np.any((similarity.row != similarity.col) & (similarity.data > 0)))
 
 
 def _check_length_options(max_sentences: int | None, max_words: int | None, ratio: float | None) -> None:

@@ -220,7 +220,7 @@ def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResu
             METRICS: lambda p: write_json(p, {"classifier": metrics, "summarizer": summary_metrics}),
             CONFUSION_PNG: lambda p: plot_confusion_matrix(metrics, p),
         },
-        card=lambda manifest: render_model_card(manifest, metrics),
+        card=lambda manifest: render_model_card(manifest, metrics, summary_metrics),
     )
     progress(f"saved {path} ({seconds:.1f} s)")
     return TrainResult(path=path, metrics=metrics, dataset=dataset, seconds=seconds)
@@ -257,9 +257,14 @@ def _train_summarizer(
 
 
 def evaluate_bundle(bundle: Bundle, data: Path, columns: ColumnMap | None = None) -> dict[str, Any]:
-    """Score a saved model on a labelled dataset (deduplicated the same way as in training)."""
+    """Score a saved model on a labelled dataset (deduplicated the same way as in training).
+
+    When the data has reference summaries, the summariser is scored too (ROUGE beside the baselines).
+    """
     dataset = load_dataset(data, columns or ColumnMap())
     metrics = evaluate_classifier(bundle.classifier, dataset.texts, dataset.labels)
     metrics["data"] = dataset.report.to_dict()
     metrics["model"] = {"name": bundle.name, "version": bundle.version}
+    if dataset.has_summaries and bundle.summarizer is not None:
+        metrics["summarizer"] = evaluate_summarizer(bundle.summarizer, dataset.articles, progress=True)
     return metrics

@@ -1,0 +1,128 @@
+"""Helpers every benchmark script shares: data location, thread pinning, targets, tables, results files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A goal for one result key: ``value >= bound`` (or ``value < bound`` when ``below``)."""
+
+    key: str
+    bound: float
+    below: bool = False
+
+    def met(self, value: float) -> bool:
+        return value < self.bound if self.below else value >= self.bound
+
+    def describe(self) -> str:
+        return f"{'<' if self.below else '>='} {self.bound:g}"
+
+
+def default_data_dir() -> Path:
+    """``NEWSDESK_DATA`` if set, else ``shared/data`` beside the checkout."""
+    env = os.environ.get("NEWSDESK_DATA")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def limit_threads() -> None:
+    """Pin BLAS/OpenMP to one thread; only effective before numpy is first imported."""
+    for name in THREAD_ENV_VARS:
+        os.environ[name] = "1"
+
+
+def ensure_project_importable() -> None:
+    """Make ``import train`` work when the project is not installed."""
+    try:
+        import train  # noqa: F401
+    except ImportError:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def missing_data_message(data_dir: Path, missing: Sequence[Path]) -> str:
+    return (
+        f"benchmark data not found under {data_dir}: missing {', '.join(str(p) for p in missing)}.\n"
+        "Point --data or NEWSDESK_DATA at the shared data folder (see shared/data/README.md)."
+    )
+
+
+def timed(action: Callable[[], Any]) -> tuple[Any, float]:
+    """Run ``action`` and return (its result, seconds taken)."""
+    start = time.perf_counter()
+    result = action()
+    return result, time.perf_counter() - start
+
+
+def machine_info() -> dict[str, Any]:
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+    }
+
+
+def results_header(data_dir: Path) -> dict[str, Any]:
+    """The date, machine and data folder every results file starts with."""
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine_info(),
+        "data": str(data_dir.resolve()),
+    }
+
+
+def table_rows(results: dict[str, Any], rows: Sequence[tuple[str, str]], targets: Sequence[Target]) -> list[list[str]]:
+    """[metric, value, target, met] for every measured result named in ``rows``."""
+    by_key = {target.key: target for target in targets}
+    table = []
+    for key, name in rows:
+        if key not in results:
+            continue
+        target = by_key.get(key)
+        met = "" if target is None else ("yes" if target.met(results[key]) else "NO")
+        table.append([name, f"{results[key]:g}", target.describe() if target else "", met])
+    return table
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """An aligned markdown table; the value column is right-aligned."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        padded = [cell.rjust(w) if i == 1 else cell.ljust(w) for i, (cell, w) in enumerate(zip(cells, widths))]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = "|" + "|".join("-" * (w + 1) + ":" if i == 1 else "-" * (w + 2) for i, w in enumerate(widths)) + "|"
+    return "\n".join([line(header), rule, *(line(row) for row in rows)])
+
+
+def target_summary(results: dict[str, Any], targets: Sequence[Target]) -> list[str]:
+    return [
+        f"target {t.key} {t.describe()}: {'met' if t.met(results[t.key]) else 'NOT met'} ({results[t.key]:g})"
+        for t in targets
+        if t.key in results
+    ]
+
+
+def report(results: dict[str, Any], rows: Sequence[tuple[str, str]], targets: Sequence[Target], out: Path) -> None:
+    """Print the table and the target lines, and write ``results`` as JSON to ``out``."""
+    print()
+    print(markdown_table(["Metric", "Value", "Target", "Met"], table_rows(results, rows, targets)))
+    print()
+    print("\n".join(target_summary(results, targets)))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote {out}")
