@@ -241,7 +241,7 @@ def save_bundle(
         terms, arrays, meta = classifier.fitted_state()
         (tmp / VOCABULARY).write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
         np.savez_compressed(tmp / CLASSIFIER_ARRAYS, **arrays)  # type: ignore[arg-type]
-        summarizer_entry = _write_summarizer(tmp, summarizer) if summarizer is not None else None
+        summarizer_entry = write_summarizer(tmp, summarizer) if summarizer is not None else None
         for filename, writer in (extra_files or {}).items():
             writer(tmp / filename)
         files = {}
@@ -272,7 +272,7 @@ def save_bundle(
         raise
 
 
-def _write_summarizer(directory: Path, summarizer: ExtractiveSummarizer) -> dict[str, Any]:
+def write_summarizer(directory: Path, summarizer: ExtractiveSummarizer) -> dict[str, Any]:
     """Write the summariser's two files; return its manifest entry."""
     terms, arrays, meta = summarizer.fitted_state()
     (directory / SUMMARIZER_JSON).write_text(json.dumps({**meta, "terms": terms}, ensure_ascii=False), encoding="utf-8")

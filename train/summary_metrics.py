@@ -20,7 +20,7 @@ SYSTEM_NOTES = {
     "ours": "this bundle's summariser, choosing its own length",
     "lead3": "the first three sentences",
     "lead_matched": "the first k sentences, k = the number of sentences ours chose for that article",
-    "textrank": "TextRank over the same TF-IDF vocabulary, k matched to ours",
+    "textrank": "TextRank (word-overlap similarity, as the bundle's unsupervised summariser), k matched to ours",
     "oracle": "greedy ROUGE-1+2 oracle over the article's sentences (the extractive ceiling)",
 }
 
