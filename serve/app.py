@@ -1,0 +1,108 @@
+"""The FastAPI app: built by :func:`create_app` from validated settings; the model is loaded in the lifespan.
+
+Nothing happens at import. ``create_app(settings)`` wires the routers, the error
+handlers, the request middleware and the metrics; when the app starts, its
+lifespan loads the bundle once (in a thread) and, with several workers, starts
+following the other workers' reloads. uvicorn worker processes build the app
+with :func:`app_from_environment`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import metadata
+
+import anyio.to_thread
+from fastapi import Depends, FastAPI
+
+from serve import routes_articles, routes_health, routes_models
+from serve.deps import require_api_key
+from serve.errors import install_error_handlers
+from serve.metrics import ServiceMetrics
+from serve.reloading import ModelReloader, ReloadBroadcast
+from serve.request_context import RequestContextMiddleware
+from serve.settings import ServeSettings
+from serve.state import BundleLoader, ServedModel
+from train.bundle import BundleError, load_bundle
+
+log = logging.getLogger("newsdesk.serve")
+
+DESCRIPTION = """\
+Topic classification and extractive summarisation of news articles, with the
+model bundles trained by `newsdesk train`.
+
+* Every error has the body `{"error": {"code": ..., "message": ...}}`.
+* When the server has `NEWSDESK_API_KEY` set, every `/v1` endpoint needs the key, as
+  `Authorization: Bearer <key>` or `X-API-Key: <key>`; `/health`, `/ready` and `/metrics` stay open.
+* Every response carries an `X-Request-ID` header (the client's, or a new one) that the request log also shows.
+"""
+
+TAGS = [
+    {"name": "articles", "description": "classify and summarise articles"},
+    {"name": "models", "description": "the model being served"},
+    {"name": "admin", "description": "reload the model without restarting"},
+    {"name": "operations", "description": "health, readiness and Prometheus metrics (no API key needed)"},
+]
+
+
+def _package_version() -> str:
+    try:
+        return metadata.version("newsdesk")
+    except metadata.PackageNotFoundError:
+        return "0"
+
+
+def create_app(settings: ServeSettings, *, loader: BundleLoader = load_bundle) -> FastAPI:
+    """Build the app for ``settings``; the bundle is loaded when the app starts (lifespan)."""
+    metrics = ServiceMetrics()
+    served = ServedModel(settings.model, loader)
+    broadcast = ReloadBroadcast(settings.reload_dir) if settings.reload_dir is not None else None
+    reloader = ModelReloader(served, metrics, broadcast)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Model calls are CPU-bound and share one GIL: a few threads keep the event loop responsive
+        # and serve requests in arrival order instead of time-slicing dozens of them.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        try:
+            await anyio.to_thread.run_sync(reloader.start)
+        except BundleError as exc:
+            log.error("cannot start: %s", exc)
+            raise
+        follower = asyncio.create_task(reloader.follow_other_workers(settings.reload_poll_seconds))
+        try:
+            yield
+        finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+            metrics.process_exiting()
+
+    app = FastAPI(
+        title="newsdesk",
+        version=_package_version(),
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.served = served
+    app.state.reloader = reloader
+    install_error_handlers(app)
+    app.include_router(routes_health.router)
+    app.include_router(routes_articles.router, dependencies=[Depends(require_api_key)])
+    app.include_router(routes_models.router, dependencies=[Depends(require_api_key)])
+    app.add_middleware(RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The uvicorn factory for worker processes: settings from the ``NEWSDESK_*`` variables."""
+    from serve.settings import load_settings
+
+    return create_app(load_settings())

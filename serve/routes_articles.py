@@ -1,0 +1,243 @@
+"""``/v1`` article endpoints: predict, batch predict, summarize and analyze.
+
+They are plain ``def`` (FastAPI runs them on worker threads) because the models
+are CPU-bound, and they call :mod:`serve.analysis`, the same code the batch
+scorer uses, so both give an article the same topic and summary.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import ValidationError
+
+from serve.analysis import (
+    CleanArticle,
+    NoSummarizerError,
+    TopicResult,
+    clean_article,
+    predict_topics,
+    summarize_article,
+)
+from serve.deps import BundleDep, MetricsDep, SettingsDep
+from serve.errors import (
+    BATCH_TOO_LARGE,
+    CANNOT_SUMMARIZE,
+    EMPTY_TEXT,
+    NO_SUMMARIZER,
+    TEXT_TOO_LONG,
+    VALIDATION_ERROR,
+    ApiError,
+    describe_validation_errors,
+    documented_errors,
+)
+from serve.schemas import (
+    AnalyzeRequest,
+    AnalyzeResponse,
+    ArticleFields,
+    BatchArticle,
+    BatchItemResult,
+    BatchPredictRequest,
+    BatchPredictResponse,
+    ErrorDetail,
+    LabelScore,
+    ModelRef,
+    PredictRequest,
+    PredictResponse,
+    SummarizeRequest,
+    SummarizeResponse,
+    SummaryOptions,
+    SummaryOut,
+    SummarySentenceOut,
+    TopicPrediction,
+)
+from serve.settings import ServeSettings
+from train.bundle import Bundle
+from train.summarizer import Summary, SummaryError
+
+router = APIRouter(prefix="/v1", tags=["articles"])
+
+PREDICT = "/v1/predict"
+PREDICT_BATCH = "/v1/predict/batch"
+SUMMARIZE = "/v1/summarize"
+ANALYZE = "/v1/analyze"
+
+
+ARTICLE_ERRORS = documented_errors(401, 413, 422, 500, 503)
+SUMMARY_ERRORS = documented_errors(401, 409, 413, 422, 500, 503)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def text_too_long(field: str, length: int, settings: ServeSettings) -> ApiError | None:
+    """An error when a text field is longer than the server allows, else None."""
+    if length <= settings.max_text_chars:
+        return None
+    return ApiError(
+        413,
+        TEXT_TOO_LONG,
+        f"field '{field}' has {length} characters; this server accepts at most {settings.max_text_chars} "
+        f"(NEWSDESK_MAX_TEXT_CHARS); shorten or split the article",
+    )
+
+
+def clean_checked(body: ArticleFields, settings: ServeSettings, field_prefix: str = "") -> CleanArticle:
+    """Check the text limits, then clean the article once with the shared cleaning."""
+    for name, value in (("text", body.text), ("title", body.title or "")):
+        error = text_too_long(field_prefix + name, len(value), settings)
+        if error is not None:
+            raise error
+    article = clean_article(body.text, body.title)
+    if article.is_empty:
+        raise ApiError(
+            422,
+            EMPTY_TEXT,
+            f"field '{field_prefix}text' is empty after cleaning (markup and whitespace removed); send the article text",
+        )
+    return article
+
+
+def model_ref(bundle: Bundle) -> ModelRef:
+    """The name and version of a bundle."""
+    return ModelRef(name=bundle.name, version=bundle.version)
+
+
+def topic_prediction(result: TopicResult, top_k: int) -> TopicPrediction:
+    """The HTTP form of a :class:`TopicResult`."""
+    return TopicPrediction(
+        topic=result.topic,
+        score=round(float(result.score), 6),
+        labels=list(result.labels),
+        scores=[LabelScore(label=label, score=score) for label, score in result.scores[:top_k]],
+    )
+
+
+def summarize_checked(bundle: Bundle, article: CleanArticle, options: SummaryOptions) -> SummaryOut:
+    """Summarise a cleaned article, turning the summariser's errors into HTTP errors."""
+    if not article.body:
+        raise ApiError(422, EMPTY_TEXT, "field 'text' is empty after cleaning; a summary needs the article body")
+    try:
+        summary = summarize_article(
+            bundle, article, max_sentences=options.max_sentences, max_words=options.max_words, ratio=options.ratio
+        )
+    except NoSummarizerError as exc:
+        raise ApiError(409, NO_SUMMARIZER, f"{exc}; or reload a version that has one (POST /v1/admin/reload)") from None
+    except SummaryError as exc:
+        raise ApiError(422, CANNOT_SUMMARIZE, f"field 'text': {exc}") from None
+    return summary_out(summary, options.include_cleaned_text)
+
+
+def summary_out(summary: Summary, include_cleaned_text: bool) -> SummaryOut:
+    """The HTTP form of a :class:`~train.summarizer.Summary`."""
+    return SummaryOut(
+        summary=summary.text,
+        sentences=[
+            SummarySentenceOut(index=s.index, start=s.start, end=s.end, text=s.text, score=s.score)
+            for s in summary.sentences
+        ],
+        method=summary.method,
+        article_sentences=summary.n_sentences,
+        cleaned_text=summary.cleaned_text if include_cleaned_text else None,
+    )
+
+
+# --------------------------------------------------------------------------- endpoints
+
+
+@router.post(
+    "/predict",
+    response_model=PredictResponse,
+    responses=ARTICLE_ERRORS,
+    summary="Classify one article",
+    description="Returns the predicted topic(s), the top_k labels with calibrated probabilities, "
+    "and the model name and version.",
+)
+def predict(body: PredictRequest, bundle: BundleDep, settings: SettingsDep, metrics: MetricsDep) -> PredictResponse:
+    article = clean_checked(body, settings)
+    [result] = predict_topics(bundle, [article], top_k=body.top_k)
+    metrics.count_articles(PREDICT, bundle.version)
+    prediction = topic_prediction(result, body.top_k)
+    return PredictResponse(model=model_ref(bundle), **dict(prediction))
+
+
+@router.post(
+    "/predict/batch",
+    response_model=BatchPredictResponse,
+    responses=ARTICLE_ERRORS,
+    summary="Classify several articles in one call",
+    description="Up to max_batch_size articles (default 256; more is a 413). Results come back in request "
+    "order, one per article; an article that fails validation gets an `error` entry and the others "
+    "are still classified, in one vectorised call.",
+)
+def predict_batch(
+    body: BatchPredictRequest, bundle: BundleDep, settings: SettingsDep, metrics: MetricsDep
+) -> BatchPredictResponse:
+    n = len(body.articles)
+    if n > settings.max_batch_size:
+        raise ApiError(
+            413,
+            BATCH_TOO_LARGE,
+            f"field 'articles' has {n} items; this server accepts at most {settings.max_batch_size} per request "
+            f"(NEWSDESK_MAX_BATCH_SIZE); split the batch",
+        )
+    results: list[BatchItemResult | None] = [None] * n
+    accepted: list[tuple[int, BatchArticle, CleanArticle]] = []
+    for index, raw in enumerate(body.articles):
+        prefix = f"articles[{index}]"
+        item_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
+        try:
+            item = BatchArticle.model_validate(raw)
+            accepted.append((index, item, clean_checked(item, settings, prefix + ".")))
+        except ValidationError as exc:
+            message = describe_validation_errors(exc.errors(), prefix)
+            results[index] = BatchItemResult(
+                index=index, id=item_id, error=ErrorDetail(code=VALIDATION_ERROR, message=message)
+            )
+        except ApiError as exc:
+            results[index] = BatchItemResult(
+                index=index, id=item_id, error=ErrorDetail(code=exc.code, message=exc.message)
+            )
+    if accepted:
+        top_k = max(item.top_k for _, item, _ in accepted)
+        predictions = predict_topics(bundle, [article for _, _, article in accepted], top_k=top_k)
+        for (index, item, _), result in zip(accepted, predictions):
+            results[index] = BatchItemResult(index=index, id=item.id, prediction=topic_prediction(result, item.top_k))
+        metrics.count_articles(PREDICT_BATCH, bundle.version, len(accepted))
+    done = [r for r in results if r is not None]
+    return BatchPredictResponse(
+        model=model_ref(bundle), results=done, succeeded=len(accepted), failed=n - len(accepted)
+    )
+
+
+@router.post(
+    "/summarize",
+    response_model=SummarizeResponse,
+    responses=SUMMARY_ERRORS,
+    summary="Summarise one article",
+    description="An extractive summary: the article's own sentences in article order, each with its "
+    "sentence number and character offsets in the cleaned text (ask for that text with "
+    "include_cleaned_text). Length: the model's learned length unless max_sentences, max_words or "
+    "ratio say otherwise.",
+)
+def summarize(
+    body: SummarizeRequest, bundle: BundleDep, settings: SettingsDep, metrics: MetricsDep
+) -> SummarizeResponse:
+    article = clean_checked(body, settings)
+    summary = summarize_checked(bundle, article, body)
+    metrics.count_articles(SUMMARIZE, bundle.version)
+    return SummarizeResponse(model=model_ref(bundle), **dict(summary))
+
+
+@router.post(
+    "/analyze",
+    response_model=AnalyzeResponse,
+    responses=SUMMARY_ERRORS,
+    summary="Classify and summarise one article",
+    description="Topic and summary in one call: the text is cleaned once and both come from the same model version.",
+)
+def analyze(body: AnalyzeRequest, bundle: BundleDep, settings: SettingsDep, metrics: MetricsDep) -> AnalyzeResponse:
+    article = clean_checked(body, settings)
+    summary = summarize_checked(bundle, article, body)
+    [result] = predict_topics(bundle, [article], top_k=body.top_k)
+    metrics.count_articles(ANALYZE, bundle.version)
+    return AnalyzeResponse(model=model_ref(bundle), prediction=topic_prediction(result, body.top_k), summary=summary)

@@ -1,0 +1,303 @@
+"""Request and response bodies of the HTTP API, with limits and the examples shown in the OpenAPI docs.
+
+Requests are strict (``"3"`` is not a number) and refuse unknown fields, so a
+typo such as ``max_sentence`` fails with a 422 naming it instead of being ignored.
+Length limits that are settings (text length, batch size) are checked by the
+endpoints, because they are not known when this module is imported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation
+
+EXAMPLE_TITLE = "Chelsea sign Danish striker"
+EXAMPLE_TEXT = (
+    "Chelsea have completed the signing of Danish striker Jon Larsen from Ajax for a fee of £12m. "
+    "The 23-year-old scored 19 goals in the Dutch league last season and has signed a five-year contract. "
+    "Manager Jose Mourinho said Larsen would add pace to the attack. "
+    "Larsen is expected to make his debut in Saturday's Premiership match against Everton."
+)
+MAX_TOP_K = 50
+VERSION_PATTERN = r"^v\d{4,}$"
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class ArticleFields(_Request):
+    """The article itself: body text and an optional headline."""
+
+    text: str = Field(min_length=1, description="the article body (plain text or HTML)")
+    title: str | None = Field(None, description="the headline, if there is one")
+
+
+class SummaryOptions(_Request):
+    """How long a summary may be; without options the model's learned length is used."""
+
+    max_sentences: int | None = Field(None, ge=1, le=1000, description="at most this many sentences")
+    max_words: int | None = Field(None, ge=1, le=100_000, description="at most this many words")
+    ratio: float | None = Field(None, gt=0, le=1, description="this share of the article's sentences, in (0, 1]")
+    include_cleaned_text: bool = Field(
+        False, description="also return the cleaned text that the sentence offsets (start, end) point into"
+    )
+
+
+class PredictRequest(ArticleFields):
+    """One article to classify."""
+
+    top_k: int = Field(3, ge=1, le=MAX_TOP_K, description="how many labels to return with their scores")
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"title": EXAMPLE_TITLE, "text": EXAMPLE_TEXT, "top_k": 3}]}
+    )
+
+
+class BatchArticle(PredictRequest):
+    """One article of a batch; ``id`` is echoed back to help match results."""
+
+    id: str | None = Field(None, max_length=200, description="your identifier for this article, echoed back")
+
+
+class BatchPredictRequest(_Request):
+    """Several articles to classify in one vectorised call.
+
+    Each article is validated on its own: an invalid one gets an error entry in
+    the results and the others are still classified.
+    """
+
+    # SkipValidation: items are validated one by one in the endpoint, so one bad
+    # article does not fail the batch; the OpenAPI schema still shows BatchArticle.
+    articles: list[SkipValidation[BatchArticle]] = Field(
+        min_length=1, description="the articles, at most the server's max_batch_size (default 256)"
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "articles": [
+                        {"id": "a1", "title": EXAMPLE_TITLE, "text": EXAMPLE_TEXT},
+                        {"id": "a2", "text": "Shares in the bank fell 5% after profits missed forecasts.", "top_k": 2},
+                    ]
+                }
+            ]
+        }
+    )
+
+
+class SummarizeRequest(ArticleFields, SummaryOptions):
+    """One article to summarise."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"title": EXAMPLE_TITLE, "text": EXAMPLE_TEXT, "max_sentences": 2}]}
+    )
+
+
+class AnalyzeRequest(ArticleFields, SummaryOptions):
+    """One article to classify and summarise; it is cleaned once for both."""
+
+    top_k: int = Field(3, ge=1, le=MAX_TOP_K, description="how many labels to return with their scores")
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"title": EXAMPLE_TITLE, "text": EXAMPLE_TEXT, "top_k": 2, "max_sentences": 2}]}
+    )
+
+
+class ReloadRequest(_Request):
+    """Which version to load; without one, the version named by the model's ``current`` file."""
+
+    version: str | None = Field(
+        None, pattern=VERSION_PATTERN, description="a saved version such as v0002 (default: current)"
+    )
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{}, {"version": "v0002"}]})
+
+
+# --------------------------------------------------------------------------- responses
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a stable code to branch on and a message for people."""
+
+    code: str = Field(examples=["text_too_long"])
+    message: str = Field(examples=["field 'text' has 250000 characters; the limit is 200000"])
+
+
+class ErrorResponse(BaseModel):
+    """The body of every error response."""
+
+    error: ErrorDetail
+
+
+class ModelRef(BaseModel):
+    """The model that produced a result."""
+
+    name: str = Field(examples=["bbc"])
+    version: str = Field(examples=["v0001"])
+
+
+class LabelScore(BaseModel):
+    """A label and its calibrated probability."""
+
+    label: str
+    score: float
+
+
+class TopicPrediction(BaseModel):
+    """Predicted topic(s) of one article."""
+
+    topic: str = Field(description="the best predicted label ('' when a multi-label model predicts none)")
+    score: float = Field(description="the probability of 'topic'")
+    labels: list[str] = Field(description="every predicted label, best first (one unless the model is multi-label)")
+    scores: list[LabelScore] = Field(description="the top_k labels with their probabilities, best first")
+
+
+class PredictResponse(TopicPrediction):
+    """The prediction for one article and the model that made it."""
+
+    model: ModelRef
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": {"name": "bbc", "version": "v0001"},
+                    "topic": "sport",
+                    "score": 0.93,
+                    "labels": ["sport"],
+                    "scores": [
+                        {"label": "sport", "score": 0.93},
+                        {"label": "business", "score": 0.03},
+                        {"label": "entertainment", "score": 0.02},
+                    ],
+                }
+            ]
+        }
+    )
+
+
+class BatchItemResult(BaseModel):
+    """The result for one article of a batch: a prediction or an error, never both."""
+
+    index: int = Field(description="position of the article in the request")
+    id: str | None = Field(None, description="the id sent with the article, if any")
+    prediction: TopicPrediction | None = None
+    error: ErrorDetail | None = None
+
+
+class BatchPredictResponse(BaseModel):
+    """One result per article, in request order."""
+
+    model: ModelRef
+    results: list[BatchItemResult]
+    succeeded: int
+    failed: int
+
+
+class SummarySentenceOut(BaseModel):
+    """A sentence chosen for the summary and where it sits in the cleaned article."""
+
+    index: int = Field(description="the sentence's number among the article's sentences, from 0")
+    start: int = Field(description="character offset where it starts in the cleaned text")
+    end: int = Field(description="character offset where it ends in the cleaned text")
+    text: str
+    score: float = Field(description="the summariser's score for the sentence")
+
+
+class SummaryOut(BaseModel):
+    """An extractive summary: sentences of the article itself, in article order."""
+
+    summary: str = Field(description="the chosen sentences joined with spaces")
+    sentences: list[SummarySentenceOut]
+    method: str = Field(description="supervised-extractive, textrank, lead or whole-text")
+    article_sentences: int = Field(description="how many sentences the cleaned article has")
+    cleaned_text: str | None = Field(None, description="the cleaned text, when include_cleaned_text was true")
+
+
+class SummarizeResponse(SummaryOut):
+    """The summary of one article and the model that made it."""
+
+    model: ModelRef
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": {"name": "bbc", "version": "v0001"},
+                    "summary": "Chelsea have completed the signing of Danish striker Jon Larsen from Ajax "
+                    "for a fee of £12m.",
+                    "sentences": [
+                        {
+                            "index": 0,
+                            "start": 0,
+                            "end": 93,
+                            "text": "Chelsea have completed the signing of Danish striker Jon Larsen from Ajax "
+                            "for a fee of £12m.",
+                            "score": 0.91,
+                        }
+                    ],
+                    "method": "supervised-extractive",
+                    "article_sentences": 4,
+                    "cleaned_text": None,
+                }
+            ]
+        }
+    )
+
+
+class AnalyzeResponse(BaseModel):
+    """Topic and summary of one article, both from the same model version."""
+
+    model: ModelRef
+    prediction: TopicPrediction
+    summary: SummaryOut
+
+
+class ModelInfo(BaseModel):
+    """The model being served, from its manifest."""
+
+    name: str
+    version: str
+    created: str = Field(description="when the version was trained (ISO 8601, UTC)")
+    labels: list[str]
+    multi_label: bool
+    metrics: dict[str, Any] = Field(description="held-out classifier metrics")
+    summary_metrics: dict[str, Any] | None = Field(None, description="held-out ROUGE of the summariser")
+    summarizer: str | None = Field(None, description="the summariser's kind, or null when the bundle has none")
+    path: str = Field(description="the version folder being served")
+    loaded_at: str = Field(description="when this server loaded it (ISO 8601, UTC)")
+    versions: list[str] = Field(description="versions saved beside it, oldest first")
+    current_on_disk: str | None = Field(None, description="the version the 'current' file names now")
+
+
+class ModelsResponse(BaseModel):
+    """What ``GET /v1/models`` returns."""
+
+    models: list[ModelInfo]
+
+
+class ReloadResponse(BaseModel):
+    """The result of a successful reload."""
+
+    status: str = Field("reloaded", examples=["reloaded"])
+    model: ModelRef
+    previous: ModelRef | None
+    changed: bool = Field(description="false when the same version was loaded again")
+    seconds: float = Field(description="how long loading took")
+    workers: str = Field(description="which workers serve the new model")
+
+
+class HealthResponse(BaseModel):
+    """The process is alive."""
+
+    status: str = Field("ok", examples=["ok"])
+
+
+class ReadyResponse(BaseModel):
+    """A model is loaded and requests can be served."""
+
+    status: str = Field("ready", examples=["ready"])
+    model: ModelRef

@@ -1,0 +1,161 @@
+"""``newsdesk serve``: validate the settings, check the model, and run the app under uvicorn.
+
+This module is imported by :mod:`serve.cli` for every command, so it imports
+only the standard library at the top; FastAPI, uvicorn and the model code are
+imported when ``serve`` actually runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from serve.settings import ServeSettings
+
+GRACEFUL_SHUTDOWN_SECONDS = 30
+SETTING_OPTIONS = (
+    "model",
+    "host",
+    "port",
+    "workers",
+    "threads",
+    "max_text_chars",
+    "max_body_bytes",
+    "max_batch_size",
+    "log_level",
+    "reload_poll_seconds",
+)
+
+
+def add_serve_command(subparsers: Any) -> None:
+    """Register ``serve`` on the top-level parser's subparsers."""
+    serve = subparsers.add_parser(
+        "serve",
+        help="serve a model over HTTP (predict, summarize, analyze)",
+        description="Run the HTTP API (FastAPI under uvicorn) for a saved model. Every option can also be set "
+        "with a NEWSDESK_* environment variable (e.g. NEWSDESK_PORT); options win. Set NEWSDESK_API_KEY to "
+        "require a key on every /v1 endpoint (it is only read from the environment, so it never shows in ps). "
+        "API docs: http://HOST:PORT/docs.",
+        epilog="example: newsdesk serve --model models/bbc --port 8000 --workers 2",
+    )
+    serve.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="models/NAME (serves its current version) or a version folder [NEWSDESK_MODEL]",
+    )
+    serve.add_argument("--host", default=None, help="interface to listen on (default 127.0.0.1) [NEWSDESK_HOST]")
+    serve.add_argument("--port", type=int, default=None, help="TCP port (default 8000) [NEWSDESK_PORT]")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes, each with its own copy of the model; about one per core (default 1) [NEWSDESK_WORKERS]",
+    )
+    serve.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads per worker running model calls (default 4) [NEWSDESK_THREADS]",
+    )
+    limits = serve.add_argument_group("limits (each over-limit request gets a 413)")
+    limits.add_argument(
+        "--max-text-chars",
+        type=int,
+        default=None,
+        help="longest text or title in characters (default 200000) [NEWSDESK_MAX_TEXT_CHARS]",
+    )
+    limits.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=None,
+        help="largest request body in bytes (default 2097152, 2 MiB) [NEWSDESK_MAX_BODY_BYTES]",
+    )
+    limits.add_argument(
+        "--max-batch-size",
+        type=int,
+        default=None,
+        help="most articles per /v1/predict/batch request (default 256) [NEWSDESK_MAX_BATCH_SIZE]",
+    )
+    serve.add_argument(
+        "--log-level",
+        default=None,
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="server and request-log level (default info) [NEWSDESK_LOG_LEVEL]",
+    )
+    serve.add_argument(
+        "--reload-poll-seconds",
+        type=float,
+        default=None,
+        help="with several workers, how often each checks for a reload done by another (default 1) "
+        "[NEWSDESK_RELOAD_POLL_SECONDS]",
+    )
+    serve.set_defaults(handler=run_serve)
+
+
+def check_model(path: Path) -> None:
+    """Load the bundle the server would serve, so a bad model fails the command before uvicorn starts."""
+    from train.bundle import load_bundle
+
+    load_bundle(path)
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging config: plain lines for the server, one JSON object per line for requests."""
+    upper = level.upper()
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(process)d]: %(message)s"},
+            "json": {"()": "serve.request_context.JsonLineFormatter"},
+        },
+        "handlers": {
+            "plain": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"},
+            "json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+        },
+        "loggers": {
+            "uvicorn": {"handlers": ["plain"], "level": upper, "propagate": False},
+            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+            "newsdesk": {"handlers": ["plain"], "level": upper, "propagate": False},
+            "newsdesk.requests": {"handlers": ["json"], "level": upper, "propagate": False},
+        },
+    }
+
+
+def uvicorn_options(settings: ServeSettings) -> dict[str, Any]:
+    """The keyword arguments for ``uvicorn.run`` shared by the one-worker and many-worker modes."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": log_config(settings.log_level),
+        "log_level": settings.log_level,
+        "access_log": False,  # the app writes its own structured request log
+        "server_header": False,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+    }
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Handle ``newsdesk serve``."""
+    from serve.settings import load_settings
+
+    settings = load_settings({name: getattr(args, name, None) for name in SETTING_OPTIONS})
+    check_model(settings.model)
+    if settings.workers > 1:
+        # This process has the model code loaded (~200 MB); the parent of many workers only needs
+        # uvicorn, so hand over to a light one. The workers rebuild the settings from the environment.
+        env = {**os.environ, **settings.to_environment()}
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(sys.executable, [sys.executable, "-m", "serve.multiworker"], env)
+    import uvicorn
+
+    from serve.app import create_app
+
+    uvicorn.run(create_app(settings), **uvicorn_options(settings))
+    return 0

@@ -1,0 +1,104 @@
+"""The model a server process is serving, swapped atomically on reload.
+
+Endpoints take one reference to the bundle when a request starts (through a
+dependency) and use it to the end, so a request that is running when a reload
+swaps the model in finishes on the old model. The swap itself is one attribute
+assignment; a lock only keeps two reloads from interleaving. A failed load
+raises before the swap, so the old model keeps serving.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from train.bundle import MANIFEST, Bundle, BundleError, list_versions, load_bundle, read_current
+
+BundleLoader = Callable[[Path, str | None], Bundle]
+
+
+class UnknownVersionError(BundleError):
+    """A reload asked for a version that is not saved under the model folder."""
+
+
+class ModelNotLoadedError(RuntimeError):
+    """No model has been loaded yet."""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What a (re)load did."""
+
+    previous: Bundle | None
+    current: Bundle
+    seconds: float
+
+    @property
+    def changed(self) -> bool:
+        """Whether a different version (or a different folder) is now served."""
+        return self.previous is None or self.previous.path != self.current.path
+
+
+class ServedModel:
+    """Holds the bundle being served and loads new versions of it from ``source``."""
+
+    def __init__(self, source: Path, loader: BundleLoader = load_bundle) -> None:
+        self.source = Path(source)
+        self._loader = loader
+        self._bundle: Bundle | None = None
+        self._lock = threading.Lock()
+        self.loaded_at: datetime | None = None
+
+    @property
+    def bundle(self) -> Bundle | None:
+        """The bundle being served, or None before the first load."""
+        return self._bundle
+
+    def require(self) -> Bundle:
+        """The bundle being served; raises :class:`ModelNotLoadedError` before the first load."""
+        bundle = self._bundle
+        if bundle is None:
+            raise ModelNotLoadedError(f"no model loaded yet from {self.source}")
+        return bundle
+
+    @property
+    def is_version_folder(self) -> bool:
+        """True when the server was pointed at one version folder rather than ``models/NAME``."""
+        return (self.source / MANIFEST).is_file()
+
+    def versions(self) -> list[str]:
+        """Versions saved under ``models/NAME`` (empty when serving a single version folder)."""
+        return [] if self.is_version_folder else list_versions(self.source)
+
+    def current_on_disk(self) -> str | None:
+        """The version ``models/NAME/current`` names now (None for a version folder or a bad pointer)."""
+        if self.is_version_folder:
+            return None
+        try:
+            return read_current(self.source)
+        except BundleError:
+            return None
+
+    def load(self, version: str | None = None) -> LoadResult:
+        """Load ``version`` (default: the current one) and swap it in; the old model stays on any error."""
+        if version is not None:
+            if self.is_version_folder:
+                raise BundleError(
+                    f"the server was started with the version folder {self.source}, so it cannot load {version}; "
+                    f"start it with --model {self.source.parent} to switch between versions"
+                )
+            known = self.versions()
+            if version not in known:
+                raise UnknownVersionError(
+                    f"{self.source} has no version {version}; versions there: {', '.join(known) or 'none'}"
+                )
+        with self._lock:
+            started = time.perf_counter()
+            bundle = self._loader(self.source, version)
+            previous, self._bundle = self._bundle, bundle
+            self.loaded_at = datetime.now(UTC)
+            return LoadResult(previous, bundle, time.perf_counter() - started)
