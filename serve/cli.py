@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from serve.server import add_serve_command
 from train.cli import EXIT_USAGE, add_train_commands
 
 
@@ -20,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="show debug logging")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_train_commands(subparsers)
+    add_serve_command(subparsers)
     return parser
 
 
