@@ -20,12 +20,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from serve.deps import MODEL_VERSION_STATE
 from serve.errors import ERROR_CODE_STATE, INTERNAL_ERROR, PAYLOAD_TOO_LARGE, error_body
 from serve.metrics import NO_MODEL, UNMATCHED, ServiceMetrics
+from serve.request_log import REQUEST_FIELDS, REQUEST_LOGGER
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_BYTES = REQUEST_ID_HEADER.lower().encode("latin-1")
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-REQUEST_FIELDS = "request_fields"
-request_log = logging.getLogger("newsdesk.requests")
+request_log = logging.getLogger(REQUEST_LOGGER)
 log = logging.getLogger("newsdesk.serve")
 
 
@@ -153,14 +153,6 @@ class RequestContextMiddleware:
         level = logging.WARNING if status >= 500 else logging.INFO
         if request_log.isEnabledFor(level):
             request_log.log(level, "%s", json.dumps(entry), extra={REQUEST_FIELDS: entry})
-
-
-class JsonLineFormatter(logging.Formatter):
-    """One JSON object per line: time, level, and the request's fields (or the message)."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        fields = getattr(record, REQUEST_FIELDS, None) or {"message": record.getMessage()}
-        return json.dumps({"time": self.formatTime(record), "level": record.levelname, **fields})
 
 
 async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:

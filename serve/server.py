@@ -104,31 +104,10 @@ def check_model(path: Path) -> None:
     load_bundle(path)
 
 
-def log_config(level: str) -> dict[str, Any]:
-    """uvicorn's logging config: plain lines for the server, one JSON object per line for requests."""
-    upper = level.upper()
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {
-            "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(process)d]: %(message)s"},
-            "json": {"()": "serve.request_context.JsonLineFormatter"},
-        },
-        "handlers": {
-            "plain": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"},
-            "json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
-        },
-        "loggers": {
-            "uvicorn": {"handlers": ["plain"], "level": upper, "propagate": False},
-            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
-            "newsdesk": {"handlers": ["plain"], "level": upper, "propagate": False},
-            "newsdesk.requests": {"handlers": ["json"], "level": upper, "propagate": False},
-        },
-    }
-
-
 def uvicorn_options(settings: ServeSettings) -> dict[str, Any]:
     """The keyword arguments for ``uvicorn.run`` shared by the one-worker and many-worker modes."""
+    from serve.request_log import log_config
+
     return {
         "host": settings.host,
         "port": settings.port,

@@ -16,9 +16,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from train.bundle import MANIFEST, Bundle, BundleError, list_versions, load_bundle, read_current
 
 BundleLoader = Callable[[Path, str | None], Bundle]
+
+
+def prepare_for_serving(bundle: Bundle) -> Bundle:
+    """Lay the classifier's weights out for one-article requests; every result stays the same.
+
+    The classifier multiplies the TF-IDF row by ``coef_.T``. scipy copies a dense
+    operand that is not C-contiguous on every call, which for a BBC model is most
+    of a single prediction's matrix work. In Fortran order ``coef_.T`` is
+    C-contiguous and nothing is copied. (Once the classifier stores its weights
+    that way itself, this does nothing.)
+    """
+    coef = getattr(bundle.classifier, "coef_", None)
+    if isinstance(coef, np.ndarray) and coef.ndim == 2 and not coef.T.flags.c_contiguous:
+        bundle.classifier.coef_ = np.asfortranarray(coef)
+    return bundle
 
 
 class UnknownVersionError(BundleError):
@@ -98,7 +115,7 @@ class ServedModel:
                 )
         with self._lock:
             started = time.perf_counter()
-            bundle = self._loader(self.source, version)
+            bundle = prepare_for_serving(self._loader(self.source, version))
             previous, self._bundle = self._bundle, bundle
             self.loaded_at = datetime.now(UTC)
             return LoadResult(previous, bundle, time.perf_counter() - started)

@@ -1,0 +1,166 @@
+"""``newsdesk serve`` as a real process on a free port, called over HTTP (one worker, then two)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from api_fixtures import SPORT_TEXT
+from conftest import train_tiny
+
+from serve.settings import ENV_PREFIX
+from train.bundle import set_current
+
+STARTUP_SECONDS = 60
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def running_server(model: Path, log: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Start ``newsdesk serve`` on a free port, wait for /ready, yield its URL, then stop it with SIGTERM."""
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX) and k != "PROMETHEUS_MULTIPROC_DIR"}
+    command = [sys.executable, "-m", "serve.cli", "serve", "--model", str(model), "--port", str(port), *args]
+    with log.open("w") as stderr:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env={**clean, **(env or {})})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            assert process.poll() is None, f"server exited early:\n{log.read_text()}"
+            try:
+                if httpx.get(url + "/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, f"server not ready after {STARTUP_SECONDS} s:\n{log.read_text()}"
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            code = process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+    # uvicorn shuts down gracefully, then re-raises SIGTERM so a parent sees how it ended.
+    assert code in (0, -signal.SIGTERM), f"server exited with {code}:\n{log.read_text()}"
+    assert "Application shutdown complete" in log.read_text()
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    models = tmp_path_factory.mktemp("served")
+    train_tiny(models)
+    train_tiny(models, seed=1)
+    set_current(models / "tiny", "v0001")
+    return models / "tiny"
+
+
+def request_log_lines(log: Path) -> list[dict]:
+    lines = []
+    for line in log.read_text().splitlines():
+        if line.startswith("{"):
+            lines.append(json.loads(line))
+    return lines
+
+
+def test_one_worker_over_http(model: Path, tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    with running_server(model, log, env={"NEWSDESK_API_KEY": "real-key"}) as url:
+        auth = {"Authorization": "Bearer real-key"}
+        assert httpx.get(url + "/health").json() == {"status": "ok"}
+        assert httpx.post(url + "/v1/predict", json={"text": SPORT_TEXT}).status_code == 401
+        response = httpx.post(
+            url + "/v1/predict", json={"text": SPORT_TEXT}, headers={**auth, "X-Request-ID": "proc-1"}
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["topic"] == "sport" and response.json()["model"]["version"] == "v0001"
+        assert response.headers["x-request-id"] == "proc-1"
+        summary = httpx.post(url + "/v1/summarize", json={"text": SPORT_TEXT, "max_sentences": 1}, headers=auth)
+        assert summary.status_code == 200 and len(summary.json()["sentences"]) == 1
+        big = httpx.post(url + "/v1/predict", content=b"x" * (3 * 1024 * 1024), headers=auth)
+        assert big.status_code == 413 and big.json()["error"]["code"] == "payload_too_large"
+        reload = httpx.post(url + "/v1/admin/reload", json={"version": "v0002"}, headers=auth)
+        assert reload.status_code == 200 and reload.json()["model"]["version"] == "v0002"
+        metrics = httpx.get(url + "/metrics").text
+        assert (
+            'newsdesk_requests_total{endpoint="/v1/predict",method="POST",model_version="v0001",status="200"}'
+            in metrics
+        )
+    lines = request_log_lines(log)
+    mine = [line for line in lines if line.get("request_id") == "proc-1"]
+    assert len(mine) == 1 and mine[0]["path"] == "/v1/predict" and mine[0]["status"] == 200 and mine[0]["ms"] > 0
+    assert "serving model tiny v0001" in log.read_text()
+
+
+def shared_folders() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("newsdesk-serve-*"))
+
+
+def test_two_workers_share_metrics_and_follow_reloads(model: Path, tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    before = shared_folders()
+    with running_server(model, log, "--workers", "2", "--reload-poll-seconds", "0.1") as url:
+        with httpx.Client(headers={"Connection": "close"}) as client:  # new connection each time: both workers work
+            for _ in range(20):
+                assert client.post(url + "/v1/predict", json={"text": SPORT_TEXT}).status_code == 200
+            metrics = client.get(url + "/metrics").text
+            total = sum(
+                float(line.rsplit(" ", 1)[1])
+                for line in metrics.splitlines()
+                if line.startswith('newsdesk_requests_total{endpoint="/v1/predict"')
+            )
+            assert total == 20  # counted across both worker processes
+            assert client.post(url + "/v1/admin/reload", json={"version": "v0002"}).status_code == 200
+            deadline = time.monotonic() + 10
+            while True:
+                infos = [
+                    line for line in client.get(url + "/metrics").text.splitlines() if "newsdesk_model_info{" in line
+                ]
+                live = [line for line in infos if line.endswith(" 1.0")]
+                if len(live) == 2 and all('version="v0002"' in line for line in live):
+                    break
+                assert time.monotonic() < deadline, infos
+                time.sleep(0.1)
+            for _ in range(10):
+                assert client.post(url + "/v1/predict", json={"text": SPORT_TEXT}).json()["model"]["version"] == "v0002"
+        workers = {int(pid) for pid in re.findall(r'pid="(\d+)"', "\n".join(live))}
+        ours = shared_folders() - before
+    assert len(workers) == 2 and len(ours) == 1
+    for pid in workers:  # the workers stop with the server
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert not any(folder.exists() for folder in ours)  # the folder the workers shared is removed
+    assert len(request_log_lines(log)) >= 30
+    text = log.read_text()
+    assert text.count("serving model tiny v0001") == 2 and "reloaded; loading v0002 here too" in text
+
+
+def test_serve_without_a_model_fails_fast(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "serve.cli", "serve", "--model", str(tmp_path / "missing")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and "no model at" in done.stderr
