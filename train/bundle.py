@@ -42,6 +42,7 @@ import numpy as np
 
 from train.classifier import TopicClassifier
 from train.summarizer import ExtractiveSummarizer
+from train.text import CleaningOptions
 
 FORMAT_NAME = "newsdesk-bundle"
 FORMAT_VERSION = 2
@@ -88,6 +89,11 @@ class Bundle:
     @property
     def labels(self) -> list[str]:
         return list(self.manifest["labels"])
+
+    @property
+    def cleaning(self) -> CleaningOptions:
+        """The cleaning the models were trained with, which serving must repeat."""
+        return CleaningOptions.from_dict(self.manifest.get("cleaning"))
 
 
 # --------------------------------------------------------------------------- helpers

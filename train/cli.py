@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from train.data import ColumnMap
+from train.text import CleaningOptions
+from train.webpage import FORMATS
 
 EXIT_USAGE = 2
 
@@ -67,6 +69,7 @@ def add_train_commands(subparsers: Any) -> None:
     train.add_argument("--drop-rare-labels", action="store_true", help=_help(TrainConfig, "drop_rare_labels"))
     train.add_argument("--refit-on-all", action="store_true", help=_help(TrainConfig, "refit_on_all"))
     add_column_options(train)
+    add_cleaning_options(train)
     model = train.add_argument_group("classifier")
     defaults = ClassifierConfig()
     model.add_argument(
@@ -122,6 +125,37 @@ def add_train_commands(subparsers: Any) -> None:
     versions.set_defaults(handler=run_versions)
 
 
+def add_cleaning_options(parser: argparse.ArgumentParser, saved_in_bundle: bool = True) -> None:
+    """``--format`` and ``--keep-boilerplate``: how article bodies are cleaned."""
+    group = parser.add_argument_group("cleaning")
+    where = (
+        "saved in the bundle, so serving cleans the same way"
+        if saved_in_bundle
+        else "default: as the model was trained"
+    )
+    group.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help=f"article bodies are HTML pages (main text extracted), plain text, or auto-detected ({where}; default auto)",
+    )
+    group.add_argument(
+        "--keep-boilerplate",
+        action="store_true",
+        default=None,
+        help=f"do not drop page furniture lines (menus, timestamps, share links, headline lists); {where}",
+    )
+
+
+def cleaning_from_args(args: argparse.Namespace, base: CleaningOptions | None = None) -> CleaningOptions:
+    """Cleaning options from the command line, on top of ``base`` (the defaults, or a bundle's)."""
+    base = base or CleaningOptions()
+    return CleaningOptions(
+        remove_boilerplate=base.remove_boilerplate if args.keep_boilerplate is None else not args.keep_boilerplate,
+        format=args.format or base.format,
+    )
+
+
 def run_train(args: argparse.Namespace) -> int:
     """Handle ``newsdesk train``."""
     from tqdm import tqdm
@@ -139,6 +173,7 @@ def run_train(args: argparse.Namespace) -> int:
         min_examples=args.min_examples,
         drop_rare_labels=args.drop_rare_labels,
         refit_on_all=args.refit_on_all,
+        cleaning=cleaning_from_args(args),
         classifier=ClassifierConfig(
             ngram_max=args.ngram_max,
             min_df=args.min_df,

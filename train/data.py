@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from train.text import clean_body, clean_text, prepare_article
+from train.text import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_text, prepare_article
 
 TABLE_SUFFIXES = {
     ".csv": "csv",
@@ -72,8 +72,12 @@ class Article:
 
     @cached_property
     def prepared(self) -> str:
-        """The cleaned model input (title and body joined)."""
+        """The cleaned model input (title and body joined), with the default cleaning."""
         return prepare_article(self.text, self.title)
+
+    def prepare(self, options: CleaningOptions = DEFAULT_CLEANING) -> str:
+        """The model input with the given cleaning options."""
+        return self.prepared if options == DEFAULT_CLEANING else prepare_article(self.text, self.title, options)
 
 
 @dataclass

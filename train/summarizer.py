@@ -37,7 +37,7 @@ from tqdm import tqdm
 
 from train.rouge import greedy_oracle
 from train.sentences import Sentence, normalize_sentence, split_reference, split_sentences
-from train.text import clean_body, clean_title
+from train.text import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_title
 
 SUPERVISED = "supervised-extractive"
 TEXTRANK = "textrank"
@@ -247,13 +247,14 @@ class ExtractiveSummarizer:
         references: Sequence[str | None] | None = None,
         *,
         progress: bool = False,
+        cleaning: CleaningOptions = DEFAULT_CLEANING,
     ) -> ExtractiveSummarizer:
         """Fit on raw article bodies; with references a supervised scorer, without them TextRank."""
         titles = list(titles) if titles is not None else [""] * len(bodies)
         if len(titles) != len(bodies):
             raise ValueError(f"{len(bodies)} bodies but {len(titles)} titles")
-        clean_bodies = [clean_body(b) for b in bodies]
         clean_titles = [clean_title(t) for t in titles]
+        clean_bodies = [clean_body(b, t, cleaning) for b, t in zip(bodies, clean_titles)]
         usable = [i for i, b in enumerate(clean_bodies) if b]
         if len(usable) < 2:
             raise ValueError(f"need at least 2 non-empty articles to fit a summariser, got {len(usable)}")
@@ -420,11 +421,13 @@ class ExtractiveSummarizer:
         max_words: int | None = None,
         ratio: float | None = None,
         num_sentences: int | None = None,
+        cleaning: CleaningOptions = DEFAULT_CLEANING,
     ) -> Summary:
         """Summarise a raw article body; see :meth:`summarize_clean` for the length options."""
+        clean = clean_title(title or "")
         return self.summarize_clean(
-            clean_body(text),
-            clean_title(title or ""),
+            clean_body(text, clean, cleaning),
+            clean,
             max_sentences=max_sentences,
             max_words=max_words,
             ratio=ratio,

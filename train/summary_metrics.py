@@ -13,7 +13,7 @@ from train.data import Article
 from train.rouge import greedy_oracle, mean_rouge
 from train.sentences import split_reference, split_sentences
 from train.summarizer import ExtractiveSummarizer
-from train.text import clean_body, clean_text, clean_title
+from train.text import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_text, clean_title
 
 SYSTEMS = ("ours", "lead3", "lead_matched", "textrank", "oracle")
 SYSTEM_NOTES = {
@@ -26,10 +26,14 @@ SYSTEM_NOTES = {
 
 
 def evaluate_summarizer(
-    summarizer: ExtractiveSummarizer, articles: Sequence[Article], *, progress: bool = False
+    summarizer: ExtractiveSummarizer,
+    articles: Sequence[Article],
+    *,
+    progress: bool = False,
+    cleaning: CleaningOptions = DEFAULT_CLEANING,
 ) -> dict[str, Any]:
     """ROUGE-1/2/Lsum F1 of ``summarizer`` and of the baselines on articles that have reference summaries."""
-    pairs = [a for a in articles if a.summary and a.summary.strip() and clean_body(a.text)]
+    pairs = [a for a in articles if a.summary and a.summary.strip() and a.text.strip()]
     if not pairs:
         raise ValueError("none of the articles has both a body and a reference summary to evaluate against")
     textrank = summarizer.as_textrank()
@@ -38,7 +42,10 @@ def evaluate_summarizer(
     words: list[int] = []
     seconds = 0.0
     for article in tqdm(pairs, desc="evaluating summaries", unit="article", disable=not progress, leave=False):
-        body, title = clean_body(article.text), clean_title(article.title)
+        title = clean_title(article.title)
+        body = clean_body(article.text, title, cleaning)
+        if not body:
+            continue
         started = time.perf_counter()
         ours = summarizer.summarize_clean(body, title)
         seconds += time.perf_counter() - started
@@ -53,10 +60,10 @@ def evaluate_summarizer(
         outputs["oracle"].append([sentences[i] for i in greedy_oracle(sentences, "\n".join(reference))])
         words.append(sum(len(s.text.split()) for s in ours.sentences))
     results: dict[str, Any] = {name: mean_rouge(outputs[name], references) for name in SYSTEMS}
-    results["articles"] = len(pairs)
+    results["articles"] = len(references)
     results["ours"]["mean_sentences"] = round(float(np.mean([len(o) for o in outputs["ours"]])), 2)
     results["ours"]["mean_words"] = round(float(np.mean(words)), 1)
-    results["ours"]["articles_per_s"] = round(len(pairs) / seconds, 1) if seconds > 0 else None
+    results["ours"]["articles_per_s"] = round(len(references) / seconds, 1) if seconds > 0 else None
     results["reference_mean_sentences"] = round(float(np.mean([len(r) for r in references])), 2)
     results["kind"] = summarizer.kind
     results["notes"] = SYSTEM_NOTES

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
+
+from train.boilerplate import remove_boilerplate
+from train.webpage import FORMATS, extract_article, looks_like_html
 
 TITLE_SEPARATOR = "\n\n"
 """How a title and a body are joined, everywhere."""
@@ -24,6 +28,7 @@ _CONTROL = re.compile(
 _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85\x0b\x0c]")
 _INLINE_SPACE = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
+_WORDS = re.compile(r"\w+")
 
 
 def normalize_unicode(text: str) -> str:
@@ -60,9 +65,85 @@ def clean_text(text: str) -> str:
     return normalize_whitespace(text)
 
 
-def clean_body(text: str) -> str:
-    """Clean an article body. The single place where page-level cleaning steps belong."""
-    return clean_text(text)
+@dataclass(frozen=True)
+class CleaningOptions:
+    """How article bodies are cleaned. Saved in each bundle, so serving cleans the way training did."""
+
+    remove_boilerplate: bool = True
+    """Drop page furniture lines (menus, timestamps, share links, headline lists...)."""
+    format: str = "auto"
+    """``"html"``: extract the article from a web page; ``"text"``: plain text; ``"auto"``: detect."""
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {self.format!r}")
+
+    def to_dict(self) -> dict[str, object]:
+        return {"remove_boilerplate": self.remove_boilerplate, "format": self.format}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object] | None) -> CleaningOptions:
+        """Options saved in a manifest; bundles saved before cleaning options existed removed no boilerplate."""
+        if not data:
+            return cls(remove_boilerplate=False)
+        return cls(
+            remove_boilerplate=bool(data.get("remove_boilerplate", False)), format=str(data.get("format", "auto"))
+        )
+
+
+DEFAULT_CLEANING = CleaningOptions()
+
+
+@dataclass(frozen=True)
+class CleanedBody:
+    """A cleaned body and what cleaning did to get it."""
+
+    text: str
+    format: str
+    removed: tuple[tuple[str, str], ...] = ()
+    """(line, reason) for every line dropped as boilerplate or left out of an HTML page."""
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def removed_lines(self) -> tuple[str, ...]:
+        return tuple(line for line, _ in self.removed)
+
+
+def clean_body_report(text: str, title: str = "", options: CleaningOptions = DEFAULT_CLEANING) -> CleanedBody:
+    """Clean an article body and say what was removed. The single place page-level cleaning happens.
+
+    HTML (given as ``format="html"`` or detected) goes through main-text extraction first; then the
+    text is normalised (:func:`clean_text`) and, unless turned off, boilerplate lines are dropped.
+    """
+    warnings: list[str] = []
+    removed: list[tuple[str, str]] = []
+    is_html = options.format == "html" or (options.format == "auto" and looks_like_html(text))
+    if is_html:
+        extraction = extract_article(text)
+        if extraction.warning:
+            warnings.append(extraction.warning)
+        body = clean_text(extraction.text)
+    else:
+        body = clean_text(text)
+    if options.remove_boilerplate:
+        result = remove_boilerplate(body, clean_title(title))
+        body = result.text
+        removed.extend(result.removed)
+    if is_html:
+        kept = " ".join(_WORDS.findall(body.lower()))
+        removed = [
+            (line, "not part of the article")
+            for line in extraction.page_lines
+            if (key := " ".join(_WORDS.findall(clean_text(line).lower()))) and key not in kept
+        ]
+    return CleanedBody(
+        text=body, format="html" if is_html else "text", removed=tuple(removed), warnings=tuple(warnings)
+    )
+
+
+def clean_body(text: str, title: str = "", options: CleaningOptions = DEFAULT_CLEANING) -> str:
+    """Clean an article body (see :func:`clean_body_report`)."""
+    return clean_body_report(text, title, options).text
 
 
 def join_title_body(title: str, body: str) -> str:
@@ -79,6 +160,7 @@ def clean_title(title: str) -> str:
     return " ".join(clean_text(title).split()) if title else ""
 
 
-def prepare_article(text: str, title: str | None = None) -> str:
+def prepare_article(text: str, title: str | None = None, options: CleaningOptions = DEFAULT_CLEANING) -> str:
     """Turn a raw body (and optional title) into the model input used in training and serving."""
-    return join_title_body(clean_title(title or ""), clean_body(text))
+    clean = clean_title(title or "")
+    return join_title_body(clean, clean_body(text, clean, options))

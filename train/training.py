@@ -27,6 +27,7 @@ from train.data import Article, ColumnMap, Dataset, check_label_counts, load_dat
 from train.evaluation import evaluate_classifier, headline, plot_confusion_matrix
 from train.summarizer import SUPERVISED, ExtractiveSummarizer, SummarizerConfig
 from train.summary_metrics import evaluate_summarizer, rouge_headline
+from train.text import CleaningOptions
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ class TrainConfig:
     )
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     summarizer: SummarizerConfig = field(default_factory=SummarizerConfig)
+    cleaning: CleaningOptions = field(default_factory=CleaningOptions)
 
     def __post_init__(self) -> None:
         self.data = Path(self.data)
@@ -165,7 +167,7 @@ def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResu
     for line in dataset.report.lines():
         progress(line)
     dataset = check_label_counts(dataset, config.min_examples, config.drop_rare_labels)
-    texts = dataset.texts
+    texts = [article.prepare(config.cleaning) for article in dataset.articles]
     labels = dataset.labels
     train_idx, test_idx = split_dataset(dataset, config.test_size, config.seed)
     progress(
@@ -186,7 +188,7 @@ def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResu
         progress("refitting on all articles")
         classifier = config.classifier.build(config.seed).set_params(multi_label=dataset.multi_label)
         classifier.fit(texts, labels)
-        summarizer = _fit_summarizer(config.summarizer, dataset.articles)
+        summarizer = _fit_summarizer(config.summarizer, dataset.articles, config.cleaning)
     seconds = time.perf_counter() - started
 
     manifest_fields = {
@@ -206,6 +208,7 @@ def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResu
             "refit_on_all": config.refit_on_all,
             "seconds": round(seconds, 2),
         },
+        "cleaning": config.cleaning.to_dict(),
         "metrics": headline(metrics),
         "summary_metrics": rouge_headline(summary_metrics) if summary_metrics.get("evaluated") else {},
     }
@@ -226,11 +229,13 @@ def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResu
     return TrainResult(path=path, metrics=metrics, dataset=dataset, seconds=seconds)
 
 
-def _fit_summarizer(config: SummarizerConfig, articles: list[Article], progress: bool = False) -> ExtractiveSummarizer:
+def _fit_summarizer(
+    config: SummarizerConfig, articles: list[Article], cleaning: CleaningOptions, progress: bool = False
+) -> ExtractiveSummarizer:
     """A supervised summariser when the articles have reference summaries, TextRank otherwise."""
     references = [a.summary for a in articles] if any(a.summary for a in articles) else None
     return ExtractiveSummarizer(config).fit(
-        [a.text for a in articles], [a.title for a in articles], references, progress=progress
+        [a.text for a in articles], [a.title for a in articles], references, progress=progress, cleaning=cleaning
     )
 
 
@@ -238,7 +243,7 @@ def _train_summarizer(
     config: TrainConfig, train: list[Article], test: list[Article], progress: Progress
 ) -> tuple[ExtractiveSummarizer, dict[str, Any]]:
     """Fit the summariser on the training part and evaluate it on the held-out part when it has references."""
-    summarizer = _fit_summarizer(config.summarizer, train, progress=True)
+    summarizer = _fit_summarizer(config.summarizer, train, config.cleaning, progress=True)
     if summarizer.kind != SUPERVISED:
         progress("no reference summaries: the bundle gets an unsupervised TextRank summariser (Lead-k fallback)")
         return summarizer, {
@@ -246,7 +251,7 @@ def _train_summarizer(
             "evaluated": False,
             "reason": "the data has no reference summaries",
         }
-    results = evaluate_summarizer(summarizer, test, progress=True)
+    results = evaluate_summarizer(summarizer, test, progress=True, cleaning=config.cleaning)
     results["evaluated"] = True
     progress(
         "held-out summaries: "
@@ -262,9 +267,12 @@ def evaluate_bundle(bundle: Bundle, data: Path, columns: ColumnMap | None = None
     When the data has reference summaries, the summariser is scored too (ROUGE beside the baselines).
     """
     dataset = load_dataset(data, columns or ColumnMap())
-    metrics = evaluate_classifier(bundle.classifier, dataset.texts, dataset.labels)
+    texts = [article.prepare(bundle.cleaning) for article in dataset.articles]
+    metrics = evaluate_classifier(bundle.classifier, texts, dataset.labels)
     metrics["data"] = dataset.report.to_dict()
     metrics["model"] = {"name": bundle.name, "version": bundle.version}
     if dataset.has_summaries and bundle.summarizer is not None:
-        metrics["summarizer"] = evaluate_summarizer(bundle.summarizer, dataset.articles, progress=True)
+        metrics["summarizer"] = evaluate_summarizer(
+            bundle.summarizer, dataset.articles, progress=True, cleaning=bundle.cleaning
+        )
     return metrics

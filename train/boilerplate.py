@@ -1,0 +1,295 @@
+"""Boilerplate removal for plain-text articles: which lines belong to the story.
+
+Scraped articles carry menus, bylines, timestamps, share and "read more"
+links, cookie notices, captions, subscription prompts and lists of other
+headlines. They differ from story text in shape more than in words, so each
+line is scored on shape, in the spirit of jusText (Pomikálek, 2011):
+
+* **good** lines look like prose: several words, sentence punctuation at the
+  end, a normal share of function words (stop words), and no page-furniture
+  cue;
+* **bad** lines match a page-furniture shape: only a timestamp or a relative
+  time ("- 6 hours ago", "Updated 12:03 GMT"), a byline, a run of separators
+  ("Home | News | Sport"), a call to action or widget label at the start
+  ("Share", "Read more", "Sign up", "Advertisement", "Image caption"), a
+  count ("34 comments"), a copyright line, the title repeated, a line that
+  recurs in the page, or prose dense in cookie/subscription vocabulary;
+* everything else is **short** (headline-like or a short sentence) and is
+  decided by its context: a run of three or more unpunctuated short lines is
+  a list of links or headlines; a short line is kept when it sits between
+  story lines (a sub-heading, a one-line paragraph) and dropped at the top or
+  bottom of the page or next to other furniture.
+
+The decision is repeated until nothing changes, so cleaning is idempotent.
+Text with no good line at all (a headline, a one-line note) is left alone
+except for lines that match a furniture shape, and nothing is removed if
+nothing would remain.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+
+class LineKind(Enum):
+    GOOD = "good"
+    BAD = "bad"
+    SHORT = "short"
+
+
+@dataclass(frozen=True)
+class BoilerplateResult:
+    """The kept text and the removed lines (each with the reason it was removed)."""
+
+    text: str
+    removed: tuple[tuple[str, str], ...]
+
+    @property
+    def removed_lines(self) -> tuple[str, ...]:
+        return tuple(line for line, _ in self.removed)
+
+
+_MONTHS = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+_DAYS = r"mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:rs(?:day)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?"
+_ZONES = r"gmt|bst|utc|cet|cest|est|edt|pst|pdt|et|pt|z"
+# Pieces a timestamp line is made of; whatever is left after removing them must be (almost) nothing.
+_TIMESTAMP_PARTS = re.compile(
+    rf"""
+    \b\d{{4}}-\d{{2}}-\d{{2}}(?:[t ]\d{{2}}:\d{{2}}(?::\d{{2}})?(?:\.\d+)?(?:z|[+-]\d{{2}}:?\d{{2}})?)?\b  # ISO 8601
+    | \b\d{{1,2}}[:.]\d{{2}}(?::\d{{2}})?\s*(?:a\.?m\.?|p\.?m\.?)?(?=\W|$)      # 12:03, 18.02, 9:30pm
+    | \b\d{{1,2}}(?:st|nd|rd|th)?\b | \b\d{{4}}\b | \b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b  # day numbers, years, 5/5/2025
+    | \b(?:{_MONTHS})\b\.? | \b(?:{_DAYS})\b\.? | \b(?:{_ZONES})\b
+    | \b(?:updated|published|posted|last\s+(?:modified|updated)|first\s+published|modified|on|at|am|pm)\b
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+_HAS_TIME_OR_DATE = re.compile(
+    rf"\d{{1,2}}[:.]\d{{2}}|\d{{4}}-\d{{2}}-\d{{2}}|\b(?:{_MONTHS})\b|\b(?:{_DAYS})\b|\b\d{{4}}\b", re.IGNORECASE
+)
+_RELATIVE_TIME = re.compile(
+    r"^\W*(?:(?:posted|updated|published|last\s+updated)\s+)?(?:about\s+)?(?:\d+|an?|one)\s*"
+    r"(?:s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?|months?|y|yrs?|years?)\s+ago\W*$"
+    r"|^\W*(?:just\s+now|yesterday|today)\W*$",
+    re.IGNORECASE,
+)
+_BYLINE = re.compile(
+    r"^\W*(?i:by|written\s+by|words\s+by|reporting\s+by|reported\s+by|edited\s+by|story\s+by)\s+[A-Z][a-z]"
+)
+_SEPARATORS = re.compile(r"\s[|»›>•·/]\s|^[|»›>•·]|[|»›>•·]$")
+_COUNT_LINE = re.compile(
+    r"^\W*\d[\d,.]*k?\s+(?:comments?|shares?|replies|reactions|views|likes|responses)\W*$", re.IGNORECASE
+)
+_COPYRIGHT = re.compile(r"^\W*(?:©|\(c\)|copyright\b)", re.IGNORECASE)
+# Labels of page widgets and calls to action that open a line. These are the
+# generic vocabulary of web pages (any site), matched only at the start of a
+# line, and they decide alone only for lines too short to be a paragraph.
+_WIDGET_START = re.compile(
+    r"""^\W*(?:
+        share(?:\s+(?:this|on|via|the\s+story|article))?|tweet|e-?mail(?:\s+this)?|copy\s+link|print(?:\s+this)?|
+        follow(?:\s+us)?|like\s+us|subscribe|sign\s+(?:up|in)|log\s*in|register|already\s+a\s+(?:subscriber|member)|
+        read\s+more|continue\s+reading|read\s+next|see\s+also|more\s+on\s+this|related(?:\s+(?:stories|articles|topics|links))?|
+        most\s+(?:read|popular|viewed|shared)|top\s+stories|trending|latest(?:\s+news)?|you\s+may\s+(?:also\s+)?like|
+        recommended|more\s+from|around\s+the\s+web|sponsored|advertisement|advert(?:isement)?|ad\b|promoted|
+        image(?:\s+(?:caption|source|copyright))?|photo(?:graph)?(?:\s*(?:caption|credit))?|picture|video(?:\s+caption)?|
+        media\s+caption|caption|getty\s+images|click\s+here|download\s+(?:the|our)\s+app|watch(?:\s+now)?|listen|
+        comments?|join\s+the\s+(?:conversation|discussion)|leave\s+a\s+comment|topics?|tags?|filed\s+under|
+        skip\s+to|jump\s+to|back\s+to\s+top|home|menu|search|accept(?:\s+all)?(?:\s+cookies)?|manage\s+cookies|
+        we\s+use\s+cookies|cookie|terms|privacy|contact\s+us|about\s+us
+    )\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_AGENCY_CREDIT = re.compile(
+    r"\((?:getty(?:\s+images)?|reuters|ap|afp|pa(?:\s+media)?|epa|shutterstock|alamy|bloomberg)[^)]*\)\W*$",
+    re.IGNORECASE,
+)
+# Words that make up cookie notices, paywalls and newsletter prompts.
+_FURNITURE_WORDS = frozenset(
+    [
+        "cookie",
+        "cookies",
+        "consent",
+        "browser",
+        "browsing",
+        "subscribe",
+        "subscriber",
+        "subscribers",
+        "subscription",
+        "newsletter",
+        "newsletters",
+        "inbox",
+        "unsubscribe",
+        "login",
+        "password",
+        "account",
+        "privacy",
+        "settings",
+        "preferences",
+        "advertising",
+        "personalised",
+        "personalized",
+        "partners",
+        "sign",
+    ]
+)
+_READER_WORDS = frozenset(["you", "your", "we", "our", "us"])
+_TERMINAL = (".", "!", "?", "…")
+_CLOSERS = "\"'”’)]"
+_WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
+_LETTER = re.compile(r"[^\W\d_]")
+_MAX_PASSES = 5
+
+
+def _is_timestamp_line(line: str) -> bool:
+    if not _HAS_TIME_OR_DATE.search(line) or len(line.split()) > 12:
+        return False
+    residue = _TIMESTAMP_PARTS.sub(" ", line)
+    return len(_WORD.findall(residue)) <= 1
+
+
+def _normalise(line: str) -> str:
+    return " ".join(_WORD.findall(line.lower()))
+
+
+def furniture_reason(line: str, title_key: str = "", repeated: bool = False) -> str | None:
+    """Why ``line`` is page furniture, or None. Only shapes that rarely occur in story text."""
+    words = line.split()
+    n = len(words)
+    short = n <= 12
+    if _RELATIVE_TIME.match(line):
+        return "relative time"
+    if _is_timestamp_line(line):
+        return "timestamp"
+    if _COUNT_LINE.match(line):
+        return "count"
+    if _COPYRIGHT.match(line):
+        return "copyright"
+    if short and _BYLINE.match(line):
+        return "byline"
+    if n <= 25 and len(_SEPARATORS.findall(line)) >= 2:
+        return "menu or breadcrumb"
+    # Widget labels are capitalised ("Share", "Read more"); a lower-case start continues a sentence.
+    first_letter = _LETTER.search(line)
+    capitalised = first_letter is not None and first_letter.group().isupper()
+    widget = _WIDGET_START.match(line) if short and capitalised else None
+    if widget and (n <= 3 or not _has_terminal(line) or line[widget.end() :].lstrip()[:1] in tuple(":-|›»>")):
+        return "link or widget label"
+    if n <= 25 and _AGENCY_CREDIT.search(line):
+        return "photo caption"
+    if title_key and _normalise(line) == title_key:
+        return "repeated title"
+    if repeated and n <= 15:
+        return "repeated line"
+    lowered = [w.lower() for w in _WORD.findall(line)]
+    # Prompts address the reader ("we use cookies", "your inbox"); news prose about cookies does not.
+    addresses_reader = any(w in _READER_WORDS for w in lowered)
+    if addresses_reader and sum(w in _FURNITURE_WORDS for w in lowered) >= max(2, len(lowered) // 8):
+        return "cookie, login or subscription prompt"
+    return None
+
+
+def _is_prose(line: str) -> bool:
+    """A story-like line: enough words, sentence punctuation at the end, a normal share of function words."""
+    words = _WORD.findall(line)
+    if len(words) < 8:
+        return False
+    stop_share = sum(w.lower() in ENGLISH_STOP_WORDS for w in words) / len(words)
+    if not line.rstrip(_CLOSERS).endswith(_TERMINAL):
+        # A long sentence without its full stop (a lead paragraph, a cut-off paragraph) is still prose;
+        # headlines are shorter and sparser in function words.
+        return len(words) >= 12 and stop_share >= 0.3
+    return stop_share >= 0.2
+
+
+def _has_terminal(line: str) -> bool:
+    return line.rstrip(_CLOSERS).endswith(_TERMINAL)
+
+
+def _classify(lines: list[str], title: str) -> list[tuple[LineKind, str]]:
+    title_key = _normalise(title) if title else ""
+    counts: dict[str, int] = {}
+    for line in lines:
+        key = _normalise(line)
+        if key:
+            counts[key] = counts.get(key, 0) + 1
+    kinds: list[tuple[LineKind, str]] = []
+    for line in lines:
+        reason = furniture_reason(line, title_key, counts.get(_normalise(line), 0) > 1)
+        if reason is not None:
+            kinds.append((LineKind.BAD, reason))
+        elif _is_prose(line):
+            kinds.append((LineKind.GOOD, ""))
+        else:
+            kinds.append((LineKind.SHORT, ""))
+    return kinds
+
+
+def _resolve(lines: list[str], kinds: list[tuple[LineKind, str]]) -> list[tuple[bool, str]]:
+    """Keep or drop each line: good kept, bad dropped, short decided by its neighbours."""
+    n = len(lines)
+    decisions: list[tuple[bool, str]] = [(kind is LineKind.GOOD, reason) for kind, reason in kinds]
+    if not any(kind is LineKind.GOOD for kind, _ in kinds):
+        # Nothing looks like a story paragraph: only drop clear furniture.
+        return [(kind is not LineKind.BAD, reason) for kind, reason in kinds]
+    i = 0
+    while i < n:
+        if kinds[i][0] is not LineKind.SHORT:
+            i += 1
+            continue
+        j = i
+        while j < n and kinds[j][0] is LineKind.SHORT:
+            j += 1
+        run = range(i, j)
+        before = next((kinds[k][0] for k in range(i - 1, -1, -1) if kinds[k][0] is not LineKind.SHORT), None)
+        after = next((kinds[k][0] for k in range(j, n) if kinds[k][0] is not LineKind.SHORT), None)
+        unpunctuated = sum(not _has_terminal(lines[k]) for k in run)
+        # A list the story introduces ("The main measures:"), by a paragraph or by the run's first line.
+        introduced = before is LineKind.GOOD and (
+            (i > 0 and lines[i - 1].rstrip().endswith(":")) or lines[i].rstrip().endswith(":")
+        )
+        if introduced and after is not LineKind.BAD:
+            verdict, reason = True, ""
+        elif unpunctuated >= 3:
+            verdict, reason = False, "list of links or headlines"
+        elif before is LineKind.GOOD and after is LineKind.GOOD:
+            verdict, reason = True, ""
+        elif before is None or after is None:
+            # At the top or bottom of the page: keep only punctuated lines that touch the story.
+            touching_story = LineKind.GOOD in (before, after)
+            verdict = touching_story and unpunctuated == 0
+            reason = "" if verdict else "page header or footer"
+        else:  # between the story and furniture
+            verdict = unpunctuated == 0
+            reason = "" if verdict else "next to page furniture"
+        for k in run:
+            decisions[k] = (verdict, reason)
+        i = j
+    return decisions
+
+
+def remove_boilerplate(text: str, title: str = "") -> BoilerplateResult:
+    """Drop the lines of ``text`` (already cleaned by ``clean_text``) that are not part of the story."""
+    removed: list[tuple[str, str]] = []
+    current = text
+    for _ in range(_MAX_PASSES):
+        lines = current.split("\n")
+        content = [(index, line) for index, line in enumerate(lines) if line.strip()]
+        if not content:
+            break
+        kinds = _classify([line for _, line in content], title)
+        decisions = _resolve([line for _, line in content], kinds)
+        drop = {index for (index, _), (keep, _) in zip(content, decisions) if not keep}
+        if not drop:
+            break
+        if len(drop) == len(content):
+            break  # nothing would remain: keep the text as it is
+        removed.extend((line, reason) for (index, line), (keep, reason) in zip(content, decisions) if not keep)
+        kept = [line for index, line in enumerate(lines) if index not in drop]
+        current = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+    return BoilerplateResult(current, tuple(removed))
