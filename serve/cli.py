@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from serve.score import add_score_command
 from serve.server import add_serve_command
 from train.cli import EXIT_USAGE, add_train_commands
 
@@ -22,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_train_commands(subparsers)
     add_serve_command(subparsers)
+    add_score_command(subparsers)
     return parser
 
 

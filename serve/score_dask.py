@@ -1,0 +1,261 @@
+"""The Dask engine of ``newsdesk score``: the per-chunk scoring function, per partition, on a Dask cluster.
+
+* **Partitions** are slices of the input files that start and end between records, planned on
+  the client (:func:`serve.score_reader.plan_partitions`); a ``dask.dataframe`` is built over them
+  with ``from_map``, scored with ``map_partitions(score_partition)`` (which calls
+  :func:`serve.score_rows.score_table`, like the local engine) and written part by part.
+* **The model** travels as bytes: the client reads the bundle's files, checks each against the
+  sha256 in its manifest, and scatters them to every worker. A worker writes them into a private
+  temporary folder once, loads them with :func:`train.bundle.load_bundle` (which checks every
+  checksum again) and keeps the bundle for its later partitions. Workers need no access to the
+  client's ``models/`` folder.
+* **Data**: like ``dask.dataframe.read_csv`` and ``to_parquet``, workers read their slice of
+  INPUT and write their part into the checkpoint folder beside OUTPUT themselves, so with a remote
+  ``--scheduler`` INPUT and OUTPUT must be on storage every worker can reach. That is checked on
+  every worker before scoring starts, with a message naming what a worker cannot see.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyarrow as pa
+
+from serve.score import ERROR_COL, ScoreJob, ScoreOptions, ScoreReport, count_errors
+from serve.score_reader import Partition, plan_partitions, read_partition
+from serve.score_rows import score_table
+from train.bundle import MANIFEST, Bundle, BundleError, load_bundle
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from serve.score_input import ScoreInput
+    from serve.score_output import Checkpoint, PartInfo
+
+CONNECT_TIMEOUT = "20s"
+_worker_bundles: dict[str, Bundle] = {}
+
+
+class DaskEngineError(ValueError):
+    """The Dask cluster cannot run this job; the message says why and what to do."""
+
+
+# --------------------------------------------------------------------------- the model as bytes
+
+
+def bundle_payload(bundle: Bundle) -> dict[str, Any]:
+    """The bundle's files as bytes, each checked against its manifest sha256, keyed by the manifest digest."""
+    files = {MANIFEST: (bundle.path / MANIFEST).read_bytes()}
+    for name, expected in bundle.manifest["files"].items():
+        data = (bundle.path / name).read_bytes()
+        if hashlib.sha256(data).hexdigest() != expected:
+            raise BundleError(f"{bundle.path / name} changed after the model was loaded; run the command again")
+        files[name] = data
+    return {"key": bundle.manifest["manifest_sha256"], "files": files}
+
+
+def bundle_from_payload(payload: dict[str, Any]) -> Bundle:
+    """On a worker: the bundle shipped as bytes, rebuilt and verified once per process, then cached."""
+    key = payload["key"]
+    bundle = _worker_bundles.get(key)
+    if bundle is None:
+        folder = Path(tempfile.mkdtemp(prefix="newsdesk-bundle-"))
+        atexit.register(shutil.rmtree, folder, True)
+        for name, data in payload["files"].items():
+            (folder / Path(name).name).write_bytes(data)
+        bundle = _worker_bundles[key] = load_bundle(folder)
+    return bundle
+
+
+# --------------------------------------------------------------------------- per-partition functions
+
+
+def _frame(table: pa.Table, errors: list[str]) -> pd.DataFrame:
+    """A pandas partition that converts back to exactly ``table`` (Arrow-backed columns) plus the read errors."""
+    table = table.append_column(pa.field(ERROR_COL, pa.string()), pa.array(errors, pa.string()))
+    return table.to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def read_partition_frame(part: Partition, source: ScoreInput) -> pd.DataFrame:
+    """Read one partition: its input columns plus ``error`` holding read errors ('' when clean)."""
+    try:
+        chunk = read_partition(source, part)
+    except FileNotFoundError:
+        raise DaskEngineError(
+            f"a Dask worker cannot read {source.files[part.file].path}; the dask engine reads the input on the "
+            f"workers, so it must be on storage they all reach"
+        ) from None
+    return _frame(chunk.table, chunk.errors)
+
+
+def score_partition(
+    frame: pd.DataFrame, payload: dict[str, Any], options: ScoreOptions, input_schema: pa.Schema
+) -> pd.DataFrame:
+    """Score one partition with :func:`serve.score_rows.score_table`, the local engine's function."""
+    bundle = bundle_from_payload(payload)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    errors = ["" if e is None else e for e in table.column(ERROR_COL).to_pylist()]
+    table = table.drop_columns([ERROR_COL]).replace_schema_metadata(None).cast(input_schema)
+    return score_table(bundle, table, errors, options).to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def write_partition(
+    frame: pd.DataFrame,
+    directory: str,
+    part_ids: list[int],
+    schema: pa.Schema,
+    fmt: str,
+    partition_info: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Write a scored partition as its part of the checkpoint; one row of statistics."""
+    from serve.score_output import write_part
+
+    assert partition_info is not None, "dask passes partition_info to map_partitions functions that take it"
+    index = part_ids[partition_info["number"]]
+    size = write_part(Path(directory), index, pa.Table.from_pandas(frame, preserve_index=False), schema, fmt)
+    errors = count_errors(["" if e is None else e for e in frame[ERROR_COL].tolist()])
+    stats = {"index": index, "rows": len(frame), "errors": json.dumps(dict(errors)), "bytes": size}
+    return pd.DataFrame({key: [value] for key, value in stats.items()})
+
+
+STATS_META = pd.DataFrame(
+    {"index": pd.Series([], dtype="int64"), "rows": pd.Series([], dtype="int64"), "errors": pd.Series([], dtype=object),
+     "bytes": pd.Series([], dtype="int64")}
+)  # fmt: skip
+
+
+def check_worker_access(paths: list[str], directory: str) -> list[str]:
+    """Run on each worker: what of the input and the checkpoint folder it cannot reach."""
+    problems = [f"cannot read {p}" for p in paths if not os.access(p, os.R_OK)]
+    if not (os.path.isdir(directory) and os.access(directory, os.W_OK)):
+        problems.append(f"cannot write to {directory}")
+    return problems
+
+
+# --------------------------------------------------------------------------- the cluster
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Client]:
+    """A client of the cluster at ``scheduler``, or of a new LocalCluster of worker processes."""
+    from distributed import Client, LocalCluster
+
+    quiet = logging.getLogger("distributed")
+    if quiet.getEffectiveLevel() < logging.WARNING:  # the scheduler of a LocalCluster logs in this process
+        quiet.setLevel(logging.WARNING)
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as exc:
+            raise DaskEngineError(
+                f"cannot reach the Dask scheduler at {scheduler} ({exc}); check the address "
+                f"(tcp://host:8786) or leave out --scheduler to start a local cluster"
+            ) from None
+        with client:
+            yield client
+        return
+    n_workers = workers or os.cpu_count() or 1
+    with (
+        LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+def _check_workers(client: Client, source: ScoreInput, directory: Path) -> None:
+    if not client.scheduler_info().get("workers"):
+        raise DaskEngineError("the Dask cluster has no workers; start some (dask worker tcp://...) and run again")
+    paths = [str(f.path.resolve()) for f in source.files]
+    answers = client.run(check_worker_access, paths, str(directory.resolve()))
+    bad = {worker: problems for worker, problems in answers.items() if problems}
+    if bad:
+        worker, problems = next(iter(bad.items()))
+        raise DaskEngineError(
+            f"{len(bad)} Dask worker(s) cannot reach the data, e.g. {worker}: {'; '.join(problems[:3])}. "
+            f"The dask engine reads INPUT and writes OUTPUT's parts on the workers: put both on storage "
+            f"every worker can reach (a shared file system), or use --engine local"
+        )
+
+
+def run_dask(
+    job: ScoreJob,
+    source: ScoreInput,
+    bundle: Bundle,
+    options: ScoreOptions,
+    checkpoint: Checkpoint,
+    report: ScoreReport,
+    progress: bool = True,
+) -> list[PartInfo]:
+    """Score the input on a Dask cluster into the checkpoint's parts; returns every done part."""
+    import dask
+    import dask.dataframe as dd
+    from distributed import as_completed
+    from tqdm import tqdm
+
+    from serve.score_output import PartInfo
+
+    plan = plan_partitions(source, job.chunksize)
+    done = {p.index: p for p in checkpoint.done_parts()} if job.resume else {}
+    done = {i: p for i, p in done.items() if i < len(plan)}
+    todo = [i for i in range(len(plan)) if i not in done]
+    report.resumed_rows = sum(p.rows for p in done.values())
+    parts = list(done.values())
+    if not todo:
+        return sorted(parts, key=lambda p: p.index)
+    payload = bundle_payload(bundle)
+    input_meta = _frame(source.schema.empty_table(), [])
+    scored_meta = score_table(bundle, source.schema.empty_table(), [], options).to_pandas(types_mapper=pd.ArrowDtype)
+    # Partitions already hold Arrow-backed columns: no conversion pass (dataframe.convert-string).
+    with dask.config.set({"dataframe.convert-string": False}), dask_client(job.scheduler, job.workers) as client:
+        _check_workers(client, source, checkpoint.dir)
+        # In a list, so the payload travels as one object (a dict would be scattered value by value).
+        [shipped] = client.scatter([payload], broadcast=True, hash=False)
+        frames = dd.from_map(read_partition_frame, [plan[i] for i in todo], source=source, meta=input_meta)
+        scored = frames.map_partitions(score_partition, shipped, options, source.schema, meta=scored_meta)
+        written = scored.map_partitions(
+            write_partition, str(checkpoint.dir), todo, checkpoint.schema, checkpoint.target.format, meta=STATS_META
+        )
+        futures = client.compute(written.to_delayed())
+        bar = tqdm(
+            desc=f"scoring on {len(client.scheduler_info()['workers'])} dask workers",
+            unit=" rows",
+            unit_scale=True,
+            initial=report.resumed_rows,
+            disable=None if progress else True,
+        )
+        try:
+            for future in as_completed(futures):
+                stats = future.result().iloc[0]
+                errors = json.loads(stats["errors"])
+                rows = int(stats["rows"])
+                info = PartInfo(
+                    index=int(stats["index"]),
+                    rows=rows,
+                    scored=rows - sum(errors.values()),
+                    bytes=int(stats["bytes"]),
+                    errors=errors,
+                )
+                checkpoint.commit(info)
+                parts.append(info)
+                report.rows_this_run += rows
+                bar.update(rows)
+        finally:
+            bar.close()
+    return sorted(parts, key=lambda p: p.index)

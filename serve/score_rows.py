@@ -1,0 +1,172 @@
+"""The per-chunk scoring function of ``newsdesk score``, shared by the local and Dask engines.
+
+:func:`score_table` turns a chunk of input rows into the same rows plus the score columns. It
+cleans and classifies through :mod:`serve.analysis`, the code behind the HTTP API, so a file
+scores exactly as the same articles sent to the server would. It is split in two halves
+(:func:`prepare_rows`: cleaning and summaries; :func:`classify_prepared`: one vectorised
+classification) so the local engine can run the first half in helper processes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from serve.analysis import CleanArticle, clean_article, predict_topics, summarize_article
+from serve.score import (
+    EMPTY_TEXT_ROW,
+    ERROR_COL,
+    SCORE_COL,
+    SUMMARY_COL,
+    SUMMARY_FAILED_ROW,
+    TOPIC_COL,
+    TOPICS_COL,
+    ScoreOptions,
+)
+from serve.score_input import ScoreInput
+from serve.score_reader import Chunk
+from train.bundle import Bundle
+from train.data import DatasetError
+from train.summarizer import SummaryError
+
+
+def score_columns(options: ScoreOptions) -> list[pa.Field]:
+    """The columns scoring adds after the input's, in order."""
+    fields = [pa.field(TOPIC_COL, pa.string()), pa.field(SCORE_COL, pa.float64())]
+    if options.top_k is not None:
+        fields.append(pa.field(TOPICS_COL, pa.string()))
+    if options.summarize:
+        fields.append(pa.field(SUMMARY_COL, pa.string()))
+    return [*fields, pa.field(ERROR_COL, pa.string())]
+
+
+def output_schema(input_schema: pa.Schema, options: ScoreOptions) -> pa.Schema:
+    """Input columns, then the score columns; refuses an input that already has a score column's name."""
+    added = score_columns(options)
+    clash = [f.name for f in added if f.name in input_schema.names]
+    if clash:
+        raise DatasetError(
+            f"the input already has column(s) {clash}, which scoring adds; rename or drop them in the input "
+            f"(is this file already scored?)"
+        )
+    return pa.schema([*input_schema, *added])
+
+
+# --------------------------------------------------------------------------- the per-chunk scoring function
+
+
+@dataclass
+class Prepared:
+    """A chunk's articles after cleaning (None where a row is not scored), errors and summaries."""
+
+    articles: list[CleanArticle | None]
+    errors: list[str]
+    summaries: list[str | None] | None = None
+
+
+def column_texts(table: pa.Table, name: str | None) -> list[str]:
+    """A column's values as text ('' for missing), or all '' when ``name`` is None."""
+    if name is None:
+        return [""] * table.num_rows
+    return ["" if v is None else v if isinstance(v, str) else str(v) for v in table.column(name).to_pylist()]
+
+
+def prepare_rows(
+    texts: Sequence[str],
+    titles: Sequence[str],
+    errors: Sequence[str],
+    text_col: str,
+    summarizer: Bundle | None = None,
+) -> Prepared:
+    """Clean each row (the shared cleaning of :mod:`serve.analysis`); summarise when given a bundle.
+
+    A row that already has an error (it could not be read cleanly) is not scored.
+    """
+    articles: list[CleanArticle | None] = []
+    out_errors = list(errors)
+    summaries: list[str | None] | None = [] if summarizer is not None else None
+    for i, (text, title) in enumerate(zip(texts, titles)):
+        article = None
+        if not out_errors[i]:
+            article = clean_article(text, title)
+            if not article.body:
+                what = "missing or empty" if not text.strip() else "empty after cleaning"
+                out_errors[i] = f"{EMPTY_TEXT_ROW}: the text (column '{text_col}') is {what}"
+                article = None
+        articles.append(article)
+        if summaries is not None:
+            summary = None
+            if article is not None:
+                try:
+                    summary = summarize_article(summarizer, article).text  # type: ignore[arg-type]
+                except SummaryError as exc:
+                    out_errors[i] = f"{SUMMARY_FAILED_ROW}: {exc}"
+            summaries.append(summary)
+    return Prepared(articles, out_errors, summaries)
+
+
+def classify_prepared(bundle: Bundle, prepared: Prepared, options: ScoreOptions) -> list[pa.Array]:
+    """Classify the prepared articles in one vectorised call; the score columns, in order."""
+    rows = [i for i, a in enumerate(prepared.articles) if a is not None]
+    n = len(prepared.articles)
+    topics: list[str | None] = [None] * n
+    scores: list[float | None] = [None] * n
+    ranked: list[str | None] = [None] * n
+    results = predict_topics(bundle, [prepared.articles[i] for i in rows], options.top_k or 1)  # type: ignore[misc]
+    for i, result in zip(rows, results):
+        topics[i], scores[i] = result.topic, result.score
+        if options.top_k is not None:
+            ranked[i] = json.dumps([{"topic": label, "score": score} for label, score in result.scores])
+    columns = [pa.array(topics, pa.string()), pa.array(scores, pa.float64())]
+    if options.top_k is not None:
+        columns.append(pa.array(ranked, pa.string()))
+    if options.summarize:
+        columns.append(pa.array(prepared.summaries, pa.string()))
+    return [*columns, pa.array(prepared.errors, pa.string())]
+
+
+def prepare_table(bundle: Bundle, table: pa.Table, errors: Sequence[str], options: ScoreOptions) -> Prepared:
+    """:func:`prepare_rows` on a table's text and title columns."""
+    return prepare_rows(
+        column_texts(table, options.text_col),
+        column_texts(table, options.title_col),
+        errors,
+        options.text_col,
+        bundle if options.summarize else None,
+    )
+
+
+def attach(table: pa.Table, columns: list[pa.Array], options: ScoreOptions) -> pa.Table:
+    """The input table with the score columns appended."""
+    for f, column in zip(score_columns(options), columns):
+        table = table.append_column(f, column)
+    return table
+
+
+def score_table(bundle: Bundle, table: pa.Table, errors: Sequence[str], options: ScoreOptions) -> pa.Table:
+    """Score one chunk or partition: the input columns plus the score columns, row for row.
+
+    ``errors`` holds the read error of each row ('' for rows read cleanly); those rows are kept
+    but not scored. Both engines call this (the local engine in two halves, so it can clean the
+    next chunk in a helper process while classifying this one).
+    """
+    prepared = prepare_table(bundle, table, errors, options)
+    return attach(table, classify_prepared(bundle, prepared, options), options)
+
+
+def error_locations(source: ScoreInput, chunk: Chunk, errors: Sequence[str], limit: int) -> list[str]:
+    """Up to ``limit`` lines 'FILE line N (id X): error' for the rows of ``chunk`` with errors."""
+    rows = [i for i, error in enumerate(errors) if error][:limit]
+    if not rows:
+        return []
+    ids = column_texts(chunk.table, source.id_col) if source.id_col else None
+    out = []
+    for i in rows:
+        file = source.files[chunk.files[i]]
+        unit = "row" if file.kind == "parquet" else "line"
+        row_id = f" (id {ids[i]})" if ids and ids[i] else ""
+        out.append(f"{file.path.name} {unit} {chunk.lines[i]}{row_id}: {errors[i]}")
+    return out
