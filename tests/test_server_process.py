@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -112,15 +111,30 @@ def test_one_worker_over_http(model: Path, tmp_path: Path) -> None:
     assert "serving model tiny v0001" in log.read_text()
 
 
-def shared_folders() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob("newsdesk-serve-*"))
+def wait_for_model_info(client: httpx.Client, url: str, version: str, workers: int = 2) -> list[str]:
+    """Poll /metrics until ``workers`` worker processes report serving ``version``; return those lines."""
+    deadline = time.monotonic() + 20
+    while True:
+        infos = [line for line in client.get(url + "/metrics").text.splitlines() if "newsdesk_model_info{" in line]
+        live = [line for line in infos if line.endswith(" 1.0")]
+        if len(live) == workers and all(f'version="{version}"' in line for line in live):
+            return live
+        assert time.monotonic() < deadline, infos
+        time.sleep(0.1)
+
+
+def shared_folder_of(pid: int) -> Path:
+    """The temporary folder a worker shares with its siblings (from its environment)."""
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    reload_dir = next(item.split(b"=", 1)[1] for item in environ if item.startswith(b"NEWSDESK_RELOAD_DIR="))
+    return Path(reload_dir.decode()).parent
 
 
 def test_two_workers_share_metrics_and_follow_reloads(model: Path, tmp_path: Path) -> None:
     log = tmp_path / "server.log"
-    before = shared_folders()
     with running_server(model, log, "--workers", "2", "--reload-poll-seconds", "0.1") as url:
         with httpx.Client(headers={"Connection": "close"}) as client:  # new connection each time: both workers work
+            wait_for_model_info(client, url, "v0001")  # /ready answered once one worker was up; wait for both
             for _ in range(20):
                 assert client.post(url + "/v1/predict", json={"text": SPORT_TEXT}).status_code == 200
             metrics = client.get(url + "/metrics").text
@@ -131,20 +145,11 @@ def test_two_workers_share_metrics_and_follow_reloads(model: Path, tmp_path: Pat
             )
             assert total == 20  # counted across both worker processes
             assert client.post(url + "/v1/admin/reload", json={"version": "v0002"}).status_code == 200
-            deadline = time.monotonic() + 10
-            while True:
-                infos = [
-                    line for line in client.get(url + "/metrics").text.splitlines() if "newsdesk_model_info{" in line
-                ]
-                live = [line for line in infos if line.endswith(" 1.0")]
-                if len(live) == 2 and all('version="v0002"' in line for line in live):
-                    break
-                assert time.monotonic() < deadline, infos
-                time.sleep(0.1)
+            live = wait_for_model_info(client, url, "v0002")
             for _ in range(10):
                 assert client.post(url + "/v1/predict", json={"text": SPORT_TEXT}).json()["model"]["version"] == "v0002"
         workers = {int(pid) for pid in re.findall(r'pid="(\d+)"', "\n".join(live))}
-        ours = shared_folders() - before
+        ours = {shared_folder_of(pid) for pid in workers}
     assert len(workers) == 2 and len(ours) == 1
     for pid in workers:  # the workers stop with the server
         with pytest.raises(ProcessLookupError):
