@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from train.bundle import Bundle
 from train.summarizer import Summary, SummaryError
-from train.text import clean_body, clean_title, join_title_body
+from train.text import DEFAULT_CLEANING, CleaningOptions, clean_body_report, clean_title, join_title_body
 
 
 class NoSummarizerError(RuntimeError):
@@ -20,10 +20,13 @@ class NoSummarizerError(RuntimeError):
 
 @dataclass(frozen=True)
 class CleanArticle:
-    """An article after the shared cleaning: what both models see."""
+    """An article after the shared cleaning: what both models see, and what cleaning removed."""
 
     title: str
     body: str
+    format: str = "text"
+    removed: tuple[tuple[str, str], ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def model_input(self) -> str:
@@ -35,9 +38,17 @@ class CleanArticle:
         return not self.body and not self.title
 
 
-def clean_article(text: str, title: str | None = None) -> CleanArticle:
-    """Clean a raw body and title with the same functions training used."""
-    return CleanArticle(title=clean_title(title or ""), body=clean_body(text))
+def clean_article(text: str, title: str | None = None, options: CleaningOptions = DEFAULT_CLEANING) -> CleanArticle:
+    """Clean a raw body and title with the same functions training used.
+
+    Pass the bundle's options (``bundle.cleaning``) so serving cleans exactly as training did;
+    the result also says which lines were removed and why.
+    """
+    clean = clean_title(title or "")
+    report = clean_body_report(text, clean, options)
+    return CleanArticle(
+        title=clean, body=report.text, format=report.format, removed=report.removed, warnings=report.warnings
+    )
 
 
 @dataclass(frozen=True)

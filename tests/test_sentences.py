@@ -70,7 +70,7 @@ def test_glued_reference_is_split_with_the_article_as_guide() -> None:
 
 
 def test_glued_reference_without_the_article_falls_back_to_ungluing() -> None:
-    glued = "Sales rose to $10.9bn.For the full-year, profit grew.It said: \"We are pleased.\"Shares rose."
+    glued = 'Sales rose to $10.9bn.For the full-year, profit grew.It said: "We are pleased."Shares rose.'
     assert split_reference(glued) == [
         "Sales rose to $10.9bn.",
         "For the full-year, profit grew.",
@@ -97,3 +97,15 @@ def test_unglue_leaves_abbreviations_decimals_and_domains_alone(text: str) -> No
 def test_normalized_sentences_ignore_case_punctuation_and_spacing() -> None:
     assert normalize_sentence("Profits ROSE, by 3%!") == normalize_sentence("profits rose by 3 %")
     assert normalize_sentence("...") == ""
+
+
+def test_list_items_on_single_lines_are_sentences() -> None:
+    text = "Key facts about the plant:\n- It opened in 1952\n- It employs 3,000 people.\n• Output rose 4%"
+    assert sentence_texts(text) == [
+        "Key facts about the plant:",
+        "- It opened in 1952",
+        "- It employs 3,000 people.",
+        "• Output rose 4%",
+    ]
+    for sentence in split_sentences(text):
+        assert text[sentence.start : sentence.end] == sentence.text

@@ -105,6 +105,14 @@ _WIDGET_START = re.compile(
     )\b""",
     re.IGNORECASE | re.VERBOSE,
 )
+# Calls to action in the imperative, anywhere a sentence starts in a short line ("Want more? Subscribe...").
+_CALL_TO_ACTION = re.compile(
+    r"(?:^|[.?!:]\s+)\W*(?:subscribe|sign\s+up|sign\s+in|log\s*in|register\s+(?:now|today|for|to|free)|"
+    r"join\s+(?:now|today|us|the\s+(?:debate|conversation|discussion))|download\s+(?:the|our)|follow\s+us|"
+    r"share\s+(?:this|on|via)|read\s+more|continue\s+reading|click\s+here|tap\s+here|"
+    r"(?:please\s+)?(?:enable|turn\s+on)\s+javascript|update\s+your\s+browser)\b",
+    re.IGNORECASE,
+)
 _AGENCY_CREDIT = re.compile(
     r"\((?:getty(?:\s+images)?|reuters|ap|afp|pa(?:\s+media)?|epa|shutterstock|alamy|bloomberg)[^)]*\)\W*$",
     re.IGNORECASE,
@@ -112,6 +120,18 @@ _AGENCY_CREDIT = re.compile(
 # Words that make up cookie notices, paywalls and newsletter prompts.
 _FURNITURE_WORDS = frozenset(
     [
+        "unlimited",
+        "access",
+        "articles",
+        "free",
+        "ads",
+        "ad-free",
+        "personalise",
+        "personalize",
+        "javascript",
+        "trial",
+        "cancel",
+        "anytime",
         "cookie",
         "cookies",
         "consent",
@@ -138,7 +158,7 @@ _FURNITURE_WORDS = frozenset(
         "sign",
     ]
 )
-_READER_WORDS = frozenset(["you", "your", "we", "our", "us"])
+_READER_WORDS = frozenset(["you", "your", "we", "our", "us", "you've", "you're", "you'll", "we'd", "we're", "we've"])
 _TERMINAL = (".", "!", "?", "…")
 _CLOSERS = "\"'”’)]"
 _WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
@@ -170,6 +190,8 @@ def furniture_reason(line: str, title_key: str = "", repeated: bool = False) -> 
         return "count"
     if _COPYRIGHT.match(line):
         return "copyright"
+    if n <= 25 and ("©" in line or "all rights reserved" in line.lower()):
+        return "copyright"
     if short and _BYLINE.match(line):
         return "byline"
     if n <= 25 and len(_SEPARATORS.findall(line)) >= 2:
@@ -177,9 +199,13 @@ def furniture_reason(line: str, title_key: str = "", repeated: bool = False) -> 
     # Widget labels are capitalised ("Share", "Read more"); a lower-case start continues a sentence.
     first_letter = _LETTER.search(line)
     capitalised = first_letter is not None and first_letter.group().isupper()
-    widget = _WIDGET_START.match(line) if short and capitalised else None
-    if widget and (n <= 3 or not _has_terminal(line) or line[widget.end() :].lstrip()[:1] in tuple(":-|›»>")):
+    widget = _WIDGET_START.match(line) if n <= 20 and capitalised else None
+    if widget and short and (n <= 3 or not _has_terminal(line) or line[widget.end() :].lstrip()[:1] in tuple(":-|›»>")):
         return "link or widget label"
+    if widget and n <= 20 and line[widget.end() :].lstrip()[:1] in (",", ":"):
+        return "link or widget label"  # an explicit label: "Image caption, ...", "Topics: ..."
+    if n <= 20 and _CALL_TO_ACTION.search(line):
+        return "call to action"
     if n <= 25 and _AGENCY_CREDIT.search(line):
         return "photo caption"
     if title_key and _normalise(line) == title_key:
@@ -189,7 +215,8 @@ def furniture_reason(line: str, title_key: str = "", repeated: bool = False) -> 
     lowered = [w.lower() for w in _WORD.findall(line)]
     # Prompts address the reader ("we use cookies", "your inbox"); news prose about cookies does not.
     addresses_reader = any(w in _READER_WORDS for w in lowered)
-    if addresses_reader and sum(w in _FURNITURE_WORDS for w in lowered) >= max(2, len(lowered) // 8):
+    furniture = sum(2 if w.startswith("cookie") else w in _FURNITURE_WORDS for w in lowered)
+    if addresses_reader and furniture >= max(2, len(lowered) // 8):
         return "cookie, login or subscription prompt"
     return None
 
@@ -200,6 +227,8 @@ def _is_prose(line: str) -> bool:
     if len(words) < 8:
         return False
     stop_share = sum(w.lower() in ENGLISH_STOP_WORDS for w in words) / len(words)
+    if line.rstrip().endswith("?") and len(words) < 15:
+        return False  # a question this short is a headline ("Is your smart TV spying on you?")
     if not line.rstrip(_CLOSERS).endswith(_TERMINAL):
         # A long sentence without its full stop (a lead paragraph, a cut-off paragraph) is still prose;
         # headlines are shorter and sparser in function words.
@@ -230,8 +259,30 @@ def _classify(lines: list[str], title: str) -> list[tuple[LineKind, str]]:
     return kinds
 
 
+def _demote_stray_paragraphs(kinds: list[tuple[LineKind, str]]) -> list[tuple[LineKind, str]]:
+    """A prose line fenced in by furniture above and below, before or after the whole story, is a caption or teaser.
+
+    Inside the story a paragraph between an advert and a link is still story, so only lines before the
+    first or after the last paragraph that has story (or short) lines next to it are demoted.
+    """
+    n = len(kinds)
+
+    def fenced(i: int) -> bool:
+        return kinds[i][0] is LineKind.GOOD and 0 < i < n - 1 and kinds[i - 1][0] is kinds[i + 1][0] is LineKind.BAD
+
+    anchored = [i for i in range(n) if kinds[i][0] is LineKind.GOOD and not fenced(i)]
+    if not anchored:
+        return kinds
+    first, last = anchored[0], anchored[-1]
+    return [
+        (LineKind.BAD, "caption or teaser outside the story") if fenced(i) and (i < first or i > last) else kind
+        for i, kind in enumerate(kinds)
+    ]
+
+
 def _resolve(lines: list[str], kinds: list[tuple[LineKind, str]]) -> list[tuple[bool, str]]:
     """Keep or drop each line: good kept, bad dropped, short decided by its neighbours."""
+    kinds = _demote_stray_paragraphs(kinds)
     n = len(lines)
     decisions: list[tuple[bool, str]] = [(kind is LineKind.GOOD, reason) for kind, reason in kinds]
     if not any(kind is LineKind.GOOD for kind, _ in kinds):
@@ -264,6 +315,8 @@ def _resolve(lines: list[str], kinds: list[tuple[LineKind, str]]) -> list[tuple[
             touching_story = LineKind.GOOD in (before, after)
             verdict = touching_story and unpunctuated == 0
             reason = "" if verdict else "page header or footer"
+        elif LineKind.GOOD not in (before, after):
+            verdict, reason = False, "surrounded by page furniture"
         else:  # between the story and furniture
             verdict = unpunctuated == 0
             reason = "" if verdict else "next to page furniture"

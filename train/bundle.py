@@ -16,6 +16,19 @@ Layout::
             confusion_matrix.png
             README.md        model card
 
+Transformer backends (the optional ``transformers`` extra) add, as the manifest's
+``classifier.backend`` and ``summarizer.kind`` say:
+
+            encoder/         sentence encoder: tokenizer files, config.json, model.safetensors
+            encoder_head.npz logistic-regression head on its embeddings
+            ensemble.npz     thresholds of the TF-IDF + encoder ensemble (weight in the manifest)
+            transformer/     a fine-tuned sequence classifier (save_pretrained, safetensors)
+            finetune.npz     its multi-label thresholds
+            summarizer_model/  a seq2seq summariser (save_pretrained, safetensors)
+
+Every file, in folders too, has its sha256 in the manifest. The modules that read the
+transformer parts (and torch with them) are imported only for bundles that have them.
+
 A version is written into a temporary directory and renamed into place, and only
 then is ``current`` replaced (write-then-rename), so a crash at any point leaves
 the previous current version untouched.
@@ -25,18 +38,19 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import json
 import os
 import platform
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -63,6 +77,31 @@ MODELS_ENV = "NEWSDESK_MODELS"
 DEFAULT_MODELS_DIR = "models"
 
 LIBRARIES = ("newsdesk", "scikit-learn", "numpy", "scipy", "pandas")
+TRANSFORMER_LIBRARIES = ("torch", "transformers", "tokenizers", "safetensors")
+TFIDF_BACKEND = "tfidf-linear-svm"
+CLASSIFIER_BACKENDS = {
+    TFIDF_BACKEND: None,
+    "sentence-encoder-linear": "train.encoder:EncoderClassifier",
+    "ensemble": "train.ensemble:EnsembleClassifier",
+    "finetuned-transformer": "train.finetune:FinetunedClassifier",
+}
+"""Manifest ``classifier.backend`` -> the class that loads it (imported only when such a bundle is loaded)."""
+ABSTRACTIVE_KIND = "abstractive"
+
+
+class TopicModel(Protocol):
+    """What the server and the batch scorer use of a classifier, whatever its backend."""
+
+    classes_: Any
+    multi_label_: bool
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def predict_from_proba(self, probs: np.ndarray) -> list[tuple[str, ...]]: ...
+
+    def predict(self, texts: Sequence[str]) -> list[tuple[str, ...]]: ...
+
+    def top_k(self, texts: Sequence[str], k: int = 3) -> list[list[tuple[str, float]]]: ...
 
 
 class BundleError(RuntimeError):
@@ -75,8 +114,9 @@ class Bundle:
 
     path: Path
     manifest: dict[str, Any]
-    classifier: TopicClassifier
-    summarizer: ExtractiveSummarizer | None = None
+    classifier: TopicModel
+    summarizer: Any = None
+    """An :class:`ExtractiveSummarizer`, a ``train.abstractive.AbstractiveSummarizer``, or None (format 1)."""
 
     @property
     def name(self) -> str:
@@ -133,10 +173,10 @@ def _fsync_file(path: Path) -> None:
         os.fsync(handle.fileno())
 
 
-def library_versions() -> dict[str, str]:
-    """Versions of Python and the libraries that shape a saved model."""
+def library_versions(transformers: bool = False) -> dict[str, str]:
+    """Versions of Python and the libraries that shape a saved model (with torch's for transformer models)."""
     versions = {"python": platform.python_version()}
-    for name in LIBRARIES:
+    for name in LIBRARIES + (TRANSFORMER_LIBRARIES if transformers else ()):
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions[name] = metadata.version(name)
     return versions
@@ -229,14 +269,19 @@ FileWriter = Callable[[Path], None]
 def save_bundle(
     models_dir: Path,
     name: str,
-    classifier: TopicClassifier,
+    classifier: TopicModel,
     manifest_fields: dict[str, Any],
     extra_files: dict[str, FileWriter] | None = None,
     card: Callable[[dict[str, Any]], str] | None = None,
     make_current: bool = True,
-    summarizer: ExtractiveSummarizer | None = None,
+    summarizer: Any = None,
 ) -> Path:
-    """Write a new version of ``models_dir/name`` and (by default) make it current. Returns its path."""
+    """Write a new version of ``models_dir/name`` and (by default) make it current. Returns its path.
+
+    ``classifier`` is a :class:`TopicClassifier` or a transformer backend (which writes its own
+    files with ``save_files``); ``summarizer`` an :class:`ExtractiveSummarizer`, an abstractive
+    one, or None.
+    """
     check_model_name(name)
     model_dir = models_dir / name
     model_dir.mkdir(parents=True, exist_ok=True)
@@ -244,32 +289,34 @@ def save_bundle(
     tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=model_dir))
     try:
         os.chmod(tmp, _umask_mode(0o777))
-        terms, arrays, meta = classifier.fitted_state()
-        (tmp / VOCABULARY).write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
-        np.savez_compressed(tmp / CLASSIFIER_ARRAYS, **arrays)  # type: ignore[arg-type]
-        summarizer_entry = write_summarizer(tmp, summarizer) if summarizer is not None else None
+        classifier_entry = write_classifier(tmp, classifier)
+        summarizer_entry = (
+            write_summarizer(tmp, summarizer, getattr(classifier, "sentence_encoder", None))
+            if summarizer is not None
+            else None
+        )
         for filename, writer in (extra_files or {}).items():
             writer(tmp / filename)
         files = {}
-        for file in sorted(p for p in tmp.iterdir() if p.is_file()):
+        for file in sorted(p for p in tmp.rglob("*") if p.is_file()):
             _fsync_file(file)
-            files[file.name] = sha256_file(file)
+            files[file.relative_to(tmp).as_posix()] = sha256_file(file)
+        uses_torch = classifier_entry["backend"] != TFIDF_BACKEND or (
+            summarizer_entry is not None
+            and (summarizer_entry["kind"] == ABSTRACTIVE_KIND or "sentence_encoder" in summarizer_entry)
+        )
         manifest: dict[str, Any] = {
             "format": FORMAT_NAME,
             "format_version": FORMAT_VERSION,
             "name": name,
             "version": None,  # filled in once the version number is reserved
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "labels": meta["labels"],
-            "multi_label": meta["multi_label"],
-            "classifier": {
-                "backend": "tfidf-linear-svm",
-                "params": meta["params"],
-                "files": [VOCABULARY, CLASSIFIER_ARRAYS],
-            },
+            "labels": [str(c) for c in classifier.classes_],
+            "multi_label": bool(classifier.multi_label_),
+            "classifier": classifier_entry,
             **({"summarizer": summarizer_entry} if summarizer_entry else {}),
             **manifest_fields,
-            "libraries": library_versions(),
+            "libraries": library_versions(transformers=uses_torch),
             "files": files,
         }
         return _publish(model_dir, tmp, manifest, card, make_current)
@@ -278,17 +325,47 @@ def save_bundle(
         raise
 
 
-def write_summarizer(directory: Path, summarizer: ExtractiveSummarizer) -> dict[str, Any]:
-    """Write the summariser's two files; return its manifest entry."""
+def write_classifier(directory: Path, classifier: TopicModel) -> dict[str, Any]:
+    """Write the classifier's files; return its manifest entry (``backend``, ``params``, ``files``)."""
+    if not isinstance(classifier, TopicClassifier):
+        return classifier.save_files(directory)  # type: ignore[attr-defined]
+    terms, arrays, meta = classifier.fitted_state()
+    (directory / VOCABULARY).write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+    np.savez_compressed(directory / CLASSIFIER_ARRAYS, **arrays)  # type: ignore[arg-type]
+    return {"backend": TFIDF_BACKEND, "params": meta["params"], "files": [VOCABULARY, CLASSIFIER_ARRAYS]}
+
+
+SUMMARY_ENCODER_DIR = "summarizer_encoder"
+
+
+def write_summarizer(directory: Path, summarizer: Any, classifier_encoder: Any = None) -> dict[str, Any]:
+    """Write the summariser's files; return its manifest entry.
+
+    An extractive summariser with sentence-encoder features names the encoder folder it needs:
+    the classifier's own (``encoder/``) when they share one, else a copy of its own.
+    """
+    if not isinstance(summarizer, ExtractiveSummarizer):
+        return summarizer.save_files(directory)
     terms, arrays, meta = summarizer.fitted_state()
     (directory / SUMMARIZER_JSON).write_text(json.dumps({**meta, "terms": terms}, ensure_ascii=False), encoding="utf-8")
     np.savez_compressed(directory / SUMMARIZER_ARRAYS, **arrays)  # type: ignore[arg-type]
-    return {
+    entry: dict[str, Any] = {
         "kind": meta["kind"],
         "length": meta["length"],
         "training": meta["training"],
         "files": [SUMMARIZER_JSON, SUMMARIZER_ARRAYS],
     }
+    if meta.get("extra_features"):
+        from train.encoder import ENCODER_DIR
+
+        encoder = summarizer.extra_features.encoder  # type: ignore[union-attr]
+        folder = ENCODER_DIR if encoder is classifier_encoder else SUMMARY_ENCODER_DIR
+        if folder == SUMMARY_ENCODER_DIR:
+            encoder.save(directory / folder)
+        entry["sentence_encoder"] = {"folder": folder, **encoder.params()}
+        entry["extra_features"] = meta["extra_features"]
+        entry["files"].append(folder)
+    return entry
 
 
 def _publish(
@@ -385,7 +462,7 @@ def verify_files(version_dir: Path, manifest: dict[str, Any]) -> None:
         raise BundleError(f"{version_dir / MANIFEST} lists no files; the bundle is damaged")
     for filename, expected in files.items():
         file = version_dir / filename
-        if Path(filename).name != filename or not file.is_file():
+        if not _is_inside(filename) or not file.is_file():
             raise BundleError(
                 f"{version_dir} is missing {filename}, which its manifest lists; the bundle is incomplete"
             )
@@ -397,8 +474,43 @@ def verify_files(version_dir: Path, manifest: dict[str, Any]) -> None:
             )
 
 
-def load_classifier(version_dir: Path, manifest: dict[str, Any]) -> TopicClassifier:
-    """Load the classifier files of a verified bundle (plain JSON and numpy arrays, no pickle)."""
+def _is_inside(filename: str) -> bool:
+    """Whether a manifest file name is a plain relative path inside the bundle (no '..', no absolute path)."""
+    path = PurePosixPath(filename)
+    return (
+        bool(filename)
+        and "\\" not in filename
+        and not path.is_absolute()
+        and all(part not in ("", ".", "..") for part in path.parts)
+        and path.as_posix() == filename
+    )
+
+
+def _backend_class(backend: str, version_dir: Path) -> Any:
+    """The class that loads a transformer backend, imported now (this is where torch comes in)."""
+    target = CLASSIFIER_BACKENDS.get(backend)
+    if target is None:
+        raise BundleError(
+            f"{version_dir} has a classifier of backend {backend!r}; this newsdesk knows "
+            f"{', '.join(CLASSIFIER_BACKENDS)}: upgrade newsdesk"
+        )
+    module, name = target.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def load_classifier(version_dir: Path, manifest: dict[str, Any]) -> TopicModel:
+    """Load the classifier of a verified bundle: TF-IDF (JSON and numpy arrays) or a transformer backend
+    (safetensors weights; needs the ``transformers`` extra). Nothing is unpickled."""
+    entry = manifest["classifier"]
+    backend = entry.get("backend", TFIDF_BACKEND)
+    if backend != TFIDF_BACKEND:
+        cls = _backend_class(backend, version_dir)
+        try:
+            return cls.load_files(version_dir, entry, manifest)
+        except ImportError as exc:
+            raise BundleError(f"{version_dir} holds a {backend} model: {exc}") from None
+        except (OSError, KeyError, TypeError, ValueError) as exc:
+            raise BundleError(f"{version_dir}: the {backend} classifier cannot be loaded ({exc})") from None
     try:
         terms = json.loads((version_dir / VOCABULARY).read_text(encoding="utf-8"))
         with np.load(version_dir / CLASSIFIER_ARRAYS, allow_pickle=False) as npz:
@@ -418,10 +530,35 @@ def load_classifier(version_dir: Path, manifest: dict[str, Any]) -> TopicClassif
         raise BundleError(f"{version_dir}: the classifier does not match its manifest ({exc})") from None
 
 
-def load_summarizer(version_dir: Path, manifest: dict[str, Any]) -> ExtractiveSummarizer | None:
-    """Load the summariser of a verified bundle, or None for a bundle saved without one."""
+def load_summarizer(version_dir: Path, manifest: dict[str, Any], classifier: Any = None) -> Any:
+    """Load the summariser of a verified bundle, or None for a bundle saved without one.
+
+    An abstractive summariser, or an extractive one with sentence-encoder features, needs the
+    ``transformers`` extra; the latter shares the classifier's encoder when the bundle says so.
+    """
     if "summarizer" not in manifest:
         return None
+    entry = manifest["summarizer"]
+    extra = None
+    try:
+        if entry.get("kind") == ABSTRACTIVE_KIND:
+            from train.abstractive import AbstractiveSummarizer
+
+            return AbstractiveSummarizer.load_files(version_dir, entry)
+        if "sentence_encoder" in entry:
+            from train.encoder import ENCODER_DIR, SentenceSimilarityFeatures, load_bundled_encoder
+
+            settings = entry["sentence_encoder"]
+            shared = getattr(classifier, "sentence_encoder", None)
+            if settings["folder"] == ENCODER_DIR and shared is not None:
+                encoder = shared
+            else:
+                encoder = load_bundled_encoder(version_dir / settings["folder"], settings)
+            extra = SentenceSimilarityFeatures(encoder)
+    except ImportError as exc:
+        raise BundleError(f"{version_dir} holds a transformer summariser: {exc}") from None
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        raise BundleError(f"{version_dir}: the summariser cannot be loaded ({exc})") from None
     try:
         meta = json.loads((version_dir / SUMMARIZER_JSON).read_text(encoding="utf-8"))
         with np.load(version_dir / SUMMARIZER_ARRAYS, allow_pickle=False) as npz:
@@ -432,7 +569,7 @@ def load_summarizer(version_dir: Path, manifest: dict[str, Any]) -> ExtractiveSu
     if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
         raise BundleError(f"{version_dir / SUMMARIZER_JSON} has no list of terms; the bundle is damaged")
     try:
-        return ExtractiveSummarizer.from_fitted_state(terms, arrays, meta)
+        return ExtractiveSummarizer.from_fitted_state(terms, arrays, meta, extra)
     except (KeyError, TypeError, ValueError) as exc:
         raise BundleError(f"{version_dir}: the summariser cannot be rebuilt ({exc})") from None
 
@@ -443,5 +580,5 @@ def load_bundle(path: str | Path, version: str | None = None) -> Bundle:
     manifest = read_manifest(version_dir)
     verify_files(version_dir, manifest)
     classifier = load_classifier(version_dir, manifest)
-    summarizer = load_summarizer(version_dir, manifest)
+    summarizer = load_summarizer(version_dir, manifest, classifier)
     return Bundle(path=version_dir, manifest=manifest, classifier=classifier, summarizer=summarizer)

@@ -94,6 +94,7 @@ def add_train_commands(subparsers: Any) -> None:
         default=defaults.calibration_folds,
         help=_help(ClassifierConfig, "calibration_folds") + " (default: %(default)s)",
     )
+    add_transformer_options(train)
     train.set_defaults(handler=run_train)
 
     evaluate = subparsers.add_parser(
@@ -123,6 +124,166 @@ def add_train_commands(subparsers: Any) -> None:
     versions.add_argument("--model", required=True, type=Path, help="models/NAME")
     versions.add_argument("--use", metavar="VERSION", default=None, help="make VERSION (e.g. v0001) the current one")
     versions.set_defaults(handler=run_versions)
+
+
+def add_transformer_options(parser: argparse.ArgumentParser) -> None:
+    """Backend, summariser, fine-tuning and generation options (the transformer ones need the extra)."""
+    from train.abstractive import AbstractiveConfig
+    from train.encoder import EncoderConfig
+    from train.finetune import FinetuneConfig
+    from train.training import BACKENDS, SUMMARIZERS, TrainConfig
+
+    extra = " (needs: pip install 'newsdesk[transformers]')"
+    group = parser.add_argument_group("backends" + extra)
+    group.add_argument(
+        "--backend", choices=BACKENDS, default="tfidf", help=_help(TrainConfig, "backend") + " (default: %(default)s)"
+    )
+    group.add_argument(
+        "--encoder", default=EncoderConfig().encoder, metavar="PATH_OR_ID", help=_help(EncoderConfig, "encoder")
+    )
+    group.add_argument(
+        "--encoder-window", type=int, default=None, metavar="TOKENS", help=_help(EncoderConfig, "window")
+    )
+    group.add_argument(
+        "--encoder-stride",
+        type=int,
+        default=EncoderConfig().stride,
+        metavar="TOKENS",
+        help=_help(EncoderConfig, "stride") + " (default: %(default)s)",
+    )
+    group.add_argument(
+        "--no-summary-features",
+        action="store_true",
+        help="with --backend encoder or ensemble, do not add sentence-embedding features to the extractive summariser",
+    )
+    group.add_argument(
+        "--keep-ensemble",
+        action="store_true",
+        help="save the ensemble even when it does not beat both of its members on the held-out split",
+    )
+    group.add_argument(
+        "--base-model",
+        default=None,
+        metavar="PATH_OR_ID",
+        help="model to fine-tune with --backend finetune, or the seq2seq model of --summarizer abstractive",
+    )
+    group.add_argument(
+        "--summarizer",
+        choices=SUMMARIZERS,
+        default="extractive",
+        help=_help(TrainConfig, "summarizer_kind") + " (default: %(default)s)",
+    )
+    group.add_argument(
+        "--summarizer-model",
+        default=None,
+        metavar="PATH_OR_ID",
+        help="seq2seq model of --summarizer abstractive when --base-model is the classifier's (--backend finetune)",
+    )
+    group.add_argument("--no-finetune", action="store_true", help="use the abstractive summariser's model as it is")
+    tune = parser.add_argument_group("fine-tuning (--backend finetune, --summarizer abstractive)")
+    classifier_defaults, summary_defaults = FinetuneConfig(), AbstractiveConfig()
+    tune.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help=_help(FinetuneConfig, "epochs") + f" (default: {classifier_defaults.epochs})",
+    )
+    tune.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help=f"{_help(FinetuneConfig, 'batch_size')} (default: {classifier_defaults.batch_size} for the classifier, "
+        f"{summary_defaults.batch_size} for the summariser)",
+    )
+    tune.add_argument(
+        "--learning-rate",
+        type=float,
+        default=None,
+        help=_help(FinetuneConfig, "learning_rate") + f" (default: {classifier_defaults.learning_rate})",
+    )
+    tune.add_argument(
+        "--max-length",
+        type=int,
+        default=classifier_defaults.max_length,
+        help=_help(FinetuneConfig, "max_length") + " of the fine-tuned classifier (default: %(default)s)",
+    )
+    tune.add_argument(
+        "--patience",
+        type=int,
+        default=None,
+        help=_help(FinetuneConfig, "patience") + f" (default: {classifier_defaults.patience})",
+    )
+    tune.add_argument(
+        "--validation-size",
+        type=float,
+        default=None,
+        help=_help(FinetuneConfig, "validation_size") + f" (default: {classifier_defaults.validation_size})",
+    )
+    generation = parser.add_argument_group("generation (--summarizer abstractive)")
+    generation.add_argument(
+        "--max-new-tokens",
+        type=int,
+        default=summary_defaults.max_new_tokens,
+        help=_help(AbstractiveConfig, "max_new_tokens") + " (default: %(default)s)",
+    )
+    generation.add_argument(
+        "--num-beams",
+        type=int,
+        default=summary_defaults.num_beams,
+        help=_help(AbstractiveConfig, "num_beams") + " (default: %(default)s)",
+    )
+    generation.add_argument(
+        "--max-input-tokens", type=int, default=None, help=_help(AbstractiveConfig, "max_input_tokens")
+    )
+
+
+def transformer_configs_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The TrainConfig fields of the backend, summariser, fine-tuning and generation options."""
+    from train.abstractive import AbstractiveConfig
+    from train.encoder import EncoderConfig
+    from train.ensemble import EnsembleConfig
+    from train.finetune import FinetuneConfig
+
+    shared = {
+        name: value
+        for name, value in (
+            ("epochs", args.epochs),
+            ("batch_size", args.batch_size),
+            ("learning_rate", args.learning_rate),
+            ("patience", args.patience),
+            ("validation_size", args.validation_size),
+        )
+        if value is not None
+    }
+    finetuning_classifier = args.backend == "finetune"
+    summary_model = args.summarizer_model or (None if finetuning_classifier else args.base_model)
+    if args.summarizer == "abstractive" and finetuning_classifier and not args.summarizer_model:
+        raise ValueError(
+            "--backend finetune and --summarizer abstractive need two models: --base-model for the classifier "
+            "and --summarizer-model for the seq2seq summariser"
+        )
+    return {
+        "backend": args.backend,
+        "encoder": EncoderConfig(
+            encoder=args.encoder,
+            window=args.encoder_window,
+            stride=args.encoder_stride,
+            summary_features=not args.no_summary_features,
+        ),
+        "ensemble": EnsembleConfig(keep="always" if args.keep_ensemble else "if-better"),
+        "finetune": FinetuneConfig(
+            base_model=args.base_model if finetuning_classifier else None, max_length=args.max_length, **shared
+        ),
+        "summarizer_kind": args.summarizer,
+        "abstractive": AbstractiveConfig(
+            base_model=summary_model if args.summarizer == "abstractive" else None,
+            finetune=not args.no_finetune,
+            max_new_tokens=args.max_new_tokens,
+            num_beams=args.num_beams,
+            max_input_tokens=args.max_input_tokens,
+            **shared,
+        ),
+    }
 
 
 def add_cleaning_options(parser: argparse.ArgumentParser, saved_in_bundle: bool = True) -> None:
@@ -181,6 +342,7 @@ def run_train(args: argparse.Namespace) -> int:
             stop_words=not args.keep_stop_words,
             calibration_folds=args.calibration_folds,
         ),
+        **transformer_configs_from_args(args),
     )
     result = train_model(config, progress=lambda line: tqdm.write(line, file=sys.stderr))
     print(result.path)
@@ -213,6 +375,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         print(f"  summaries ({summary['articles']} articles with references), ROUGE F1:")
         print(f"    {'system':<14} {'R-1':>7} {'R-2':>7} {'R-Lsum':>7}")
         for system in ("ours", "lead3", "lead_matched", "textrank", "oracle"):
+            if system not in summary:  # an abstractive summariser has no TextRank baseline
+                continue
             scores = summary[system]
             print(f"    {system:<14} {scores['rouge1']:7.4f} {scores['rouge2']:7.4f} {scores['rougeLsum']:7.4f}")
     return 0

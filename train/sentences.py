@@ -16,6 +16,7 @@ where a sentence end is glued to a capitalised word.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -43,6 +44,13 @@ def _tokenizer() -> PunktSentenceTokenizer:
 
 
 _WHITESPACE = re.compile(r"\s+")
+# A line that starts a list item ("- ", "• ", "* ", "– ") starts a new sentence even without a blank line.
+_BULLET_LINE = re.compile(r"\n[ \t]*(?=[-•*–]\s)")
+
+
+def _split_at_bullets(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    cuts = [start] + [m.start() + 1 for m in _BULLET_LINE.finditer(text, start, end)] + [end]
+    return [(a, b) for a, b in itertools.pairwise(cuts) if text[a:b].strip()]
 
 
 def split_sentences(text: str) -> list[Sentence]:
@@ -56,12 +64,15 @@ def split_sentences(text: str) -> list[Sentence]:
     sentences: list[Sentence] = []
     paragraph = 0
     previous_end = 0
-    for start, end in _tokenizer().span_tokenize(text):
+    spans = [piece for span in _tokenizer().span_tokenize(text) for piece in _split_at_bullets(text, *span)]
+    for start, end in spans:
         if "\n\n" in text[previous_end:start] and sentences:
             paragraph += 1
         words = _WHITESPACE.sub(" ", text[start:end]).strip()
         if words:
-            sentences.append(Sentence(words, start, end, paragraph))
+            stripped_start = start + (len(text[start:end]) - len(text[start:end].lstrip()))
+            stripped_end = start + len(text[start:end].rstrip())
+            sentences.append(Sentence(words, stripped_start, stripped_end, paragraph))
         previous_end = end
     return sentences
 

@@ -27,7 +27,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from scipy import sparse
@@ -73,6 +73,16 @@ _NUMBER = re.compile(r"^[£$€]?\d[\d,.]*(?:%|bn|m|k)?$")
 _WORD = re.compile(r"\S+")
 _CAPITALISED = re.compile(r"^[\"“‘(]?[A-Z][\w'-]*")
 _TOKEN = re.compile(r"\w+")
+
+
+class SentenceFeatureProvider(Protocol):
+    """Extra sentence features appended after :data:`FEATURES` (for example from a sentence encoder)."""
+
+    names: tuple[str, ...]
+
+    def sentence_features(self, sentences: Sequence[str], title: str) -> np.ndarray:
+        """One row per sentence, one column per name in :attr:`names`."""
+        ...
 
 
 class SummaryError(ValueError):
@@ -170,6 +180,7 @@ class _Prepared:
     vectors: sparse.csr_matrix  # one L2-normalised TF-IDF row per sentence
     article: np.ndarray  # L2-normalised TF-IDF of the whole body (dense, 1-D)
     title: np.ndarray | None
+    title_text: str = ""
 
     @cached_property
     def similarity(self) -> np.ndarray:
@@ -219,10 +230,17 @@ def textrank_scores(similarity: np.ndarray, damping: float = 0.85, iterations: i
 
 
 class ExtractiveSummarizer:
-    """Chooses sentences from an article. Fit with references for the supervised kind, without for TextRank."""
+    """Chooses sentences from an article. Fit with references for the supervised kind, without for TextRank.
 
-    def __init__(self, config: SummarizerConfig | None = None) -> None:
+    ``extra_features`` (optional) adds columns after :data:`FEATURES` to the supervised scorer's
+    input; their names are saved with the model, which then loads only with the same provider.
+    """
+
+    def __init__(
+        self, config: SummarizerConfig | None = None, extra_features: SentenceFeatureProvider | None = None
+    ) -> None:
         self.config = config or SummarizerConfig()
+        self.extra_features = extra_features
         self.kind: str | None = None
         self.length = LengthModel()
         self.vectorizer_: TfidfVectorizer | None = None
@@ -327,6 +345,11 @@ class ExtractiveSummarizer:
         labels[greedy_oracle(texts, "\n".join(reference_sentences))] = 1
         return labels, True
 
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """The scorer's input columns: :data:`FEATURES`, then the extra provider's."""
+        return FEATURES + (tuple(self.extra_features.names) if self.extra_features is not None else ())
+
     def as_textrank(self) -> ExtractiveSummarizer:
         """A TextRank summariser over this one's vocabulary (the unsupervised baseline)."""
         self._check_fitted()
@@ -350,7 +373,7 @@ class ExtractiveSummarizer:
         n = len(sentences)
         article = matrix[n].toarray().ravel()
         title_vector = matrix[n + 1].toarray().ravel() if title else None
-        return _Prepared(body, sentences, matrix[:n], article, title_vector)
+        return _Prepared(body, sentences, matrix[:n], article, title_vector, title)
 
     def _features(self, p: _Prepared) -> np.ndarray:
         n = len(p.sentences)
@@ -396,6 +419,9 @@ class ExtractiveSummarizer:
                 math.log(n),
             )
             previous_paragraph = sentence.paragraph
+        if self.extra_features is not None:
+            extra = self.extra_features.sentence_features([s.text for s in p.sentences], p.title_text)
+            rows = np.hstack([rows, np.asarray(extra, dtype=np.float64).reshape(n, -1)])
         return rows
 
     def sentence_scores(self, p: _Prepared) -> np.ndarray:
@@ -527,23 +553,38 @@ class ExtractiveSummarizer:
             arrays.update(coef=self.coef_, intercept=np.array([self.intercept_]), mean=self.mean_, scale=self.scale_)
         meta = {
             "kind": self.kind,
-            "features": list(FEATURES) if self.kind == SUPERVISED else [],
+            "features": list(self.feature_names) if self.kind == SUPERVISED else [],
             "length": asdict(self.length),
             "config": asdict(self.config),
             "stop_words": self.vectorizer_.stop_words,
             "training": self.training_,
         }
+        if self.kind == SUPERVISED and self.extra_features is not None:
+            meta["extra_features"] = list(self.extra_features.names)
         return terms, arrays, meta
 
     @classmethod
     def from_fitted_state(
-        cls, terms: list[str], arrays: dict[str, np.ndarray], meta: dict[str, Any]
+        cls,
+        terms: list[str],
+        arrays: dict[str, np.ndarray],
+        meta: dict[str, Any],
+        extra_features: SentenceFeatureProvider | None = None,
     ) -> ExtractiveSummarizer:
-        """Rebuild a fitted summariser from :meth:`fitted_state` output, checking kinds and shapes."""
+        """Rebuild a fitted summariser from :meth:`fitted_state` output, checking kinds and shapes.
+
+        A summariser saved with extra features needs a provider of the same feature names.
+        """
         kind = meta.get("kind")
         if kind not in KINDS:
             raise ValueError(f"unknown summariser kind {kind!r}; expected one of {', '.join(KINDS)}")
-        model = cls(SummarizerConfig(**meta.get("config", {})))
+        saved_extra = list(meta.get("extra_features", []))
+        if saved_extra and (extra_features is None or list(extra_features.names) != saved_extra):
+            raise ValueError(
+                f"the summariser was trained with the extra features {saved_extra}; load it with a provider of "
+                "those features (the bundle's sentence encoder)"
+            )
+        model = cls(SummarizerConfig(**meta.get("config", {})), extra_features if saved_extra else None)
         model.kind = kind
         model.length = LengthModel(**meta["length"])
         n_terms = len(terms)
@@ -551,12 +592,12 @@ class ExtractiveSummarizer:
             raise ValueError("the summariser vocabulary has repeated terms")
         expected: dict[str, tuple[int, ...]] = {"idf": (n_terms,)}
         if kind == SUPERVISED:
-            if list(meta.get("features", [])) != list(FEATURES):
+            if list(meta.get("features", [])) != list(model.feature_names):
                 raise ValueError(
                     f"the summariser was trained on features {meta.get('features')}, this version computes "
-                    f"{list(FEATURES)}; retrain it with this version"
+                    f"{list(model.feature_names)}; retrain it with this version"
                 )
-            n_features = len(FEATURES)
+            n_features = len(model.feature_names)
             expected.update(coef=(n_features,), intercept=(1,), mean=(n_features,), scale=(n_features,))
         for key, shape in expected.items():
             if key not in arrays or arrays[key].shape != shape:

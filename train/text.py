@@ -130,15 +130,30 @@ def clean_body_report(text: str, title: str = "", options: CleaningOptions = DEF
         body = result.text
         removed.extend(result.removed)
     if is_html:
-        kept = " ".join(_WORDS.findall(body.lower()))
-        removed = [
-            (line, "not part of the article")
-            for line in extraction.page_lines
-            if (key := " ".join(_WORDS.findall(clean_text(line).lower()))) and key not in kept
-        ]
+        removed = [(line, "not part of the article") for line in lines_left_out(extraction.page_lines, body)]
     return CleanedBody(
         text=body, format="html" if is_html else "text", removed=tuple(removed), warnings=tuple(warnings)
     )
+
+
+def _word_key(text: str) -> str:
+    return " ".join(_WORDS.findall(text.lower()))
+
+
+def lines_left_out(page_lines: tuple[str, ...], body: str) -> list[str]:
+    """The page's visible lines that did not make it into the cleaned body.
+
+    A line counts as kept when it is one of the body's lines, or (three words or more) runs inside
+    one; a one-word menu item that happens to occur in a story sentence is still left out.
+    """
+    paragraphs = {_word_key(line) for line in body.split("\n") if line.strip()}
+    kept = f" {' '.join(paragraphs)} "
+    left_out = []
+    for line in page_lines:
+        key = _word_key(clean_text(line))
+        if key and key not in paragraphs and (len(key.split()) < 3 or f" {key} " not in kept):
+            left_out.append(line)
+    return left_out
 
 
 def clean_body(text: str, title: str = "", options: CleaningOptions = DEFAULT_CLEANING) -> str:

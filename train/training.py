@@ -12,9 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from train.abstractive import KIND as ABSTRACTIVE
+from train.abstractive import AbstractiveConfig
 from train.bundle import (
     CONFUSION_PNG,
     METRICS,
+    TFIDF_BACKEND,
     Bundle,
     check_model_name,
     default_models_dir,
@@ -24,8 +27,11 @@ from train.bundle import (
 from train.card import render_model_card
 from train.classifier import TopicClassifier
 from train.data import Article, ColumnMap, Dataset, check_label_counts, load_dataset
+from train.encoder import EncoderConfig
+from train.ensemble import EnsembleConfig
 from train.evaluation import evaluate_classifier, headline, plot_confusion_matrix
-from train.summarizer import SUPERVISED, ExtractiveSummarizer, SummarizerConfig
+from train.finetune import FinetuneConfig
+from train.summarizer import SUPERVISED, ExtractiveSummarizer, SentenceFeatureProvider, SummarizerConfig
 from train.summary_metrics import evaluate_summarizer, rouge_headline
 from train.text import CleaningOptions
 
@@ -64,6 +70,11 @@ class ClassifierConfig:
         )
 
 
+BACKENDS = ("tfidf", "encoder", "ensemble", "finetune")
+"""Classifier backends of ``newsdesk train --backend``; all but tfidf need the ``transformers`` extra."""
+SUMMARIZERS = ("extractive", "abstractive")
+
+
 @dataclass
 class TrainConfig:
     """Everything one ``newsdesk train`` run needs."""
@@ -88,6 +99,21 @@ class TrainConfig:
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     summarizer: SummarizerConfig = field(default_factory=SummarizerConfig)
     cleaning: CleaningOptions = field(default_factory=CleaningOptions)
+    backend: str = field(
+        default="tfidf",
+        metadata={
+            "help": "classifier: tfidf (TF-IDF + linear SVM), encoder (sentence-encoder embeddings + logistic "
+            "regression), ensemble (both, weighted on a validation split) or finetune (a fine-tuned transformer)"
+        },
+    )
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    ensemble: EnsembleConfig = field(default_factory=EnsembleConfig)
+    finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
+    summarizer_kind: str = field(
+        default="extractive",
+        metadata={"help": "summariser: extractive (chooses sentences) or abstractive (a seq2seq model writes one)"},
+    )
+    abstractive: AbstractiveConfig = field(default_factory=AbstractiveConfig)
 
     def __post_init__(self) -> None:
         self.data = Path(self.data)
@@ -99,6 +125,26 @@ class TrainConfig:
         if self.models_dir is None:
             self.models_dir = default_models_dir()
         self.models_dir = Path(self.models_dir)
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
+        if self.summarizer_kind not in SUMMARIZERS:
+            raise ValueError(f"summarizer must be one of {', '.join(SUMMARIZERS)}, got {self.summarizer_kind!r}")
+        if self.backend == "finetune" and not self.finetune.base_model:
+            raise ValueError("--backend finetune needs a model to fine-tune: pass --base-model PATH_OR_ID")
+        if self.summarizer_kind == ABSTRACTIVE and not self.abstractive.base_model:
+            raise ValueError("--summarizer abstractive needs a seq2seq model: pass --base-model PATH_OR_ID")
+        if self.refit_on_all and (
+            self.backend == "finetune" or (self.summarizer_kind == ABSTRACTIVE and self.abstractive.finetune)
+        ):
+            raise ValueError(
+                "--refit-on-all cannot be used with fine-tuning (it stops early on a validation split of the "
+                "training articles); leave it out"
+            )
+
+    @property
+    def uses_encoder(self) -> bool:
+        """Whether the run embeds articles with the sentence encoder."""
+        return self.backend in ("encoder", "ensemble")
 
 
 @dataclass
@@ -176,19 +222,33 @@ def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResu
         f"training on {len(train_idx)}, holding out {len(test_idx)}"
     )
 
-    classifier = config.classifier.build(config.seed)
-    classifier.set_params(multi_label=dataset.multi_label)
-    classifier.fit([texts[i] for i in train_idx], [labels[i] for i in train_idx])
-    metrics = evaluate_classifier(classifier, [texts[i] for i in test_idx], [labels[i] for i in test_idx])
-    progress("held-out " + ", ".join(f"{k} {v:.4f}" for k, v in headline(metrics).items()))
+    if config.backend == "tfidf":
+        classifier = config.classifier.build(config.seed)
+        classifier.set_params(multi_label=dataset.multi_label)
+        classifier.fit([texts[i] for i in train_idx], [labels[i] for i in train_idx])
+        metrics = evaluate_classifier(classifier, [texts[i] for i in test_idx], [labels[i] for i in test_idx])
+        comparison: dict[str, Any] = {}
+        progress("held-out " + ", ".join(f"{k} {v:.4f}" for k, v in headline(metrics).items()))
+    else:
+        from train.transformer_training import fit_transformer_classifier
+
+        run = fit_transformer_classifier(config, texts, labels, train_idx, test_idx, dataset.multi_label, progress)
+        classifier, metrics, comparison = run.classifier, run.metrics, run.comparison
+    features = _summary_features(config, None if config.backend == "tfidf" else run.sentence_encoder)
     summarizer, summary_metrics = _train_summarizer(
-        config, [dataset.articles[i] for i in train_idx], [dataset.articles[i] for i in test_idx], progress
+        config, [dataset.articles[i] for i in train_idx], [dataset.articles[i] for i in test_idx], progress, features
     )
     if config.refit_on_all:
         progress("refitting on all articles")
-        classifier = config.classifier.build(config.seed).set_params(multi_label=dataset.multi_label)
-        classifier.fit(texts, labels)
-        summarizer = _fit_summarizer(config.summarizer, dataset.articles, config.cleaning)
+        if config.backend == "tfidf":
+            classifier = config.classifier.build(config.seed).set_params(multi_label=dataset.multi_label)
+            classifier.fit(texts, labels)
+        else:
+            from train.transformer_training import refit_on_all
+
+            classifier = refit_on_all(classifier, texts, labels, run)
+        if config.summarizer_kind != ABSTRACTIVE:
+            summarizer = _fit_summarizer(config.summarizer, dataset.articles, config.cleaning, extra=features)
     seconds = time.perf_counter() - started
 
     manifest_fields = {
@@ -211,6 +271,7 @@ def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResu
         "cleaning": config.cleaning.to_dict(),
         "metrics": headline(metrics),
         "summary_metrics": rouge_headline(summary_metrics) if summary_metrics.get("evaluated") else {},
+        **({"backend_comparison": comparison} if comparison else {}),
     }
     assert config.models_dir is not None
     path = save_bundle(
@@ -220,30 +281,58 @@ def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResu
         manifest_fields,
         summarizer=summarizer,
         extra_files={
-            METRICS: lambda p: write_json(p, {"classifier": metrics, "summarizer": summary_metrics}),
+            METRICS: lambda p: write_json(
+                p,
+                {
+                    "classifier": metrics,
+                    "summarizer": summary_metrics,
+                    **({"backend_comparison": comparison} if comparison else {}),
+                },
+            ),
             CONFUSION_PNG: lambda p: plot_confusion_matrix(metrics, p),
         },
-        card=lambda manifest: render_model_card(manifest, metrics, summary_metrics),
+        card=lambda manifest: render_card(manifest, metrics, summary_metrics),
     )
     progress(f"saved {path} ({seconds:.1f} s)")
     return TrainResult(path=path, metrics=metrics, dataset=dataset, seconds=seconds)
 
 
+def _summary_features(config: TrainConfig, encoder: Any) -> SentenceFeatureProvider | None:
+    """Sentence-encoder features for the extractive summariser, when the run has an encoder and wants them."""
+    if encoder is None or not config.encoder.summary_features or config.summarizer_kind == ABSTRACTIVE:
+        return None
+    from train.encoder import SentenceSimilarityFeatures
+
+    return SentenceSimilarityFeatures(encoder)
+
+
 def _fit_summarizer(
-    config: SummarizerConfig, articles: list[Article], cleaning: CleaningOptions, progress: bool = False
+    config: SummarizerConfig,
+    articles: list[Article],
+    cleaning: CleaningOptions,
+    progress: bool = False,
+    extra: SentenceFeatureProvider | None = None,
 ) -> ExtractiveSummarizer:
     """A supervised summariser when the articles have reference summaries, TextRank otherwise."""
     references = [a.summary for a in articles] if any(a.summary for a in articles) else None
-    return ExtractiveSummarizer(config).fit(
+    return ExtractiveSummarizer(config, extra).fit(
         [a.text for a in articles], [a.title for a in articles], references, progress=progress, cleaning=cleaning
     )
 
 
 def _train_summarizer(
-    config: TrainConfig, train: list[Article], test: list[Article], progress: Progress
-) -> tuple[ExtractiveSummarizer, dict[str, Any]]:
+    config: TrainConfig,
+    train: list[Article],
+    test: list[Article],
+    progress: Progress,
+    extra: SentenceFeatureProvider | None = None,
+) -> tuple[Any, dict[str, Any]]:
     """Fit the summariser on the training part and evaluate it on the held-out part when it has references."""
-    summarizer = _fit_summarizer(config.summarizer, train, config.cleaning, progress=True)
+    if config.summarizer_kind == ABSTRACTIVE:
+        from train.transformer_training import train_abstractive
+
+        return train_abstractive(config, train, test, progress)
+    summarizer = _fit_summarizer(config.summarizer, train, config.cleaning, progress=True, extra=extra)
     if summarizer.kind != SUPERVISED:
         progress("no reference summaries: the bundle gets an unsupervised TextRank summariser (Lead-k fallback)")
         return summarizer, {
@@ -258,7 +347,34 @@ def _train_summarizer(
         + ", ".join(f"{name} {value:.4f}" for name, value in rouge_headline(results).items())
         + f" (lead-3 rouge2 {results['lead3']['rouge2']:.4f}); {results['articles']} articles"
     )
+    if extra is not None:
+        # The ROUGE change the encoder features make: the same summariser without them, same split.
+        plain = _fit_summarizer(config.summarizer, train, config.cleaning)
+        without = rouge_headline(evaluate_summarizer(plain, test, cleaning=config.cleaning))
+        results["extra_features"] = list(extra.names)
+        results["without_extra_features"] = without
+        progress("without the encoder features: " + ", ".join(f"{name} {value:.4f}" for name, value in without.items()))
     return summarizer, results
+
+
+def render_card(manifest: dict[str, Any], metrics: dict[str, Any], summary: dict[str, Any] | None) -> str:
+    """The model card, with the classifier and summariser lines of the transformer backends."""
+    entry = manifest.get("summarizer")
+    abstractive = isinstance(entry, dict) and entry.get("kind") == ABSTRACTIVE
+    base = {k: v for k, v in manifest.items() if not (abstractive and k == "summarizer")}
+    lines = render_model_card(base, metrics, None if abstractive else summary).split("\n")
+    backend = manifest["classifier"]["backend"]
+    if backend != TFIDF_BACKEND:
+        from train.transformer_training import describe_classifier
+
+        lines = [describe_classifier(manifest) if line.startswith("- Classifier:") else line for line in lines]
+    if abstractive or (isinstance(entry, dict) and "sentence_encoder" in entry):
+        from train.transformer_training import summarizer_card_lines
+
+        start = lines.index("## Summariser")
+        end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("## "))
+        lines[start:end] = summarizer_card_lines(manifest, summary, lines[start:end])
+    return "\n".join(lines)
 
 
 def evaluate_bundle(bundle: Bundle, data: Path, columns: ColumnMap | None = None) -> dict[str, Any]:
@@ -272,7 +388,14 @@ def evaluate_bundle(bundle: Bundle, data: Path, columns: ColumnMap | None = None
     metrics["data"] = dataset.report.to_dict()
     metrics["model"] = {"name": bundle.name, "version": bundle.version}
     if dataset.has_summaries and bundle.summarizer is not None:
-        metrics["summarizer"] = evaluate_summarizer(
-            bundle.summarizer, dataset.articles, progress=True, cleaning=bundle.cleaning
-        )
+        if getattr(bundle.summarizer, "kind", None) == ABSTRACTIVE:
+            from train.abstractive import evaluate_abstractive
+
+            metrics["summarizer"] = evaluate_abstractive(
+                bundle.summarizer, dataset.articles, progress=True, cleaning=bundle.cleaning
+            )
+        else:
+            metrics["summarizer"] = evaluate_summarizer(
+                bundle.summarizer, dataset.articles, progress=True, cleaning=bundle.cleaning
+            )
     return metrics
