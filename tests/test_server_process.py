@@ -115,7 +115,11 @@ def wait_for_model_info(client: httpx.Client, url: str, version: str, workers: i
     """Poll /metrics until ``workers`` worker processes report serving ``version``; return those lines."""
     deadline = time.monotonic() + 20
     while True:
-        infos = [line for line in client.get(url + "/metrics").text.splitlines() if "newsdesk_model_info{" in line]
+        try:
+            text = client.get(url + "/metrics").text
+        except httpx.TransportError:  # a connection queued at a worker that was just killed is reset
+            text = ""
+        infos = [line for line in text.splitlines() if "newsdesk_model_info{" in line]
         live = [line for line in infos if line.endswith(" 1.0")]
         if len(live) == workers and all(f'version="{version}"' in line for line in live):
             return live
@@ -130,34 +134,59 @@ def shared_folder_of(pid: int) -> Path:
     return Path(reload_dir.decode()).parent
 
 
-def test_two_workers_share_metrics_and_follow_reloads(model: Path, tmp_path: Path) -> None:
+def worker_pids(lines: list[str]) -> set[int]:
+    return {int(pid) for pid in re.findall(r'pid="(\d+)"', "\n".join(lines))}
+
+
+def test_two_workers_share_metrics_follow_reloads_and_replace_a_dead_worker(model: Path, tmp_path: Path) -> None:
     log = tmp_path / "server.log"
-    with running_server(model, log, "--workers", "2", "--reload-poll-seconds", "0.1") as url:
-        with httpx.Client(headers={"Connection": "close"}) as client:  # new connection each time: both workers work
-            wait_for_model_info(client, url, "v0001")  # /ready answered once one worker was up; wait for both
-            for _ in range(20):
-                assert client.post(url + "/v1/predict", json={"text": SPORT_TEXT}).status_code == 200
-            metrics = client.get(url + "/metrics").text
-            total = sum(
-                float(line.rsplit(" ", 1)[1])
-                for line in metrics.splitlines()
-                if line.startswith('newsdesk_requests_total{endpoint="/v1/predict"')
-            )
-            assert total == 20  # counted across both worker processes
-            assert client.post(url + "/v1/admin/reload", json={"version": "v0002"}).status_code == 200
-            live = wait_for_model_info(client, url, "v0002")
-            for _ in range(10):
-                assert client.post(url + "/v1/predict", json={"text": SPORT_TEXT}).json()["model"]["version"] == "v0002"
-        workers = {int(pid) for pid in re.findall(r'pid="(\d+)"', "\n".join(live))}
-        ours = {shared_folder_of(pid) for pid in workers}
-    assert len(workers) == 2 and len(ours) == 1
-    for pid in workers:  # the workers stop with the server
-        with pytest.raises(ProcessLookupError):
-            os.kill(pid, 0)
-    assert not any(folder.exists() for folder in ours)  # the folder the workers shared is removed
-    assert len(request_log_lines(log)) >= 30
+    server = running_server(model, log, "--workers", "2", "--reload-poll-seconds", "0.1")
+    # A new connection for each request, so both workers get some.
+    with server as url, httpx.Client(headers={"Connection": "close"}) as client:
+        wait_for_model_info(client, url, "v0001")  # /ready answered once one worker was up; wait for both
+        for _ in range(20):
+            assert client.post(url + "/v1/predict", json={"text": SPORT_TEXT}).status_code == 200
+        metrics = client.get(url + "/metrics").text
+        total = sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith('newsdesk_requests_total{endpoint="/v1/predict"')
+        )
+        assert total == 20  # counted across both worker processes
+
+        assert client.post(url + "/v1/admin/reload", json={"version": "v0002"}).status_code == 200
+        workers = worker_pids(wait_for_model_info(client, url, "v0002"))  # the other worker followed
+        for _ in range(10):
+            assert client.post(url + "/v1/predict", json={"text": SPORT_TEXT}).json()["model"]["version"] == "v0002"
+        shared = {shared_folder_of(pid) for pid in workers}
+
+        victim = min(workers)
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while True:  # replaced, and the newcomer serves what the others serve (v0002), not 'current'
+            now = worker_pids(wait_for_model_info(client, url, "v0002"))
+            if victim not in now:
+                break
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        workers |= now
+    assert len(shared) == 1 and not any(folder.exists() for folder in shared)  # removed on exit
+    for pid in workers:  # every worker stopped with the server
+        assert not alive(pid)
     text = log.read_text()
     assert text.count("serving model tiny v0001") == 2 and "reloaded; loading v0002 here too" in text
+    assert f"worker {victim} exited with code -9; starting another" in text
+    assert len(request_log_lines(log)) >= 30
+
+
+def test_a_worker_stops_when_its_parent_is_gone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from serve import multiworker
+
+    sent = []
+    monkeypatch.setattr(multiworker.os, "kill", lambda pid, signum: sent.append((pid, signum)))
+    monkeypatch.setattr(multiworker.time, "sleep", lambda seconds: None)
+    multiworker._stop_when_orphaned(parent=-1)  # not our parent: as if it had died
+    assert sent == [(os.getpid(), signal.SIGTERM)]
 
 
 def test_serve_without_a_model_fails_fast(tmp_path: Path) -> None:
@@ -169,3 +198,26 @@ def test_serve_without_a_model_fails_fast(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 2 and "no model at" in done.stderr
+
+
+def test_a_port_in_use_is_refused(model: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "serve.cli", "serve", "--model", str(model), "--port", str(port), "--workers", "2"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

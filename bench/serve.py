@@ -1,0 +1,500 @@
+"""Benchmark ``newsdesk serve`` over HTTP on loopback with wrk, against the same model called in-process.
+
+What it does:
+
+1. Trains a BBC bundle with ``newsdesk train`` (or reuses one already in ``--models-dir``
+   that still loads).
+2. Starts ``newsdesk serve`` as a real process on 127.0.0.1 with its defaults (one worker,
+   request log on, written to a file) unless ``--workers`` says otherwise.
+3. Drives ``POST /v1/predict`` and then ``POST /v1/summarize`` with wrk (one load-generator
+   thread, 16 keep-alive connections, so 16 concurrent clients) for ``--duration`` seconds each,
+   after a warm-up run. The request bodies are the BBC articles (title and text), in turn.
+   Reported: requests/s, p50/p99 latency and errors (socket errors, timeouts and non-2xx answers).
+4. Reads the server's memory (RSS and PSS summed over its processes), checks that no process
+   of it has torch loaded, and records how busy the machine was with other work during each run.
+5. The ceiling: the same bundle called in-process on the same texts, one article per call on
+   one thread (what one request asks of the model), plus one vectorised call for all of them.
+
+Targets (reported as met or not; the script still exits 0 when one is missed), on a
+2-core machine with the load generator on the same machine:
+
+* /v1/predict >= 300 requests/s, p99 < 50 ms, no errors
+* /v1/summarize p99 < 100 ms, no errors
+* server RSS < 400 MB
+
+Usage, from the project root (needs wrk: ``apt-get install -y wrk``)::
+
+    python bench/serve.py [--data PATH] [--models-dir DIR] [--duration S] [--workers N] [--out PATH]
+
+Results are printed as a table and written to ``bench/results/serve.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from common import (
+    RESULTS_DIR,
+    Target,
+    default_data_dir,
+    ensure_project_importable,
+    limit_threads,
+    missing_data_message,
+    report,
+    results_header,
+)
+
+# This file is bench/serve.py: keep its folder off the path so that ``import serve`` finds the package.
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
+
+BBC_FILE = Path("bbc-news-summary") / "bbc-news-summary.csv"
+MODEL_NAME = "bbc"
+CONNECTIONS = 16
+WRK_THREADS = 1
+WARMUP_SECONDS = 3
+STARTUP_SECONDS = 120
+INPROCESS_RUNS = 3
+
+TARGETS = (
+    Target("predict.rps", 300.0),
+    Target("predict.p99_ms", 50.0, below=True),
+    Target("predict.errors", 1, below=True),
+    Target("summarize.p99_ms", 100.0, below=True),
+    Target("summarize.errors", 1, below=True),
+    Target("server.rss_mb", 400.0, below=True),
+)
+TABLE_ROWS = (
+    ("predict.rps", "POST /v1/predict, requests/s (16 clients)"),
+    ("predict.p50_ms", "POST /v1/predict, p50 latency (ms)"),
+    ("predict.p99_ms", "POST /v1/predict, p99 latency (ms)"),
+    ("predict.errors", "POST /v1/predict, errors"),
+    ("summarize.rps", "POST /v1/summarize, requests/s (16 clients)"),
+    ("summarize.p50_ms", "POST /v1/summarize, p50 latency (ms)"),
+    ("summarize.p99_ms", "POST /v1/summarize, p99 latency (ms)"),
+    ("summarize.errors", "POST /v1/summarize, errors"),
+    ("inprocess.predict_docs_per_s", "in-process predict, one article per call (docs/s)"),
+    ("inprocess.predict_batch_docs_per_s", "in-process predict, one call for all (docs/s)"),
+    ("inprocess.summarize_docs_per_s", "in-process summarize, one article per call (docs/s)"),
+    ("server.rss_mb", "server RSS, all processes (MB)"),
+    ("server.pss_mb", "server PSS, all processes (MB)"),
+)
+
+# wrk script: each connection sends the request bodies (one JSON object per line of a file) in turn,
+# and at the end the summary is printed as one JSON line that this script reads.
+WRK_SCRIPT = r"""
+local bodies = {}
+local next_body = 0
+init = function(args)
+  for line in io.lines(args[1]) do bodies[#bodies + 1] = line end
+  next_body = math.random(#bodies)
+end
+request = function()
+  next_body = next_body % #bodies + 1
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, bodies[next_body])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_JSON {"requests": %d, "duration_us": %d, "connect": %d, "read": %d, "write": %d, "status": %d, '
+    .. '"timeout": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, "max_us": %d, "mean_us": %.1f}\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean))
+end
+"""
+
+
+# --------------------------------------------------------------------------- the model
+
+
+def ensure_bundle(data_file: Path, models_dir: Path) -> Path:
+    """``models_dir/bbc``, trained now unless a bundle there still loads with this code."""
+    from train.bundle import BundleError, load_bundle
+
+    model = models_dir / MODEL_NAME
+    if model.exists():
+        try:
+            load_bundle(model)
+            print(f"reusing {model}")
+            return model
+        except BundleError as exc:
+            print(f"retraining: the bundle in {model} does not load ({exc})")
+            shutil.rmtree(model)
+    print(f"training a BBC bundle into {models_dir} (about a minute) ...")
+    command = [
+        sys.executable,
+        "-m",
+        "serve.cli",
+        "train",
+        "--data",
+        str(data_file),
+        "--label-col",
+        "category",
+        "--name",
+        MODEL_NAME,
+        "--models-dir",
+        str(models_dir),
+    ]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return model
+
+
+def load_articles(data_file: Path) -> list[dict[str, str]]:
+    """The BBC articles as request bodies: {"title", "text"}."""
+    import pandas as pd
+
+    frame = pd.read_csv(data_file, dtype=str, keep_default_na=False)
+    return [{"title": title, "text": text} for title, text in zip(frame["title"], frame["text"]) if text.strip()]
+
+
+def inprocess_ceiling(model: Path, articles: list[dict[str, str]]) -> dict[str, float]:
+    """Documents/s of the bundle called directly (same cleaning and model code as the server), one thread."""
+    from serve.analysis import clean_article, predict_topics, summarize_article
+    from serve.state import prepare_for_serving
+    from train.bundle import load_bundle
+
+    bundle = prepare_for_serving(load_bundle(model))  # as the server loads it
+
+    def per_call_predict() -> None:
+        for article in articles:
+            predict_topics(bundle, [clean_article(article["text"], article["title"])])
+
+    def one_call_predict() -> None:
+        predict_topics(bundle, [clean_article(a["text"], a["title"]) for a in articles])
+
+    def per_call_summarize() -> None:
+        for article in articles:
+            summarize_article(bundle, clean_article(article["text"], article["title"]))
+
+    def best_rate(action: Any) -> float:
+        best = float("inf")
+        for _ in range(INPROCESS_RUNS):
+            start = time.perf_counter()
+            action()
+            best = min(best, time.perf_counter() - start)
+        return round(len(articles) / best, 1)
+
+    return {
+        "inprocess.predict_docs_per_s": best_rate(per_call_predict),
+        "inprocess.predict_batch_docs_per_s": best_rate(one_call_predict),
+        "inprocess.summarize_docs_per_s": best_rate(per_call_summarize),
+    }
+
+
+# --------------------------------------------------------------------------- the server
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def children(pid: int) -> list[int]:
+    """Every descendant process of ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == pid:
+            found.append(int(entry.name))
+    return found + [grandchild for child in found for grandchild in children(child)]
+
+
+def process_tree(pid: int) -> list[int]:
+    return [pid, *children(pid)]
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU seconds used so far by these processes."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def machine_cpu_seconds() -> float:
+    """Busy CPU seconds of the whole machine so far (all cores)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def memory_mb(pids: Sequence[int]) -> dict[str, float]:
+    """RSS (and its peak) and PSS summed over processes, in MB (10^6 bytes)."""
+    rss = hwm = pss = 0
+    for pid in pids:
+        status = Path(f"/proc/{pid}/status").read_text()
+        rss += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+        hwm += int(re.search(r"VmHWM:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        pss += int(re.search(r"Pss:\s+(\d+)", rollup).group(1))  # type: ignore[union-attr]
+    return {
+        "rss_mb": round(rss * 1024 / 1e6, 1),
+        "rss_peak_mb": round(hwm * 1024 / 1e6, 1),
+        "pss_mb": round(pss * 1024 / 1e6, 1),
+    }
+
+
+def torch_loaded(pids: Sequence[int]) -> bool:
+    """Whether any of these processes has a torch library mapped."""
+    for pid in pids:
+        try:
+            if "/torch/" in Path(f"/proc/{pid}/maps").read_text():
+                return True
+        except OSError:
+            continue
+    return False
+
+
+@contextmanager
+def running_server(model: Path, workers: int, log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``newsdesk serve`` on a free port; yields its URL and process, and stops it with SIGTERM."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "serve.cli",
+        "serve",
+        "--model",
+        str(model),
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("NEWSDESK_") and k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    }  # the server as a user would start it
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not ready(url, workers, process):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start; its log:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield url, process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def ready(url: str, workers: int, process: subprocess.Popen[bytes]) -> bool:
+    """/ready answers 200 and (with several workers) every worker has loaded the model."""
+    try:
+        with urllib.request.urlopen(url + "/ready", timeout=2) as response:
+            if response.status != 200:
+                return False
+        if workers == 1:
+            return True
+        with urllib.request.urlopen(url + "/metrics", timeout=2) as response:
+            text = response.read().decode()
+        return len(re.findall(r"^newsdesk_model_info\{.*\} 1\.0$", text, flags=re.MULTILINE)) >= workers
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+# --------------------------------------------------------------------------- load
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """One wrk run, in the units the results file uses."""
+
+    rps: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    mean_ms: float
+    requests: int
+    errors: int
+    server_cpu_cores: float
+    other_cpu_cores: float
+
+    def as_results(self, prefix: str) -> dict[str, float]:
+        return {f"{prefix}.{key}": value for key, value in self.__dict__.items()}
+
+
+def run_wrk(url: str, bodies: Path, script: Path, seconds: int, pids: Sequence[int]) -> LoadResult:
+    """Run wrk for ``seconds`` and measure how much CPU the server and everything else used meanwhile."""
+    command = [
+        "wrk",
+        f"-t{WRK_THREADS}",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        url,
+        "--",
+        str(bodies),
+    ]
+    server_before, machine_before = cpu_seconds(pids), machine_cpu_seconds()
+    wrk = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    out, _ = wrk.communicate()
+    server_cpu = cpu_seconds(pids) - server_before
+    machine_cpu = machine_cpu_seconds() - machine_before
+    wrk_cpu = _children_cpu_seconds()  # wrk has exited and been waited for: its CPU is in our children's times
+    line = next((line for line in out.splitlines() if line.startswith("WRK_JSON ")), None)
+    if wrk.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({wrk.returncode}):\n{out}")
+    data = json.loads(line.removeprefix("WRK_JSON "))
+    duration = data["duration_us"] / 1e6
+    errors = sum(data[key] for key in ("connect", "read", "write", "status", "timeout"))
+    return LoadResult(
+        rps=round(data["requests"] / duration, 1),
+        p50_ms=round(data["p50_us"] / 1000, 2),
+        p90_ms=round(data["p90_us"] / 1000, 2),
+        p99_ms=round(data["p99_us"] / 1000, 2),
+        max_ms=round(data["max_us"] / 1000, 2),
+        mean_ms=round(data["mean_us"] / 1000, 2),
+        requests=data["requests"],
+        errors=errors,
+        server_cpu_cores=round(server_cpu / duration, 2),
+        other_cpu_cores=round(max(0.0, machine_cpu - server_cpu - wrk_cpu) / duration, 2),
+    )
+
+
+_children_cpu_seen = 0.0
+
+
+def _children_cpu_seconds() -> float:
+    """CPU seconds used by child processes that finished since the last call (the wrk run)."""
+    global _children_cpu_seen
+    usage = os.times()
+    total = usage.children_user + usage.children_system
+    delta, _children_cpu_seen = total - _children_cpu_seen, total
+    return delta
+
+
+def write_inputs(directory: Path, articles: list[dict[str, str]]) -> tuple[Path, Path]:
+    """The wrk script and the request bodies (one JSON object per line)."""
+    script = directory / "post.lua"
+    script.write_text(WRK_SCRIPT, encoding="utf-8")
+    bodies = directory / "articles.jsonl"
+    bodies.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles), encoding="utf-8")
+    return script, bodies
+
+
+def wrk_version() -> str:
+    done = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
+    first = (done.stdout or done.stderr).splitlines()
+    return first[0].strip() if first else "wrk"
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=None, help="shared data folder (default: NEWSDESK_DATA)")
+    parser.add_argument(
+        "--models-dir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "newsdesk-bench" / "models",
+        help="where the BBC bundle is trained or reused (default: %(default)s)",
+    )
+    parser.add_argument("--duration", type=int, default=20, help="seconds of load per endpoint (default 20)")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes (default 1)")
+    parser.add_argument("--out", type=Path, default=None, help="results file (default bench/results/serve.json)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    limit_threads()  # for the in-process ceiling; the server is started without these variables
+    args = parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is not installed; install it with: apt-get install -y wrk", file=sys.stderr)
+        return 2
+    data_dir = args.data if args.data is not None else default_data_dir()
+    data_file = data_dir / BBC_FILE
+    if not data_file.is_file():
+        print(missing_data_message(data_dir, [BBC_FILE]), file=sys.stderr)
+        return 2
+    ensure_project_importable()
+    model = ensure_bundle(data_file, args.models_dir)
+    articles = load_articles(data_file)
+
+    results: dict[str, Any] = results_header(data_dir)
+    results.update(
+        {
+            "load.generator": wrk_version(),
+            "load.connections": CONNECTIONS,
+            "load.wrk_threads": WRK_THREADS,
+            "load.seconds": args.duration,
+            "load.articles": len(articles),
+            "server.workers": args.workers,
+        }
+    )
+    with tempfile.TemporaryDirectory(prefix="newsdesk-bench-serve-") as scratch:
+        script, bodies = write_inputs(Path(scratch), articles)
+        log = Path(scratch) / "server.log"
+        with running_server(model, args.workers, log) as (url, process):
+            pids = process_tree(process.pid)
+            _children_cpu_seconds()
+            for endpoint in ("predict", "summarize"):
+                target = f"{url}/v1/{endpoint}"
+                print(f"warming up {target} ...")
+                run_wrk(target, bodies, script, WARMUP_SECONDS, pids)
+                print(f"loading {target} for {args.duration} s with {CONNECTIONS} connections ...")
+                result = run_wrk(target, bodies, script, args.duration, pids)
+                results.update(result.as_results(endpoint))
+                print(
+                    f"  {result.rps} requests/s, p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, "
+                    f"{result.errors} errors; other processes used {result.other_cpu_cores} cores"
+                )
+            memory = memory_mb(pids)
+            results.update({f"server.{key}": value for key, value in memory.items()})
+            results["server.processes"] = len(pids)
+            results["server.torch_imported"] = torch_loaded(pids)
+        log_lines = sum(1 for line in log.read_text().splitlines() if line.startswith("{"))
+        results["server.request_log_lines"] = log_lines
+    # The ceiling, after the server has stopped so that nothing else competes for the CPU.
+    print("in-process ceiling ...")
+    results.update(inprocess_ceiling(model, articles))
+    import importlib.util
+
+    results["torch_installed"] = importlib.util.find_spec("torch") is not None
+    results["torch_imported_in_process"] = "torch" in sys.modules
+    report(results, TABLE_ROWS, TARGETS, args.out or RESULTS_DIR / "serve.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
