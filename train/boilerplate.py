@@ -159,6 +159,7 @@ _FURNITURE_WORDS = frozenset(
     ]
 )
 _READER_WORDS = frozenset(["you", "your", "we", "our", "us", "you've", "you're", "you'll", "we'd", "we're", "we've"])
+_READER = re.compile(r"\b(?:you|your|we|our|us)\b", re.IGNORECASE)
 _TERMINAL = (".", "!", "?", "…")
 _CLOSERS = "\"'”’)]"
 _WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
@@ -182,6 +183,8 @@ def furniture_reason(line: str, title_key: str = "", repeated: bool = False) -> 
     words = line.split()
     n = len(words)
     short = n <= 12
+    if n > 25:  # paragraph length: only a reader-addressed prompt can still be furniture
+        return _prompt_reason(line)
     if _RELATIVE_TIME.match(line):
         return "relative time"
     if _is_timestamp_line(line):
@@ -212,6 +215,12 @@ def furniture_reason(line: str, title_key: str = "", repeated: bool = False) -> 
         return "repeated title"
     if repeated and n <= 15:
         return "repeated line"
+    return _prompt_reason(line)
+
+
+def _prompt_reason(line: str) -> str | None:
+    if not _READER.search(line):
+        return None
     lowered = [w.lower() for w in _WORD.findall(line)]
     # Prompts address the reader ("we use cookies", "your inbox"); news prose about cookies does not.
     addresses_reader = any(w in _READER_WORDS for w in lowered)
@@ -226,7 +235,7 @@ def _is_prose(line: str) -> bool:
     words = _WORD.findall(line)
     if len(words) < 8:
         return False
-    stop_share = sum(w.lower() in ENGLISH_STOP_WORDS for w in words) / len(words)
+    stop_share = sum(1 for w in words if w.lower() in ENGLISH_STOP_WORDS) / len(words)
     if line.rstrip().endswith("?") and len(words) < 15:
         return False  # a question this short is a headline ("Is your smart TV spying on you?")
     if not line.rstrip(_CLOSERS).endswith(_TERMINAL):
@@ -242,14 +251,13 @@ def _has_terminal(line: str) -> bool:
 
 def _classify(lines: list[str], title: str) -> list[tuple[LineKind, str]]:
     title_key = _normalise(title) if title else ""
+    keys = [" ".join(line.lower().split()) for line in lines]
     counts: dict[str, int] = {}
-    for line in lines:
-        key = _normalise(line)
-        if key:
-            counts[key] = counts.get(key, 0) + 1
+    for key in keys:
+        counts[key] = counts.get(key, 0) + 1
     kinds: list[tuple[LineKind, str]] = []
-    for line in lines:
-        reason = furniture_reason(line, title_key, counts.get(_normalise(line), 0) > 1)
+    for line, key in zip(lines, keys):
+        reason = furniture_reason(line, title_key, counts[key] > 1)
         if reason is not None:
             kinds.append((LineKind.BAD, reason))
         elif _is_prose(line):
