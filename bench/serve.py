@@ -173,14 +173,14 @@ def inprocess_ceiling(model: Path, articles: list[dict[str, str]]) -> dict[str, 
 
     def per_call_predict() -> None:
         for article in articles:
-            predict_topics(bundle, [clean_article(article["text"], article["title"])])
+            predict_topics(bundle, [clean_article(article["text"], article["title"], bundle.cleaning)])
 
     def one_call_predict() -> None:
-        predict_topics(bundle, [clean_article(a["text"], a["title"]) for a in articles])
+        predict_topics(bundle, [clean_article(a["text"], a["title"], bundle.cleaning) for a in articles])
 
     def per_call_summarize() -> None:
         for article in articles:
-            summarize_article(bundle, clean_article(article["text"], article["title"]))
+            summarize_article(bundle, clean_article(article["text"], article["title"], bundle.cleaning))
 
     def best_rate(action: Any) -> float:
         best = float("inf")

@@ -38,6 +38,7 @@ from serve.schemas import (
     BatchItemResult,
     BatchPredictRequest,
     BatchPredictResponse,
+    CleaningOut,
     ErrorDetail,
     LabelScore,
     ModelRef,
@@ -81,13 +82,13 @@ def text_too_long(field: str, length: int, settings: ServeSettings) -> ApiError 
     )
 
 
-def clean_checked(body: ArticleFields, settings: ServeSettings, field_prefix: str = "") -> CleanArticle:
-    """Check the text limits, then clean the article once with the shared cleaning."""
+def clean_checked(body: ArticleFields, bundle: Bundle, settings: ServeSettings, field_prefix: str = "") -> CleanArticle:
+    """Check the text limits, then clean the article once, the way the bundle's training cleaned."""
     for name, value in (("text", body.text), ("title", body.title or "")):
         error = text_too_long(field_prefix + name, len(value), settings)
         if error is not None:
             raise error
-    article = clean_article(body.text, body.title)
+    article = clean_article(body.text, body.title, bundle.cleaning)
     if article.is_empty:
         raise ApiError(
             422,
@@ -95,6 +96,11 @@ def clean_checked(body: ArticleFields, settings: ServeSettings, field_prefix: st
             f"field '{field_prefix}text' is empty after cleaning (markup and whitespace removed); send the article text",
         )
     return article
+
+
+def cleaning_out(article: CleanArticle) -> CleaningOut:
+    """What cleaning did, for the response."""
+    return CleaningOut(format=article.format, removed_lines=len(article.removed), warnings=list(article.warnings))
 
 
 def model_ref(bundle: Bundle) -> ModelRef:
@@ -153,11 +159,11 @@ def summary_out(summary: Summary, include_cleaned_text: bool) -> SummaryOut:
     "and the model name and version.",
 )
 def predict(body: PredictRequest, bundle: BundleDep, settings: SettingsDep, metrics: MetricsDep) -> PredictResponse:
-    article = clean_checked(body, settings)
+    article = clean_checked(body, bundle, settings)
     [result] = predict_topics(bundle, [article], top_k=body.top_k)
     metrics.count_articles(PREDICT, bundle.version)
     prediction = topic_prediction(result, body.top_k)
-    return PredictResponse(model=model_ref(bundle), **dict(prediction))
+    return PredictResponse(model=model_ref(bundle), cleaning=cleaning_out(article), **dict(prediction))
 
 
 @router.post(
@@ -187,7 +193,7 @@ def predict_batch(
         item_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
         try:
             item = BatchArticle.model_validate(raw)
-            accepted.append((index, item, clean_checked(item, settings, prefix + ".")))
+            accepted.append((index, item, clean_checked(item, bundle, settings, prefix + ".")))
         except ValidationError as exc:
             message = describe_validation_errors(exc.errors(), prefix)
             results[index] = BatchItemResult(
@@ -222,10 +228,10 @@ def predict_batch(
 def summarize(
     body: SummarizeRequest, bundle: BundleDep, settings: SettingsDep, metrics: MetricsDep
 ) -> SummarizeResponse:
-    article = clean_checked(body, settings)
+    article = clean_checked(body, bundle, settings)
     summary = summarize_checked(bundle, article, body)
     metrics.count_articles(SUMMARIZE, bundle.version)
-    return SummarizeResponse(model=model_ref(bundle), **dict(summary))
+    return SummarizeResponse(model=model_ref(bundle), cleaning=cleaning_out(article), **dict(summary))
 
 
 @router.post(
@@ -236,8 +242,13 @@ def summarize(
     description="Topic and summary in one call: the text is cleaned once and both come from the same model version.",
 )
 def analyze(body: AnalyzeRequest, bundle: BundleDep, settings: SettingsDep, metrics: MetricsDep) -> AnalyzeResponse:
-    article = clean_checked(body, settings)
+    article = clean_checked(body, bundle, settings)
     summary = summarize_checked(bundle, article, body)
     [result] = predict_topics(bundle, [article], top_k=body.top_k)
     metrics.count_articles(ANALYZE, bundle.version)
-    return AnalyzeResponse(model=model_ref(bundle), prediction=topic_prediction(result, body.top_k), summary=summary)
+    return AnalyzeResponse(
+        model=model_ref(bundle),
+        prediction=topic_prediction(result, body.top_k),
+        summary=summary,
+        cleaning=cleaning_out(article),
+    )

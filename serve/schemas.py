@@ -146,6 +146,14 @@ class LabelScore(BaseModel):
     score: float
 
 
+class CleaningOut(BaseModel):
+    """What the shared cleaning did to the article before the models saw it."""
+
+    format: str = Field(description="'text', or 'html' when the article was extracted from a web page")
+    removed_lines: int = Field(description="lines dropped as page furniture (menus, share links, captions...)")
+    warnings: list[str] = Field(description="anything the cleaning could not do cleanly")
+
+
 class TopicPrediction(BaseModel):
     """Predicted topic(s) of one article."""
 
@@ -159,6 +167,7 @@ class PredictResponse(TopicPrediction):
     """The prediction for one article and the model that made it."""
 
     model: ModelRef
+    cleaning: CleaningOut
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -173,6 +182,7 @@ class PredictResponse(TopicPrediction):
                         {"label": "business", "score": 0.03},
                         {"label": "entertainment", "score": 0.02},
                     ],
+                    "cleaning": {"format": "text", "removed_lines": 0, "warnings": []},
                 }
             ]
         }
@@ -221,6 +231,7 @@ class SummarizeResponse(SummaryOut):
     """The summary of one article and the model that made it."""
 
     model: ModelRef
+    cleaning: CleaningOut
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -242,6 +253,7 @@ class SummarizeResponse(SummaryOut):
                     "method": "supervised-extractive",
                     "article_sentences": 4,
                     "cleaned_text": None,
+                    "cleaning": {"format": "text", "removed_lines": 0, "warnings": []},
                 }
             ]
         }
@@ -254,6 +266,7 @@ class AnalyzeResponse(BaseModel):
     model: ModelRef
     prediction: TopicPrediction
     summary: SummaryOut
+    cleaning: CleaningOut
 
 
 class ModelInfo(BaseModel):

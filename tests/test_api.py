@@ -62,7 +62,7 @@ def test_predict_returns_topic_scores_and_model(client: TestClient, tiny_bundle_
     assert body["scores"][0]["score"] >= body["scores"][1]["score"]
     # The same numbers as the shared library code the batch scorer uses.
     bundle = load_bundle(tiny_bundle_dir)
-    [expected] = predict_topics(bundle, [clean_article(SPORT_TEXT, "Champions win again")], top_k=2)
+    [expected] = predict_topics(bundle, [clean_article(SPORT_TEXT, "Champions win again", bundle.cleaning)], top_k=2)
     assert [(s["label"], s["score"]) for s in body["scores"]] == list(expected.scores)
 
 
@@ -125,7 +125,8 @@ def test_summarize_returns_sentences_with_positions(client: TestClient, tiny_bun
     assert body["summary"] == " ".join(s["text"] for s in body["sentences"])
     indices = [s["index"] for s in body["sentences"]]
     assert indices == sorted(indices)
-    expected = summarize_article(load_bundle(tiny_bundle_dir), clean_article(SPORT_TEXT), max_sentences=2)
+    bundle = load_bundle(tiny_bundle_dir)
+    expected = summarize_article(bundle, clean_article(SPORT_TEXT, None, bundle.cleaning), max_sentences=2)
     assert body["summary"] == expected.text and body["method"] == expected.method
     # Without the flag the cleaned text stays out of the response.
     assert client.post("/v1/summarize", json={"text": SPORT_TEXT}).json()["cleaned_text"] is None
@@ -147,6 +148,22 @@ def test_analyze_gives_topic_and_summary_from_one_version(client: TestClient) ->
     summarized = client.post("/v1/summarize", json={"text": SPORT_TEXT, "title": "Champions win", "max_sentences": 1})
     assert body["prediction"]["scores"] == predicted["scores"]
     assert body["summary"]["summary"] == summarized.json()["summary"]
+
+
+def test_web_pages_are_cleaned_the_way_training_cleaned(client: TestClient) -> None:
+    paragraphs = "".join(f"<p>{sentence}.</p>" for sentence in SPORT_TEXT.rstrip(".").split(". "))
+    page = (
+        "<html><body><nav><a href='/'>Home</a> | <a href='/sport'>Sport</a></nav>"
+        f"<article><h1>Champions win</h1>{paragraphs}</article>"
+        "<footer>Share this article on Facebook</footer></body></html>"
+    )
+    body = client.post("/v1/analyze", json={"text": page, "include_cleaned_text": True}).json()
+    assert body["cleaning"]["format"] == "html" and body["cleaning"]["removed_lines"] >= 1
+    cleaned = body["summary"]["cleaned_text"]
+    assert "<p>" not in cleaned and "Facebook" not in cleaned and "The striker scored twice" in cleaned
+    assert body["prediction"]["topic"] == "sport"
+    plain = client.post("/v1/predict", json={"text": SPORT_TEXT}).json()["cleaning"]
+    assert plain == {"format": "text", "removed_lines": 0, "warnings": []}
 
 
 def test_health_ready_and_models(client: TestClient) -> None:
