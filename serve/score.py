@@ -39,7 +39,9 @@ ERROR_COL = "error"
 EMPTY_TEXT_ROW = "empty_text"
 SUMMARY_FAILED_ROW = "summary_failed"
 ENGINES = ("local", "dask")
-DEFAULT_CHUNKSIZE = 10_000
+DEFAULT_CHUNKSIZE = 2_000
+"""Rows per chunk: large enough that per-chunk costs vanish, small enough that a few chunks in flight
+in each of several processes stay well under a gigabyte."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,8 @@ def job_identity(job: ScoreJob, source: ScoreInput, bundle: Bundle, options: Sco
             "encoding": source.encoding,
         },
         "engine": job.engine,
+        # Dask parts are numbered by partition, and the partitions depend on the chunk size.
+        **({"chunksize": job.chunksize} if job.engine == "dask" else {}),
     }
 
 

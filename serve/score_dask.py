@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -241,7 +242,7 @@ def run_dask(
             disable=None if progress else True,
         )
         try:
-            for future in as_completed(futures):
+            for future in as_completed(futures):  # parts are recorded as they finish, in any order
                 stats = future.result().iloc[0]
                 errors = json.loads(stats["errors"])
                 rows = int(stats["rows"])
@@ -256,6 +257,13 @@ def run_dask(
                 parts.append(info)
                 report.rows_this_run += rows
                 bar.update(rows)
+        except KeyboardInterrupt:
+            print(
+                f"\nnewsdesk score: stopped with {len(parts)} of {len(plan)} partitions done; {job.out} was not "
+                f"written. Run the same command with --resume to continue.",
+                file=sys.stderr,
+            )
+            raise
         finally:
             bar.close()
     return sorted(parts, key=lambda p: p.index)

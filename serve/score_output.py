@@ -140,6 +140,7 @@ def write_part(directory: Path, index: int, table: pa.Table, schema: pa.Schema, 
     write_table(table, tmp, fmt)
     _fsync(tmp)
     os.replace(tmp, final)
+    pa.default_memory_pool().release_unused()  # keep RSS flat: hand freed Arrow buffers back to the OS
     return final.stat().st_size
 
 
@@ -290,6 +291,8 @@ def _describe_difference(key: str, saved: Any, now: Any) -> str:
     if isinstance(saved, dict) and isinstance(now, dict):
         changed = [f"{k} was {saved.get(k)!r}, now {now.get(k)!r}" for k in now if saved.get(k) != now.get(k)]
         return f"{key} differ ({', '.join(changed)})"
+    if isinstance(saved, (str, int, float)) or isinstance(now, (str, int, float)):
+        return f"{key} was {saved!r}, now {now!r}"
     return f"the {key} changed"
 
 

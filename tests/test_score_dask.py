@@ -9,7 +9,7 @@ import pytest
 
 from serve.cli import main
 from serve.score_dask import DaskEngineError, bundle_from_payload, bundle_payload, check_worker_access
-from serve.score_output import csv_header
+from serve.score_output import Checkpoint, csv_header
 from train.bundle import BundleError, load_bundle
 
 
@@ -72,3 +72,34 @@ def test_csv_header_matches_the_part_writer() -> None:
 
     schema = pa.schema([("id", pa.string()), ("topic_score", pa.float64())])
     assert csv_header(schema) == b'"id","topic_score"\n'
+
+
+def test_dask_resume_skips_the_partitions_already_done(
+    tmp_path: Path, tiny_bundle_dir: Path, articles: pd.DataFrame, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    source = tmp_path / "in.csv"
+    pd.concat([articles.assign(id=articles.id + f"#{k}") for k in range(2)]).to_csv(source, index=False)
+    reference = tmp_path / "local.parquet"
+    common = ["--model", str(tiny_bundle_dir), "--chunksize", "6"]
+    assert main(["score", str(source), "--out", str(reference), "--workers", "0", *common]) == 0
+
+    out = tmp_path / "dask.parquet"
+    real_commit = Checkpoint.commit
+    committed: list[int] = []
+
+    def stop_after_three(self, info):
+        if len(committed) == 3:
+            raise KeyboardInterrupt
+        committed.append(info.index)
+        real_commit(self, info)
+
+    monkeypatch.setattr(Checkpoint, "commit", stop_after_three)
+    dask_args = ["score", str(source), "--out", str(out), "--engine", "dask", "--workers", "2", *common]
+    assert main(dask_args) == 130
+    assert "--resume" in capsys.readouterr().err and not out.exists()
+    monkeypatch.setattr(Checkpoint, "commit", real_commit)
+    assert main([*dask_args, "--chunksize", "5", "--resume"]) == 2
+    assert "chunksize was 6, now 5" in capsys.readouterr().err
+    assert main([*dask_args, "--resume"]) == 0
+    assert "resumed: 18 rows were already scored" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(pd.read_parquet(out), pd.read_parquet(reference))
