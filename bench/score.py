@@ -192,7 +192,7 @@ def in_process_ceiling(model: Path, data: Path, rows: int) -> dict[str, float]:
     bundle = load_bundle(model)
     frame = pd.read_csv(data, dtype=str, keep_default_na=False, nrows=rows)
     texts, titles = frame.text.tolist(), frame.title.tolist()
-    articles = [clean_article(t, ti) for t, ti in zip(texts, titles)]
+    articles = [clean_article(t, ti, bundle.cleaning) for t, ti in zip(texts, titles)]
     predict_topics(bundle, articles[:100], 1)  # warm-up
     best_predict = best_both = float("inf")
     with threadpool_limits(1):
@@ -202,7 +202,7 @@ def in_process_ceiling(model: Path, data: Path, rows: int) -> dict[str, float]:
             best_predict = min(best_predict, time.perf_counter() - started)
         for _ in range(CEILING_RUNS):
             started = time.perf_counter()
-            predict_topics(bundle, [clean_article(t, ti) for t, ti in zip(texts, titles)], 1)
+            predict_topics(bundle, [clean_article(t, ti, bundle.cleaning) for t, ti in zip(texts, titles)], 1)
             best_both = min(best_both, time.perf_counter() - started)
     return {
         "inprocess.docs_per_s": round(len(articles) / best_predict, 1),

@@ -31,6 +31,7 @@ from serve.score_rows import (
     prepare_table,
 )
 from train.bundle import Bundle, load_bundle
+from train.text import CleaningOptions
 
 if TYPE_CHECKING:
     from serve.score_input import ScoreInput
@@ -48,8 +49,10 @@ def _init_helper(bundle_dir: str | None) -> None:
         _helper_bundle = load_bundle(bundle_dir)
 
 
-def _prepare_in_helper(texts: list[str], titles: list[str], errors: list[str], text_col: str) -> Prepared:
-    return prepare_rows(texts, titles, errors, text_col, _helper_bundle)
+def _prepare_in_helper(
+    texts: list[str], titles: list[str], errors: list[str], text_col: str, cleaning: CleaningOptions
+) -> Prepared:
+    return prepare_rows(texts, titles, errors, text_col, cleaning, _helper_bundle)
 
 
 def _start_helpers(workers: int, bundle: Bundle, options: ScoreOptions) -> ProcessPoolExecutor:
@@ -109,7 +112,8 @@ def run_local(
             return
         texts = column_texts(chunk.table, options.text_col)
         titles = column_texts(chunk.table, options.title_col)
-        pending.append((chunk, pool.submit(_prepare_in_helper, texts, titles, chunk.errors, options.text_col)))
+        work = pool.submit(_prepare_in_helper, texts, titles, chunk.errors, options.text_col, bundle.cleaning)
+        pending.append((chunk, work))
 
     def finish_oldest() -> None:
         chunk, work = pending.popleft()

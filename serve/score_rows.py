@@ -31,6 +31,7 @@ from serve.score_reader import Chunk
 from train.bundle import Bundle
 from train.data import DatasetError
 from train.summarizer import SummaryError
+from train.text import CleaningOptions
 
 
 def score_columns(options: ScoreOptions) -> list[pa.Field]:
@@ -79,9 +80,11 @@ def prepare_rows(
     titles: Sequence[str],
     errors: Sequence[str],
     text_col: str,
+    cleaning: CleaningOptions,
     summarizer: Bundle | None = None,
 ) -> Prepared:
-    """Clean each row (the shared cleaning of :mod:`serve.analysis`); summarise when given a bundle.
+    """Clean each row as the server does (:func:`serve.analysis.clean_article` with the bundle's
+    cleaning options); summarise when given a bundle.
 
     A row that already has an error (it could not be read cleanly) is not scored.
     """
@@ -91,7 +94,7 @@ def prepare_rows(
     for i, (text, title) in enumerate(zip(texts, titles)):
         article = None
         if not out_errors[i]:
-            article = clean_article(text, title)
+            article = clean_article(text, title, cleaning)
             if not article.body:
                 what = "missing or empty" if not text.strip() else "empty after cleaning"
                 out_errors[i] = f"{EMPTY_TEXT_ROW}: the text (column '{text_col}') is {what}"
@@ -135,6 +138,7 @@ def prepare_table(bundle: Bundle, table: pa.Table, errors: Sequence[str], option
         column_texts(table, options.title_col),
         errors,
         options.text_col,
+        bundle.cleaning,
         bundle if options.summarize else None,
     )
 

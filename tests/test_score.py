@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import serve.score_local
-from serve.analysis import clean_article, predict_topics
+from serve.analysis import clean_article, predict_topics, summarize_article
 from serve.cli import main
 from serve.score_output import Checkpoint
 from train.bundle import load_bundle
@@ -58,7 +58,8 @@ def test_every_row_scored_in_order_like_the_api(
     assert (scored.error == "").all()
     # Exactly what serve.analysis (the HTTP API's code) says for the same articles.
     bundle = load_bundle(tiny_bundle_dir)
-    expected = predict_topics(bundle, [clean_article(t, ti) for t, ti in zip(articles.text, articles.title)])
+    cleaned = [clean_article(t, ti, bundle.cleaning) for t, ti in zip(articles.text, articles.title)]
+    expected = predict_topics(bundle, cleaned)
     assert scored.topic.tolist() == [r.topic for r in expected]
     assert [float(s) for s in scored.topic_score] == pytest.approx([r.score for r in expected])
     report = capsys.readouterr().out
@@ -392,3 +393,23 @@ def test_helper_processes_give_the_same_output(tmp_path: Path, tiny_bundle_dir: 
     )
     assert code == 0
     assert target.read_bytes() == alone.read_bytes()
+
+
+def test_rows_are_cleaned_with_the_bundles_cleaning_options(tmp_path: Path) -> None:
+    """A bundle trained to keep boilerplate is scored keeping it, as the server would clean it."""
+    from conftest import train_tiny
+
+    from serve.score_rows import prepare_rows
+    from train.text import CleaningOptions
+
+    train_tiny(tmp_path, name="keep", cleaning=CleaningOptions(remove_boilerplate=False))
+    keep = load_bundle(tmp_path / "keep")
+    assert keep.cleaning.remove_boilerplate is False
+    text = f"Advertisement\n\n{SPORT.decode()}\n\nShare this article on Facebook"
+    source = write(tmp_path, "in.csv", HEADER + b'1,Match,"' + text.encode() + b'"\n')
+    code, out = score(tmp_path, tmp_path / "keep", source, "--summarize")
+    assert code == 0
+    prepared = prepare_rows([text], ["Match"], [""], "text", keep.cleaning)
+    assert prepared.articles[0] == clean_article(text, "Match", keep.cleaning)
+    assert "Share this article" in prepared.articles[0].body
+    assert read_out(out).summary[0] == summarize_article(keep, prepared.articles[0]).text
