@@ -115,8 +115,8 @@ class EncoderConfig:
     def __post_init__(self) -> None:
         if self.window is not None and self.window < 8:
             raise ValueError(f"window must be at least 8 tokens, got {self.window}")
-        if self.stride < 0 or (self.window is not None and self.stride >= self.window // 2):
-            raise ValueError(f"stride must be >= 0 and below half the window, got {self.stride}")
+        if self.stride < 0:
+            raise ValueError(f"stride must be >= 0, got {self.stride}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
         if self.C is not None and self.C <= 0:
