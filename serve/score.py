@@ -203,7 +203,7 @@ def run_score(job: ScoreJob, progress: bool = True) -> ScoreReport:
     report.rows_with_errors = report.rows_read - report.rows_scored
     report.errors = dict(sorted(errors.items()))
     if report.rows_read == 0:
-        report.notes.append(f"note: {job.input} has a header but no rows; wrote {target.path} with the columns only")
+        report.notes.append(f"note: {job.input} has no rows (a header only); wrote {target.path} with the columns only")
     checkpoint.finish(parts, {"rows": report.rows_read, "model": report.model, "columns": schema.names})
     report.seconds = time.perf_counter() - started
     return report

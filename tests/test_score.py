@@ -225,7 +225,7 @@ def test_header_only_file_gives_an_empty_output(tmp_path: Path, tiny_bundle_dir:
     code, out = score(tmp_path, tiny_bundle_dir, write(tmp_path, "in.csv", HEADER))
     assert code == 0
     assert out.read_text() == '"id","title","text","topic","topic_score","error"\n'
-    assert "has a header but no rows" in capsys.readouterr().out
+    assert "has no rows (a header only)" in capsys.readouterr().out
 
 
 def test_missing_input_and_output_folder(tmp_path: Path, tiny_bundle_dir: Path, articles_csv: Path, capsys) -> None:
@@ -413,3 +413,34 @@ def test_rows_are_cleaned_with_the_bundles_cleaning_options(tmp_path: Path) -> N
     assert prepared.articles[0] == clean_article(text, "Match", keep.cleaning)
     assert "Share this article" in prepared.articles[0].body
     assert read_out(out).summary[0] == summarize_article(keep, prepared.articles[0]).text
+
+
+def test_resume_after_kill_9_matches_an_uninterrupted_run(
+    tmp_path: Path, tiny_bundle_dir: Path, articles: pd.DataFrame
+) -> None:
+    """A real crash: SIGKILL the scoring process once some parts are done, then --resume."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    source = tmp_path / "in.csv"
+    pd.concat([articles.assign(id=articles.id + f"#{k}") for k in range(20)]).to_csv(source, index=False)
+    code, reference = score(tmp_path, tiny_bundle_dir, source, "--chunksize", "8", out="ref.csv")
+    assert code == 0
+    out = tmp_path / "out.csv"
+    command = [sys.executable, "-m", "serve.cli", "score", str(source), "--model", str(tiny_bundle_dir),
+               "--out", str(out), "--workers", "0", "--chunksize", "8", "--no-progress"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checkpoint = tmp_path / ".out.csv.newsdesk-partial"
+    deadline = time.monotonic() + 60
+    while not (checkpoint / "part-00004.json").exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    if process.returncode != -signal.SIGKILL:
+        pytest.skip("the run finished before it could be killed")
+    assert not out.exists()
+    code, _ = score(tmp_path, tiny_bundle_dir, source, "--chunksize", "8", "--resume")
+    assert code == 0
+    assert out.read_bytes() == reference.read_bytes()
