@@ -88,6 +88,8 @@ def create_app(settings: ServeSettings, *, loader: BundleLoader = load_bundle) -
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        # FastAPI's OpenTelemetry checks the global providers on every request; off unless asked for.
+        telemetry=None if settings.opentelemetry else {"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.metrics = metrics
@@ -95,8 +97,10 @@ def create_app(settings: ServeSettings, *, loader: BundleLoader = load_bundle) -
     app.state.reloader = reloader
     install_error_handlers(app)
     app.include_router(routes_health.router)
-    app.include_router(routes_articles.router, dependencies=[Depends(require_api_key)])
-    app.include_router(routes_models.router, dependencies=[Depends(require_api_key)])
+    # The key check (and its place in the OpenAPI schema) exists only when there is a key.
+    protected = [Depends(require_api_key)] if settings.api_key is not None else []
+    app.include_router(routes_articles.router, dependencies=protected)
+    app.include_router(routes_models.router, dependencies=protected)
     app.add_middleware(RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
     return app
 

@@ -27,6 +27,7 @@ SETTING_OPTIONS = (
     "max_body_bytes",
     "max_batch_size",
     "log_level",
+    "opentelemetry",
     "reload_poll_seconds",
 )
 
@@ -86,6 +87,13 @@ def add_serve_command(subparsers: Any) -> None:
         default=None,
         choices=["critical", "error", "warning", "info", "debug"],
         help="server and request-log level (default info) [NEWSDESK_LOG_LEVEL]",
+    )
+    serve.add_argument(
+        "--opentelemetry",
+        action="store_true",
+        default=None,
+        help="send FastAPI's OpenTelemetry traces, metrics and logs to the configured providers "
+        "[NEWSDESK_OPENTELEMETRY]",
     )
     serve.add_argument(
         "--reload-poll-seconds",

@@ -42,6 +42,11 @@ class ServeSettings(BaseSettings):
     max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024, description="largest accepted request body, in bytes (413)")
     max_batch_size: int = Field(256, ge=1, description="most articles in one /v1/predict/batch request (413)")
     log_level: LogLevel = Field("info", description="log level of the server and its request log")
+    opentelemetry: bool = Field(
+        False,
+        description="send FastAPI's OpenTelemetry traces, metrics and logs to the globally configured providers "
+        "(off by default: the check costs time on every request)",
+    )
     reload_dir: Path | None = Field(
         None,
         description="folder where workers share reload notices (set by 'newsdesk serve --workers N'; "

@@ -394,6 +394,15 @@ def test_every_v1_endpoint_needs_the_key(keyed_client: TestClient, method: str, 
         assert call(path, headers=headers, **kwargs).status_code == 200, headers
 
 
+def test_openapi_shows_the_key_only_when_the_server_has_one(keyed_client: TestClient, client: TestClient) -> None:
+    keyed = keyed_client.get("/openapi.json").json()
+    assert {"HTTPBearer", "APIKeyHeader"} <= set(keyed["components"]["securitySchemes"])
+    assert keyed["paths"]["/v1/predict"]["post"]["security"]
+    assert "security" not in keyed["paths"]["/health"]["get"]
+    open_schema = client.get("/openapi.json").json()
+    assert "securitySchemes" not in open_schema.get("components", {})
+
+
 def test_health_ready_and_metrics_stay_open_with_a_key(keyed_client: TestClient) -> None:
     for path in ["/health", "/ready", "/metrics"]:
         assert keyed_client.get(path).status_code == 200, path

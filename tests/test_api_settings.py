@@ -130,3 +130,12 @@ def test_multiworker_parent_refuses_bad_settings(capsys: pytest.CaptureFixture[s
 
     assert multiworker_main() == 2
     assert "no model given" in capsys.readouterr().err
+
+
+def test_fastapi_opentelemetry_is_off_unless_asked_for(tiny_bundle_dir: Path) -> None:
+    from serve.app import create_app
+
+    quiet = create_app(load_settings({"model": tiny_bundle_dir}))
+    assert not any(quiet._telemetry[kind] for kind in ("tracing", "metrics", "logs"))
+    traced = create_app(load_settings({"model": tiny_bundle_dir, "opentelemetry": True}))
+    assert all(traced._telemetry[kind] for kind in ("tracing", "metrics", "logs"))
