@@ -274,7 +274,9 @@ def torch_loaded(pids: Sequence[int]) -> bool:
 
 
 @contextmanager
-def running_server(model: Path, workers: int, log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def running_server(
+    model: Path, workers: int, threads: int | None, log: Path
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``newsdesk serve`` on a free port; yields its URL and process, and stops it with SIGTERM."""
     port = free_port()
     command = [
@@ -288,6 +290,7 @@ def running_server(model: Path, workers: int, log: Path) -> Iterator[tuple[str, 
         str(port),
         "--workers",
         str(workers),
+        *(["--threads", str(threads)] if threads else []),
     ]
     env = {
         k: v
@@ -391,6 +394,21 @@ def run_wrk(url: str, bodies: Path, script: Path, seconds: int, pids: Sequence[i
     )
 
 
+def wait_for_quiet(own: Sequence[int], timeout: float, threshold: float = 0.2) -> float:
+    """Wait (up to ``timeout`` s) until other processes use less than ``threshold`` cores; return their last use."""
+    deadline = time.monotonic() + timeout
+    announced = False
+    while True:
+        own_before, machine_before = cpu_seconds(own), machine_cpu_seconds()
+        time.sleep(2.0)
+        others = max(0.0, (machine_cpu_seconds() - machine_before) - (cpu_seconds(own) - own_before)) / 2.0
+        if others < threshold or time.monotonic() > deadline:
+            return round(others, 2)
+        if not announced:
+            print(f"  waiting for other processes to finish (they use {others:.2f} cores) ...")
+            announced = True
+
+
 _children_cpu_seen = 0.0
 
 
@@ -432,6 +450,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--duration", type=int, default=20, help="seconds of load per endpoint (default 20)")
     parser.add_argument("--workers", type=int, default=1, help="server worker processes (default 1)")
+    parser.add_argument("--threads", type=int, default=None, help="server threads per worker (default: the server's)")
+    parser.add_argument(
+        "--quiet-timeout",
+        type=float,
+        default=600,
+        help="before each run, wait up to this many seconds for other processes to leave the CPU (default 600)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="results file (default bench/results/serve.json)")
     return parser.parse_args(argv)
 
@@ -460,18 +485,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             "load.seconds": args.duration,
             "load.articles": len(articles),
             "server.workers": args.workers,
+            "server.threads": args.threads or "default",
         }
     )
     with tempfile.TemporaryDirectory(prefix="newsdesk-bench-serve-") as scratch:
         script, bodies = write_inputs(Path(scratch), articles)
         log = Path(scratch) / "server.log"
-        with running_server(model, args.workers, log) as (url, process):
+        with running_server(model, args.workers, args.threads, log) as (url, process):
             pids = process_tree(process.pid)
             _children_cpu_seconds()
             for endpoint in ("predict", "summarize"):
                 target = f"{url}/v1/{endpoint}"
                 print(f"warming up {target} ...")
                 run_wrk(target, bodies, script, WARMUP_SECONDS, pids)
+                wait_for_quiet([os.getpid(), *pids], args.quiet_timeout)
                 print(f"loading {target} for {args.duration} s with {CONNECTIONS} connections ...")
                 result = run_wrk(target, bodies, script, args.duration, pids)
                 results.update(result.as_results(endpoint))
