@@ -222,10 +222,10 @@ def add_score_command(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "score",
         help="add topics (and summaries) to every row of CSV/TSV/JSONL/Parquet files",
-        description="Score every row of INPUT with a saved model and write OUTPUT: all input columns, then "
-        "topic, topic_score, [topics], [summary] and error. Rows that cannot be read or have no text keep "
-        "their place with 'error' filled. OUTPUT appears only when complete; an interrupted run "
-        "continues with --resume.",
+        description="Score every row of INPUT with a saved model and write OUTPUT: all input columns, then\n"
+        "topic, topic_score, [topics], [summary] and error. Rows that cannot be read, or have no text, keep\n"
+        "their place with 'error' filled. OUTPUT appears only when complete; an interrupted run continues\n"
+        "with --resume.",
         epilog="examples: newsdesk score articles.csv --model models/bbc --out scored.csv\n"
         "          newsdesk score 'data/*.jsonl' --model models/bbc --out scored.parquet --summarize --top-k 3\n"
         "          newsdesk score big.csv --model models/bbc --out scored/ --engine dask",
@@ -270,7 +270,10 @@ def add_score_command(subparsers: Any) -> None:
         help="rows per chunk or partition (default: %(default)s)",
     )
     run.add_argument(
-        "--engine", choices=ENGINES, default="local", help="local: stream in this process; dask: a Dask cluster"
+        "--engine",
+        choices=ENGINES,
+        default="local",
+        help="local: stream here, with helper processes; dask: a Dask cluster (default: %(default)s)",
     )
     run.add_argument(
         "--scheduler",
@@ -294,7 +297,7 @@ def add_score_command(subparsers: Any) -> None:
         "--resume", action="store_true", help="continue an interrupted run with the same input and options"
     )
     run.add_argument("--json", action="store_true", help="print the final report as one JSON object")
-    parser.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+    run.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     parser.set_defaults(handler=run_score_command)
 
 

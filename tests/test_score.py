@@ -444,3 +444,11 @@ def test_resume_after_kill_9_matches_an_uninterrupted_run(
     code, _ = score(tmp_path, tiny_bundle_dir, source, "--chunksize", "8", "--resume")
     assert code == 0
     assert out.read_bytes() == reference.read_bytes()
+
+
+def test_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["score", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "usage: newsdesk score" in out and "--resume" in out and "--engine {local,dask}" in out
