@@ -161,6 +161,8 @@ def job_identity(job: ScoreJob, source: ScoreInput, bundle: Bundle, options: Sco
 
 def run_score(job: ScoreJob, progress: bool = True) -> ScoreReport:
     """Score ``job.input`` into ``job.out``; returns the report. Raises DatasetError/BundleError/OutputError."""
+    from pyarrow.types import is_nested as pa_is_nested
+
     from serve.score_input import open_input
     from serve.score_output import Checkpoint, resolve_output
     from serve.score_rows import output_schema
@@ -178,6 +180,11 @@ def run_score(job: ScoreJob, progress: bool = True) -> ScoreReport:
         )
     options = ScoreOptions(job.options.text_col, source.title_col, job.options.top_k, job.options.summarize)
     schema = output_schema(source.schema, options)
+    nested = [f.name for f in schema if pa_is_nested(f.type)]
+    if nested and target.format == "csv":
+        raise DatasetError(
+            f"columns {nested} hold lists or records, which CSV cannot; write Parquet (--out NAME.parquet)"
+        )
     identity = job_identity(job, source, bundle, options)
     checkpoint = Checkpoint.start(target, schema, identity, resume=job.resume, overwrite=job.overwrite)
     report = ScoreReport(

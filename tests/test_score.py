@@ -452,3 +452,16 @@ def test_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert "usage: newsdesk score" in out and "--resume" in out and "--engine {local,dask}" in out
+
+
+def test_nested_parquet_columns_need_parquet_output(tmp_path: Path, tiny_bundle_dir: Path, capsys) -> None:
+    source = tmp_path / "in.parquet"
+    pd.DataFrame({"id": [1, 2], "text": [SPORT.decode(), TECH.decode()], "tags": [["a"], ["b", "c"]]}).to_parquet(
+        source
+    )
+    code, _ = score(tmp_path, tiny_bundle_dir, source)
+    assert code == 2 and "columns ['tags'] hold lists or records" in capsys.readouterr().err
+    code, out = score(tmp_path, tiny_bundle_dir, source, out="out.parquet")
+    assert code == 0
+    scored = read_out(out)
+    assert scored.id.tolist() == [1, 2] and list(scored.tags[1]) == ["b", "c"] and (scored.error == "").all()
