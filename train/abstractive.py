@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from train.encoder import require_transformers, resolve_model
+from train.encoder import require_transformers, resolve_model, set_torch_threads
 from train.sentences import split_reference, split_sentences
 from train.summarizer import Summary, SummaryError, SummarySentence, _check_length_options
 from train.text import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_text, clean_title
@@ -156,7 +156,7 @@ class AbstractiveSummarizer:
         tokenizer, _ = self._parts()
         if not texts:
             return []
-        return [len(ids) for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
+        return [len(ids) for ids in tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]]
 
     # ------------------------------------------------------------------ windows
 
@@ -377,7 +377,7 @@ class AbstractiveSummarizer:
                 optimizer.step()
                 schedule.step()
                 optimizer.zero_grad()
-                total += float(loss)
+                total += float(loss.detach())
             model.eval()
             with torch.inference_mode():
                 val = [float(self._batch_loss(torch, tokenizer, model, [inputs[i]], [labels[i]])) for i in val_idx]
@@ -433,6 +433,7 @@ class AbstractiveSummarizer:
         summarizer._source = str(directory / MODEL_DIR)
         summarizer._local_only = True
         summarizer.training_ = dict(entry.get("training", {}))
+        set_torch_threads()
         return summarizer.load()
 
 
@@ -467,7 +468,10 @@ def evaluate_abstractive(
             continue
         sentences = [s.text for s in split_sentences(body)]
         reference = split_reference(clean_text(article.summary or ""), sentences)
-        ours = [s.text for s in summarizer.summarize_clean(body, title).sentences]
+        try:
+            ours = [s.text for s in summarizer.summarize_clean(body, title).sentences]
+        except SummaryError:  # the model wrote nothing: an empty summary, scored as such
+            ours = []
         references.append(reference)
         outputs["ours"].append(ours)
         outputs["lead3"].append(sentences[:3])
@@ -476,5 +480,6 @@ def evaluate_abstractive(
     results: dict[str, Any] = {name: mean_rouge(values, references) for name, values in outputs.items()}
     results["articles"] = len(references)
     results["ours"]["mean_sentences"] = round(float(np.mean([len(o) for o in outputs["ours"]])), 2)
+    results["ours"]["empty"] = sum(1 for o in outputs["ours"] if not o)
     results["kind"] = KIND
     return results

@@ -368,6 +368,7 @@ def load_bundled_encoder(folder: Path, params: dict[str, Any]) -> SentenceEncode
         batch_size=int(params.get("batch_size", 32)),
         local_files_only=True,
     )
+    set_torch_threads()
     return encoder.load()
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from train.encoder import require_transformers, resolve_model, token_windows
+from train.encoder import require_transformers, resolve_model, set_torch_threads, token_windows
 from train.linear_head import LabelDecisions, check_labels, targets_for, tuned_thresholds, validation_split
 
 BACKEND = "finetuned-transformer"
@@ -43,11 +43,18 @@ class FinetuneConfig:
     batch_size: int = field(default=16, metadata={"help": "windows per optimisation step"})
     learning_rate: float = field(default=5e-5, metadata={"help": "AdamW peak learning rate"})
     max_length: int = field(default=256, metadata={"help": "tokens per window (longer articles get more windows)"})
-    stride: int = field(default=32, metadata={"help": "tokens shared by consecutive windows"})
+    stride: int = field(
+        default=32, metadata={"help": "tokens shared by consecutive windows (at most a quarter of max_length)"}
+    )
     patience: int = field(default=1, metadata={"help": "epochs without a better validation loss before stopping"})
     validation_size: float = field(default=0.1, metadata={"help": "share of training articles for early stopping"})
     weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay"})
     warmup: float = field(default=0.1, metadata={"help": "share of the steps spent warming the learning rate up"})
+
+    @property
+    def window_overlap(self) -> int:
+        """The stride actually used: at most a quarter of a window, so each window brings new tokens."""
+        return min(self.stride, self.max_length // 4)
 
     def __post_init__(self) -> None:
         checks = {
@@ -55,7 +62,7 @@ class FinetuneConfig:
             "batch_size": self.batch_size >= 1,
             "learning_rate": self.learning_rate > 0,
             "max_length": self.max_length >= 8,
-            "stride": 0 <= self.stride < self.max_length // 2,
+            "stride": self.stride >= 0,
             "patience": self.patience >= 1,
             "validation_size": 0 < self.validation_size < 1,
             "weight_decay": self.weight_decay >= 0,
@@ -65,7 +72,7 @@ class FinetuneConfig:
         if bad:
             raise ValueError(
                 f"invalid fine-tuning options: {', '.join(f'{name}={getattr(self, name)!r}' for name in bad)} "
-                "(epochs, batch_size, patience >= 1; learning_rate > 0; max_length >= 8; 0 <= stride < max_length/2; "
+                "(epochs, batch_size, patience >= 1; learning_rate > 0; max_length >= 8; stride >= 0; "
                 "0 < validation_size < 1; 0 <= warmup < 1)"
             )
 
@@ -109,7 +116,9 @@ class FinetunedClassifier(LabelDecisions):
         )
         targets = targets_for(label_sets, classes).astype(np.float32)
         fit_idx, val_idx = validation_split(label_sets, config.validation_size, self.seed)
-        ids, owner = token_windows(self.tokenizer_, [texts[i] for i in fit_idx], config.max_length, config.stride)
+        ids, owner = token_windows(
+            self.tokenizer_, [texts[i] for i in fit_idx], config.max_length, config.window_overlap
+        )
         window_targets = targets[fit_idx][owner]
         steps_per_epoch = math.ceil(len(ids) / config.batch_size)
         optimizer = torch.optim.AdamW(
@@ -135,7 +144,7 @@ class FinetunedClassifier(LabelDecisions):
                 optimizer.step()
                 schedule.step()
                 optimizer.zero_grad()
-                running += float(loss)
+                running += float(loss.detach())
                 if hasattr(bar, "set_postfix"):
                     bar.set_postfix(loss=f"{running / step:.4f}")
             val_logits = self._article_logits([texts[i] for i in val_idx])
@@ -176,7 +185,7 @@ class FinetunedClassifier(LabelDecisions):
         torch = require_transformers()
         was_training = self.model_.training
         self.model_.eval()
-        ids, owner = token_windows(self.tokenizer_, texts, self.config.max_length, self.config.stride)
+        ids, owner = token_windows(self.tokenizer_, texts, self.config.max_length, self.config.window_overlap)
         logits = np.zeros((len(ids), len(self.classes_)), dtype=np.float64)
         order = np.argsort([-len(w) for w in ids], kind="stable")
         with torch.inference_mode():
@@ -229,6 +238,7 @@ class FinetunedClassifier(LabelDecisions):
         require_transformers()
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+        set_torch_threads()
         params = dict(entry["params"])
         seed = int(params.pop("seed", 0))
         model = cls(FinetuneConfig(**params), multi_label=bool(manifest["multi_label"]), seed=seed)
