@@ -71,6 +71,9 @@ WRK_THREADS = 1
 WARMUP_SECONDS = 3
 STARTUP_SECONDS = 120
 INPROCESS_RUNS = 3
+RUN_ATTEMPTS = 3
+BUSY_CORES = 0.2
+"""A run during which other processes used more CPU than this is repeated (up to RUN_ATTEMPTS times)."""
 
 TARGETS = (
     Target("predict.rps", 300.0),
@@ -394,7 +397,7 @@ def run_wrk(url: str, bodies: Path, script: Path, seconds: int, pids: Sequence[i
     )
 
 
-def wait_for_quiet(own: Sequence[int], timeout: float, threshold: float = 0.2) -> float:
+def wait_for_quiet(own: Sequence[int], timeout: float, threshold: float = BUSY_CORES) -> float:
     """Wait (up to ``timeout`` s) until other processes use less than ``threshold`` cores; return their last use."""
     deadline = time.monotonic() + timeout
     announced = False
@@ -498,14 +501,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 target = f"{url}/v1/{endpoint}"
                 print(f"warming up {target} ...")
                 run_wrk(target, bodies, script, WARMUP_SECONDS, pids)
-                wait_for_quiet([os.getpid(), *pids], args.quiet_timeout)
-                print(f"loading {target} for {args.duration} s with {CONNECTIONS} connections ...")
-                result = run_wrk(target, bodies, script, args.duration, pids)
+                for attempt in range(1, RUN_ATTEMPTS + 1):
+                    wait_for_quiet([os.getpid(), *pids], args.quiet_timeout)
+                    print(f"loading {target} for {args.duration} s with {CONNECTIONS} connections ...")
+                    result = run_wrk(target, bodies, script, args.duration, pids)
+                    print(
+                        f"  {result.rps} requests/s, p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, "
+                        f"{result.errors} errors; other processes used {result.other_cpu_cores} cores"
+                    )
+                    if result.other_cpu_cores <= BUSY_CORES:
+                        break
+                    print(f"  other work disturbed the run (attempt {attempt} of {RUN_ATTEMPTS})")
                 results.update(result.as_results(endpoint))
-                print(
-                    f"  {result.rps} requests/s, p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, "
-                    f"{result.errors} errors; other processes used {result.other_cpu_cores} cores"
-                )
+                results[f"{endpoint}.attempts"] = attempt
             memory = memory_mb(pids)
             results.update({f"server.{key}": value for key, value in memory.items()})
             results["server.processes"] = len(pids)
