@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from train.bundle import Bundle
 
 # This module is imported by serve.cli for every command: only the standard library at the top.
+
+log = logging.getLogger(__name__)
 
 TOPIC_COL = "topic"
 SCORE_COL = "topic_score"
@@ -171,8 +174,12 @@ def run_score(job: ScoreJob, progress: bool = True) -> ScoreReport:
 
     started = time.perf_counter()
     source = open_input(job.input, job.options.text_col, job.options.title_col, job.id_col, job.encoding)
+    log.debug(
+        "input checked: %d file(s), %.1f MB (%.2f s)", len(source.files), source.total_bytes / 1e6, _since(started)
+    )
     target = resolve_output(job.out, job.overwrite, [f.path for f in source.files])
     bundle = load_bundle(job.model, job.version)
+    log.debug("model %s loaded (%.2f s)", bundle.path, _since(started))
     if job.options.summarize and bundle.summarizer is None:
         raise DatasetError(
             f"--summarize needs a model with a summariser, but {bundle.name} {bundle.version} was saved without one; "
@@ -186,6 +193,7 @@ def run_score(job: ScoreJob, progress: bool = True) -> ScoreReport:
             f"columns {nested} hold lists or records, which CSV cannot; write Parquet (--out NAME.parquet)"
         )
     identity = job_identity(job, source, bundle, options)
+    log.debug("input fingerprinted (%.2f s)", _since(started))
     checkpoint = Checkpoint.start(target, schema, identity, resume=job.resume, overwrite=job.overwrite)
     report = ScoreReport(
         input=job.input, output=str(target.path), model=f"{bundle.name} {bundle.version}", engine=job.engine
@@ -211,12 +219,18 @@ def run_score(job: ScoreJob, progress: bool = True) -> ScoreReport:
     report.errors = dict(sorted(errors.items()))
     if report.rows_read == 0:
         report.notes.append(f"note: {job.input} has no rows (a header only); wrote {target.path} with the columns only")
+    log.debug("all rows scored (%.2f s)", _since(started))
     checkpoint.finish(parts, {"rows": report.rows_read, "model": report.model, "columns": schema.names})
+    log.debug("output in place (%.2f s)", _since(started))
     report.seconds = time.perf_counter() - started
     return report
 
 
 # --------------------------------------------------------------------------- the command line
+
+
+def _since(started: float) -> float:
+    return time.perf_counter() - started
 
 
 def default_workers() -> int:

@@ -26,7 +26,9 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
     from serve.score_output import Checkpoint, PartInfo
 
 CONNECT_TIMEOUT = "20s"
+log = logging.getLogger(__name__)
 _worker_bundles: dict[str, Bundle] = {}
 
 
@@ -174,6 +177,7 @@ def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Client]:
             processes=True,
             dashboard_address=None,
             silence_logs=logging.ERROR,
+            preload=[__name__],  # workers import the scoring code while the client plans partitions
         ) as cluster,
         Client(cluster) as client,
     ):
@@ -212,19 +216,26 @@ def run_dask(
 
     from serve.score_output import PartInfo
 
-    plan = plan_partitions(source, job.chunksize)
-    done = {p.index: p for p in checkpoint.done_parts()} if job.resume else {}
-    done = {i: p for i, p in done.items() if i < len(plan)}
-    todo = [i for i in range(len(plan)) if i not in done]
-    report.resumed_rows = sum(p.rows for p in done.values())
-    parts = list(done.values())
-    if not todo:
-        return sorted(parts, key=lambda p: p.index)
+    started = time.perf_counter()
     payload = bundle_payload(bundle)
     input_meta = _frame(source.schema.empty_table(), [])
     scored_meta = score_table(bundle, source.schema.empty_table(), [], options).to_pandas(types_mapper=pd.ArrowDtype)
-    # Partitions already hold Arrow-backed columns: no conversion pass (dataframe.convert-string).
-    with dask.config.set({"dataframe.convert-string": False}), dask_client(job.scheduler, job.workers) as client:
+    parts: list[PartInfo] = []
+    with contextlib.ExitStack() as stack:
+        # Partitions already hold Arrow-backed columns: no conversion pass (dataframe.convert-string).
+        stack.enter_context(dask.config.set({"dataframe.convert-string": False}))
+        with ThreadPoolExecutor(1) as planner:
+            planning = planner.submit(plan_partitions, source, job.chunksize)  # plan while the cluster starts
+            client = stack.enter_context(dask_client(job.scheduler, job.workers))
+            plan = planning.result()
+        log.debug("cluster ready, %d partitions planned (%.2f s)", len(plan), time.perf_counter() - started)
+        done = {p.index: p for p in checkpoint.done_parts()} if job.resume else {}
+        done = {i: p for i, p in done.items() if i < len(plan)}
+        todo = [i for i in range(len(plan)) if i not in done]
+        report.resumed_rows = sum(p.rows for p in done.values())
+        parts += done.values()
+        if not todo:
+            return sorted(parts, key=lambda p: p.index)
         _check_workers(client, source, checkpoint.dir)
         # In a list, so the payload travels as one object (a dict would be scattered value by value).
         [shipped] = client.scatter([payload], broadcast=True, hash=False)
@@ -255,6 +266,8 @@ def run_dask(
                 )
                 checkpoint.commit(info)
                 parts.append(info)
+                if len(parts) == len(done) + 1:
+                    log.debug("first partition done (%.2f s)", time.perf_counter() - started)
                 report.rows_this_run += rows
                 bar.update(rows)
         except KeyboardInterrupt:

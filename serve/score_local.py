@@ -1,67 +1,67 @@
-"""The local engine of ``newsdesk score``: stream the input in chunks, score, write parts.
+"""The local engine of ``newsdesk score``: stream the input in chunks, score them, write parts.
 
-Memory stays bounded by a few chunks whatever the input size. On a machine with spare CPUs,
-helper processes clean (and, with ``--summarize``, summarise) the next chunks while the main
-process classifies the current one: text cleaning costs about as much as classification, so
-doing it alongside keeps the main process busy with the model. Both halves are the functions of
-:func:`serve.score.score_table`, so the result is the same with or without helpers, and the same
-as the Dask engine's.
+The main process reads chunks and writes their parts; helper processes (one per CPU by default)
+score them with :func:`serve.score_rows.score_rows`, the function the Dask engine runs per
+partition, so the output is the same with any number of helpers (``--workers 0``: everything in
+the main process). Only a few chunks are in flight at a time, so memory stays bounded whatever
+the input size. Helpers start only when the input has more than one chunk: they cost a second or
+two to start (each imports the libraries and loads the model).
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
+import resource
 import signal
 import sys
+import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict
 from itertools import chain
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+
 from serve.score import ScoreJob, ScoreOptions, ScoreReport, count_errors, default_workers
 from serve.score_reader import Chunk, Position, iter_chunks
-from serve.score_rows import (
-    Prepared,
-    attach,
-    classify_prepared,
-    column_texts,
-    error_locations,
-    prepare_rows,
-    prepare_table,
-)
+from serve.score_rows import attach, column_texts, error_locations, score_rows
 from train.bundle import Bundle, load_bundle
-from train.text import CleaningOptions
 
 if TYPE_CHECKING:
     from serve.score_input import ScoreInput
     from serve.score_output import Checkpoint, PartInfo
 
 FIRST_ERRORS_SHOWN = 5
+log = logging.getLogger(__name__)
 _helper_bundle: Bundle | None = None
 
 
-def _init_helper(bundle_dir: str | None) -> None:
-    """Start a helper process: Ctrl-C is the main process's to handle; load the bundle to summarise."""
+def _init_helper(bundle_dir: str) -> None:
+    """Start a helper process: Ctrl-C is the main process's to handle; load (and verify) the model."""
     global _helper_bundle
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if bundle_dir is not None:
-        _helper_bundle = load_bundle(bundle_dir)
+    _helper_bundle = load_bundle(bundle_dir)
 
 
-def _prepare_in_helper(
-    texts: list[str], titles: list[str], errors: list[str], text_col: str, cleaning: CleaningOptions
-) -> Prepared:
-    return prepare_rows(texts, titles, errors, text_col, cleaning, _helper_bundle)
+def _score_in_helper(texts: list[str], titles: list[str], errors: list[str], options: ScoreOptions) -> list[pa.Array]:
+    assert _helper_bundle is not None, "the pool initializer loads the bundle"
+    return score_rows(_helper_bundle, texts, titles, errors, options)
 
 
-def _start_helpers(workers: int, bundle: Bundle, options: ScoreOptions) -> ProcessPoolExecutor:
+def _start_helpers(workers: int, bundle: Bundle) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_init_helper,
-        initargs=(str(bundle.path) if options.summarize else None,),
+        initargs=(str(bundle.path),),
     )
+
+
+def _row_inputs(chunk: Chunk, options: ScoreOptions) -> tuple[list[str], list[str], list[str]]:
+    """What scoring needs of a chunk: texts, titles and read errors."""
+    return column_texts(chunk.table, options.text_col), column_texts(chunk.table, options.title_col), chunk.errors
 
 
 def input_fraction(source: ScoreInput, position: Position) -> float:
@@ -91,6 +91,8 @@ def run_local(
 
     from serve.score_output import PartInfo
 
+    started = time.perf_counter()
+    timings = {"waiting": 0.0}
     parts = checkpoint.leading_parts() if job.resume else []
     checkpoint.discard_after(len(parts) - 1)
     start = Position(**parts[-1].end) if parts and parts[-1].end else None
@@ -99,29 +101,27 @@ def run_local(
 
     chunks = iter_chunks(source, job.chunksize, start)
     head = [c for c in (next(chunks, None), next(chunks, None)) if c is not None]
-    # Helpers cost a second or so to start: only worth it when there is more than one chunk.
-    pool = _start_helpers(workers, bundle, options) if len(head) > 1 and workers > 0 else None
-    pending: deque[tuple[Chunk, Future[Prepared] | Prepared]] = deque()
+    pool = _start_helpers(workers, bundle) if len(head) > 1 and workers > 0 else None
+    pending: deque[tuple[Chunk, Future[list[pa.Array]] | list[pa.Array]]] = deque()
     bar = tqdm(
         desc="scoring", unit=" rows", unit_scale=True, initial=report.resumed_rows, disable=None if progress else True
     )
 
-    def submit(chunk: Chunk) -> None:
-        if pool is None:
-            pending.append((chunk, prepare_table(bundle, chunk.table, chunk.errors, options)))
-            return
-        texts = column_texts(chunk.table, options.text_col)
-        titles = column_texts(chunk.table, options.title_col)
-        work = pool.submit(_prepare_in_helper, texts, titles, chunk.errors, options.text_col, bundle.cleaning)
-        pending.append((chunk, work))
+    def submit(chunk: Chunk, inline: bool = False) -> None:
+        if pool is None or inline:
+            pending.append((chunk, score_rows(bundle, *_row_inputs(chunk, options), options)))
+        else:
+            pending.append((chunk, pool.submit(_score_in_helper, *_row_inputs(chunk, options), options)))
 
     def finish_oldest() -> None:
         chunk, work = pending.popleft()
-        prepared = work.result() if isinstance(work, Future) else work
-        table = attach(chunk.table, classify_prepared(bundle, prepared, options), options)
+        waited = time.perf_counter()
+        columns = work.result() if isinstance(work, Future) else work
+        timings["waiting"] += time.perf_counter() - waited
         index = len(parts)
-        size = checkpoint.write(index, table)
-        errors = count_errors(prepared.errors)
+        size = checkpoint.write(index, attach(chunk.table, columns, options))
+        row_errors = columns[-1].to_pylist()
+        errors = count_errors(row_errors)
         info = PartInfo(
             index=index,
             rows=chunk.num_rows,
@@ -133,16 +133,27 @@ def run_local(
         checkpoint.commit(info)
         parts.append(info)
         report.rows_this_run += chunk.num_rows
-        if len(report.first_errors) < FIRST_ERRORS_SHOWN:
+        if errors and len(report.first_errors) < FIRST_ERRORS_SHOWN:
             report.first_errors += error_locations(
-                source, chunk, prepared.errors, FIRST_ERRORS_SHOWN - len(report.first_errors)
+                source, chunk, row_errors, FIRST_ERRORS_SHOWN - len(report.first_errors)
             )
         bar.update(chunk.num_rows)
         bar.set_postfix_str(f"{input_fraction(source, chunk.end):.0%} of input", refresh=False)
+        if len(parts) == 1:
+            log.debug("first chunk done %.2f s after the engine started", time.perf_counter() - started)
 
+    stream = chain(head, chunks)
+    if pool is not None:
+        # Hand the second and third chunks to the helpers (which start now), and score the first
+        # here meanwhile instead of waiting for them to boot.
+        later = [(chunk, pool.submit(_score_in_helper, *_row_inputs(chunk, options), options)) for chunk in head[1:]]
+        submit(head[0], inline=True)
+        pending.extend(later)
+        stream = chunks
     try:
-        for chunk in chain(head, chunks):
+        for chunk in stream:
             submit(chunk)
+            # Keep every helper busy, plus one chunk queued, while the oldest is written out.
             while len(pending) > (workers if pool is not None else 0):
                 finish_oldest()
         while pending:
@@ -159,4 +170,14 @@ def run_local(
         bar.close()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+    if log.isEnabledFor(logging.DEBUG):
+        me, helpers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        log.debug(
+            "local engine: %d helper(s), %.2f s (%.2f s waiting for them); CPU s: main %.1f, helpers %.1f",
+            workers if pool is not None else 0,
+            time.perf_counter() - started,
+            timings["waiting"],
+            me.ru_utime + me.ru_stime,
+            helpers.ru_utime + helpers.ru_stime,
+        )
     return parts

@@ -460,11 +460,11 @@ def _quoted_boundaries(file: InputFile, rows_per_part: int) -> list[tuple[int, i
                 return None
             breaks = np.sort(np.concatenate([feeds, bare]))
             ends = feeds[(scan.quotes + np.searchsorted(quotes, feeds)) % 2 == 0]
-            for end in ends:
-                scan.records += 1
-                if scan.records % rows_per_part == 0:
-                    line = file.first_line + scan.lines + int(np.searchsorted(breaks, end, side="right"))
-                    scan.cuts.append((offset + int(end) + 1, line))
+            numbers = scan.records + 1 + np.arange(ends.size)  # record number ending at each end
+            for end in ends[numbers % rows_per_part == 0]:
+                line = file.first_line + scan.lines + int(np.searchsorted(breaks, end, side="right"))
+                scan.cuts.append((offset + int(end) + 1, line))
+            scan.records += ends.size
             scan.quotes += quotes.size
             scan.lines += breaks.size
             offset += len(block)

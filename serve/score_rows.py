@@ -1,10 +1,9 @@
 """The per-chunk scoring function of ``newsdesk score``, shared by the local and Dask engines.
 
-:func:`score_table` turns a chunk of input rows into the same rows plus the score columns. It
-cleans and classifies through :mod:`serve.analysis`, the code behind the HTTP API, so a file
-scores exactly as the same articles sent to the server would. It is split in two halves
-(:func:`prepare_rows`: cleaning and summaries; :func:`classify_prepared`: one vectorised
-classification) so the local engine can run the first half in helper processes.
+:func:`score_rows` turns a chunk of input rows into the score columns (:func:`score_table`: the
+input table with them appended). It cleans, summarises and classifies through
+:mod:`serve.analysis`, the code behind the HTTP API, with the bundle's cleaning options, so a file
+scores exactly as the same articles sent to the server would.
 """
 
 from __future__ import annotations
@@ -131,18 +130,6 @@ def classify_prepared(bundle: Bundle, prepared: Prepared, options: ScoreOptions)
     return [*columns, pa.array(prepared.errors, pa.string())]
 
 
-def prepare_table(bundle: Bundle, table: pa.Table, errors: Sequence[str], options: ScoreOptions) -> Prepared:
-    """:func:`prepare_rows` on a table's text and title columns."""
-    return prepare_rows(
-        column_texts(table, options.text_col),
-        column_texts(table, options.title_col),
-        errors,
-        options.text_col,
-        bundle.cleaning,
-        bundle if options.summarize else None,
-    )
-
-
 def attach(table: pa.Table, columns: list[pa.Array], options: ScoreOptions) -> pa.Table:
     """The input table with the score columns appended."""
     for f, column in zip(score_columns(options), columns):
@@ -150,15 +137,23 @@ def attach(table: pa.Table, columns: list[pa.Array], options: ScoreOptions) -> p
     return table
 
 
-def score_table(bundle: Bundle, table: pa.Table, errors: Sequence[str], options: ScoreOptions) -> pa.Table:
-    """Score one chunk or partition: the input columns plus the score columns, row for row.
+def score_rows(
+    bundle: Bundle, texts: Sequence[str], titles: Sequence[str], errors: Sequence[str], options: ScoreOptions
+) -> list[pa.Array]:
+    """Score rows given by text, title and read error ('' when read cleanly): the score columns, in order.
 
-    ``errors`` holds the read error of each row ('' for rows read cleanly); those rows are kept
-    but not scored. Both engines call this (the local engine in two halves, so it can clean the
-    next chunk in a helper process while classifying this one).
+    Rows with a read error are kept but not scored. This is the work of one chunk or partition,
+    whichever engine and process runs it.
     """
-    prepared = prepare_table(bundle, table, errors, options)
-    return attach(table, classify_prepared(bundle, prepared, options), options)
+    summarizer = bundle if options.summarize else None
+    prepared = prepare_rows(texts, titles, errors, options.text_col, bundle.cleaning, summarizer)
+    return classify_prepared(bundle, prepared, options)
+
+
+def score_table(bundle: Bundle, table: pa.Table, errors: Sequence[str], options: ScoreOptions) -> pa.Table:
+    """Score one chunk or partition: the input columns plus the score columns, row for row."""
+    texts, titles = column_texts(table, options.text_col), column_texts(table, options.title_col)
+    return attach(table, score_rows(bundle, texts, titles, errors, options), options)
 
 
 def error_locations(source: ScoreInput, chunk: Chunk, errors: Sequence[str], limit: int) -> list[str]:

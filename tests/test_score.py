@@ -278,16 +278,16 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(
     code, reference = score(tmp_path, tiny_bundle_dir, source, "--chunksize", "10", "--top-k", "2", out="ref.csv")
     assert code == 0
 
-    real = serve.score_local.classify_prepared
+    real = serve.score_local.score_rows
     calls: list[int] = []
 
-    def interrupted(bundle, prepared, options):
+    def interrupted(bundle, texts, titles, errors, options):
         if len(calls) == 3:
             raise KeyboardInterrupt
-        calls.append(len(prepared.articles))
-        return real(bundle, prepared, options)
+        calls.append(len(texts))
+        return real(bundle, texts, titles, errors, options)
 
-    monkeypatch.setattr(serve.score_local, "classify_prepared", interrupted)
+    monkeypatch.setattr(serve.score_local, "score_rows", interrupted)
     code, out = score(tmp_path, tiny_bundle_dir, source, "--chunksize", "10", "--top-k", "2")
     assert code == 130
     assert "--resume" in capsys.readouterr().err
@@ -300,7 +300,7 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(
 
     calls.clear()
     monkeypatch.setattr(
-        serve.score_local, "classify_prepared", lambda b, p, o: calls.append(len(p.articles)) or real(b, p, o)
+        serve.score_local, "score_rows", lambda b, t, ti, e, o: calls.append(len(t)) or real(b, t, ti, e, o)
     )
     code, out = score(tmp_path, tiny_bundle_dir, source, "--chunksize", "8", "--top-k", "2", "--resume")
     assert code == 0
@@ -350,18 +350,18 @@ def test_resume_refuses_a_changed_input_or_options(
     tmp_path: Path, tiny_bundle_dir: Path, articles: pd.DataFrame, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     source = _big_input(tmp_path, articles)
-    real = serve.score_local.classify_prepared
+    real = serve.score_local.score_rows
     calls: list[int] = []
 
-    def interrupted(bundle, prepared, options):
+    def interrupted(bundle, texts, titles, errors, options):
         calls.append(1)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return real(bundle, prepared, options)
+        return real(bundle, texts, titles, errors, options)
 
-    monkeypatch.setattr(serve.score_local, "classify_prepared", interrupted)
+    monkeypatch.setattr(serve.score_local, "score_rows", interrupted)
     assert score(tmp_path, tiny_bundle_dir, source, "--chunksize", "10")[0] == 130
-    monkeypatch.setattr(serve.score_local, "classify_prepared", real)
+    monkeypatch.setattr(serve.score_local, "score_rows", real)
     code, _ = score(tmp_path, tiny_bundle_dir, source, "--top-k", "3", "--resume")
     assert code == 2 and "options differ (top_k was None, now 3)" in capsys.readouterr().err
     source.write_bytes(source.read_bytes() + b"extra,row,here\n")
