@@ -47,6 +47,14 @@ if TYPE_CHECKING:
     from serve.score_output import Checkpoint, PartInfo
 
 CONNECT_TIMEOUT = "20s"
+DASK_CONFIG = {
+    # Partitions already hold Arrow-backed columns: no extra conversion pass.
+    "dataframe.convert-string": False,
+    # A LocalCluster's workers take this config: skip the stack sampling profiler (every 10 ms) and
+    # the GIL monitor (every 1 ms), which cost CPU the scoring needs and that nobody looks at here.
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.gil.enabled": False,
+}
 log = logging.getLogger(__name__)
 _worker_bundles: dict[str, Bundle] = {}
 
@@ -222,8 +230,7 @@ def run_dask(
     scored_meta = score_table(bundle, source.schema.empty_table(), [], options).to_pandas(types_mapper=pd.ArrowDtype)
     parts: list[PartInfo] = []
     with contextlib.ExitStack() as stack:
-        # Partitions already hold Arrow-backed columns: no conversion pass (dataframe.convert-string).
-        stack.enter_context(dask.config.set({"dataframe.convert-string": False}))
+        stack.enter_context(dask.config.set(DASK_CONFIG))
         with ThreadPoolExecutor(1) as planner:
             planning = planner.submit(plan_partitions, source, job.chunksize)  # plan while the cluster starts
             client = stack.enter_context(dask_client(job.scheduler, job.workers))
