@@ -65,11 +65,11 @@ def create_app(settings: ServeSettings, *, loader: BundleLoader = load_bundle) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Model calls are CPU-bound and share one GIL: a few threads keep the event loop responsive
-        # and serve requests in arrival order instead of time-slicing dozens of them.
+        # Model calls are CPU-bound and share one GIL: two threads keep the event loop busy and serve
+        # requests in arrival order instead of time-slicing dozens of them (measured in bench/serve.py).
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         try:
-            await anyio.to_thread.run_sync(reloader.start)
+            await reloader.run_in_thread(reloader.start)
         except BundleError as exc:
             log.error("cannot start: %s", exc)
             raise

@@ -17,9 +17,12 @@ import logging
 import os
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
+import anyio
 import anyio.to_thread
 
 from serve.metrics import ServiceMetrics
@@ -27,6 +30,7 @@ from serve.state import LoadResult, ServedModel
 from train.bundle import BundleError
 
 NOTICE_FILE = "reload.json"
+T = TypeVar("T")
 log = logging.getLogger("newsdesk.serve")
 
 
@@ -78,6 +82,13 @@ class ModelReloader:
         self.metrics = metrics
         self.broadcast = broadcast
         self.seen_token: str | None = None
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    async def run_in_thread(self, function: Callable[..., T], *args: Any) -> T:
+        """Run a load on a thread of its own (one at a time), apart from the pool that runs model calls."""
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(1)
+        return await anyio.to_thread.run_sync(function, *args, limiter=self._limiter)
 
     def start(self) -> LoadResult:
         """The first load: the version of the latest notice when other workers have reloaded, else current."""
@@ -136,4 +147,4 @@ class ModelReloader:
             if notice is None or notice.token == self.seen_token:
                 continue
             log.info("worker %s reloaded; loading %s here too", notice.pid, notice.version or "the current version")
-            await anyio.to_thread.run_sync(self.follow, notice)
+            await self.run_in_thread(self.follow, notice)

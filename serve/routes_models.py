@@ -67,7 +67,7 @@ async def list_models(served: ServedModelDep) -> ModelsResponse:
     "reload_poll_seconds. A named version is served until the next reload or restart; to make it "
     "permanent use 'newsdesk versions --use'.",
 )
-def reload_model(
+async def reload_model(
     reloader: ReloaderDep,
     settings: SettingsDep,
     body: Annotated[ReloadRequest | None, Body()] = None,
@@ -78,7 +78,8 @@ def reload_model(
     still = f"still serving {before.name} {before.version}" if before is not None else "no model is loaded"
     wanted = version or "the current version"
     try:
-        result = reloader.reload(version)
+        # On the reloader's own thread, so a reload never queues behind model calls.
+        result = await reloader.run_in_thread(reloader.reload, version)
     except UnknownVersionError as exc:
         raise ApiError(404, VERSION_NOT_FOUND, f"{exc}; {still}") from None
     except BundleError as exc:

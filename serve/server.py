@@ -61,7 +61,7 @@ def add_serve_command(subparsers: Any) -> None:
         "--threads",
         type=int,
         default=None,
-        help="threads per worker running model calls (default 4) [NEWSDESK_THREADS]",
+        help="threads per worker running model calls (default 2) [NEWSDESK_THREADS]",
     )
     limits = serve.add_argument_group("limits (each over-limit request gets a 413)")
     limits.add_argument(

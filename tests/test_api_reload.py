@@ -111,9 +111,7 @@ def test_a_missing_current_pointer_is_refused(client: TestClient, model: Path) -
     assert served_version(client) == "v0001"
 
 
-def test_a_request_in_flight_finishes_on_the_old_model(
-    client: TestClient, model: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_request_in_flight_finishes_on_the_old_model(model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     entered, release = threading.Event(), threading.Event()
     real = routes.predict_topics
 
@@ -124,15 +122,17 @@ def test_a_request_in_flight_finishes_on_the_old_model(
         return real(bundle, articles, top_k=top_k)
 
     monkeypatch.setattr(routes, "predict_topics", slow_first_call)
-    with ThreadPoolExecutor(1) as pool:
+    # One model thread, held by the slow request: the reload must not queue behind it.
+    with serving(model, threads=1) as client, ThreadPoolExecutor(1) as pool:
         in_flight = pool.submit(client.post, "/v1/predict", json={"text": SPORT_TEXT})
         assert entered.wait(10)
-        reload = client.post("/v1/admin/reload", json={"version": "v0002"})  # does not wait for the request
+        reload = client.post("/v1/admin/reload", json={"version": "v0002"})
         assert reload.status_code == 200
-        assert served_version(client) == "v0002"
+        assert client.get("/v1/models").json()["models"][0]["version"] == "v0002"
         release.set()
         old = in_flight.result(10)
-    assert old.status_code == 200 and old.json()["model"]["version"] == "v0001"
+        assert old.status_code == 200 and old.json()["model"]["version"] == "v0001"
+        assert served_version(client) == "v0002"
 
 
 def test_no_request_fails_during_repeated_reloads(client: TestClient) -> None:
