@@ -4,14 +4,17 @@ What it does:
 
 1. Trains a BBC bundle with ``newsdesk train`` (or reuses one already in ``--models-dir``
    that still loads).
-2. Starts ``newsdesk serve`` as a real process on 127.0.0.1 with its defaults (one worker,
-   request log on, written to a file) unless ``--workers`` says otherwise.
+2. Starts ``newsdesk serve`` as a real process on 127.0.0.1 as a user would (its defaults:
+   one worker, two model threads, request log on, written to a file), then again with
+   ``--workers 2`` (``--compare-workers``); results of the second server are under ``workers2.*``.
 3. Drives ``POST /v1/predict`` and then ``POST /v1/summarize`` with wrk (one load-generator
    thread, 16 keep-alive connections, so 16 concurrent clients) for ``--duration`` seconds each,
    after a warm-up run. The request bodies are the BBC articles (title and text), in turn.
    Reported: requests/s, p50/p99 latency and errors (socket errors, timeouts and non-2xx answers).
-4. Reads the server's memory (RSS and PSS summed over its processes), checks that no process
-   of it has torch loaded, and records how busy the machine was with other work during each run.
+   Before each run it waits for other processes to leave the CPU, and repeats a run that other
+   work disturbed; the CPU the server and everything else used is recorded with each run.
+4. Reads the server's memory (RSS and PSS summed over its processes) and checks that no process
+   of it has torch loaded.
 5. The ceiling: the same bundle called in-process on the same texts, one article per call on
    one thread (what one request asks of the model), plus one vectorised call for all of them.
 
@@ -75,7 +78,7 @@ RUN_ATTEMPTS = 3
 BUSY_CORES = 0.2
 """A run during which other processes used more CPU than this is repeated (up to RUN_ATTEMPTS times)."""
 
-TARGETS = (
+SERVER_TARGETS = (
     Target("predict.rps", 300.0),
     Target("predict.p99_ms", 50.0, below=True),
     Target("predict.errors", 1, below=True),
@@ -83,7 +86,7 @@ TARGETS = (
     Target("summarize.errors", 1, below=True),
     Target("server.rss_mb", 400.0, below=True),
 )
-TABLE_ROWS = (
+SERVER_ROWS = (
     ("predict.rps", "POST /v1/predict, requests/s (16 clients)"),
     ("predict.p50_ms", "POST /v1/predict, p50 latency (ms)"),
     ("predict.p99_ms", "POST /v1/predict, p99 latency (ms)"),
@@ -92,12 +95,25 @@ TABLE_ROWS = (
     ("summarize.p50_ms", "POST /v1/summarize, p50 latency (ms)"),
     ("summarize.p99_ms", "POST /v1/summarize, p99 latency (ms)"),
     ("summarize.errors", "POST /v1/summarize, errors"),
-    ("inprocess.predict_docs_per_s", "in-process predict, one article per call (docs/s)"),
-    ("inprocess.predict_batch_docs_per_s", "in-process predict, one call for all (docs/s)"),
-    ("inprocess.summarize_docs_per_s", "in-process summarize, one article per call (docs/s)"),
     ("server.rss_mb", "server RSS, all processes (MB)"),
     ("server.pss_mb", "server PSS, all processes (MB)"),
 )
+INPROCESS_ROWS = (
+    ("inprocess.predict_docs_per_s", "in-process predict, one article per call (docs/s)"),
+    ("inprocess.predict_batch_docs_per_s", "in-process predict, one call for all (docs/s)"),
+    ("inprocess.summarize_docs_per_s", "in-process summarize, one article per call (docs/s)"),
+)
+
+
+def rows_and_targets(prefixes: Sequence[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[Target]]:
+    """Table rows and targets for each measured server (``prefix``, label), then the in-process ceiling."""
+    rows: list[tuple[str, str]] = []
+    targets: list[Target] = []
+    for prefix, label in prefixes:
+        rows += [(prefix + key, f"{label}: {name}") for key, name in SERVER_ROWS]
+        targets += [Target(prefix + t.key, t.bound, t.below) for t in SERVER_TARGETS]
+    return [*rows, *INPROCESS_ROWS], targets
+
 
 # wrk script: each connection sends the request bodies (one JSON object per line of a file) in turn,
 # and at the end the summary is printed as one JSON line that this script reads.
@@ -442,6 +458,41 @@ def wrk_version() -> str:
 # --------------------------------------------------------------------------- main
 
 
+def measure_server(
+    model: Path, workers: int, args: argparse.Namespace, script: Path, bodies: Path, log: Path, prefix: str
+) -> dict[str, Any]:
+    """Start a server, load /v1/predict and /v1/summarize in turn, read its memory; results keyed with ``prefix``."""
+    results: dict[str, Any] = {f"{prefix}server.workers": workers, f"{prefix}server.threads": args.threads or "default"}
+    with running_server(model, workers, args.threads, log) as (url, process):
+        pids = process_tree(process.pid)
+        _children_cpu_seconds()
+        for endpoint in ("predict", "summarize"):
+            target = f"{url}/v1/{endpoint}"
+            print(f"warming up {target} ...")
+            run_wrk(target, bodies, script, WARMUP_SECONDS, pids)
+            for attempt in range(1, RUN_ATTEMPTS + 1):
+                wait_for_quiet([os.getpid(), *pids], args.quiet_timeout)
+                print(f"loading {target} for {args.duration} s with {CONNECTIONS} connections ...")
+                result = run_wrk(target, bodies, script, args.duration, pids)
+                print(
+                    f"  {result.rps} requests/s, p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, "
+                    f"{result.errors} errors; other processes used {result.other_cpu_cores} cores"
+                )
+                if result.other_cpu_cores <= BUSY_CORES:
+                    break
+                print(f"  other work disturbed the run (attempt {attempt} of {RUN_ATTEMPTS})")
+            results.update(result.as_results(prefix + endpoint))
+            results[f"{prefix}{endpoint}.attempts"] = attempt
+        memory = memory_mb(pids)
+        results.update({f"{prefix}server.{key}": value for key, value in memory.items()})
+        results[f"{prefix}server.processes"] = len(pids)
+        results[f"{prefix}server.torch_imported"] = torch_loaded(pids)
+    results[f"{prefix}server.request_log_lines"] = sum(
+        1 for line in log.read_text().splitlines() if line.startswith("{")
+    )
+    return results
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=None, help="shared data folder (default: NEWSDESK_DATA)")
@@ -453,6 +504,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--duration", type=int, default=20, help="seconds of load per endpoint (default 20)")
     parser.add_argument("--workers", type=int, default=1, help="server worker processes (default 1)")
+    parser.add_argument(
+        "--compare-workers",
+        type=int,
+        default=2,
+        help="then measure a server with this many workers too, under workersN.* keys (default 2; 0 skips it)",
+    )
     parser.add_argument("--threads", type=int, default=None, help="server threads per worker (default: the server's)")
     parser.add_argument(
         "--quiet-timeout",
@@ -487,39 +544,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             "load.wrk_threads": WRK_THREADS,
             "load.seconds": args.duration,
             "load.articles": len(articles),
-            "server.workers": args.workers,
-            "server.threads": args.threads or "default",
         }
     )
     with tempfile.TemporaryDirectory(prefix="newsdesk-bench-serve-") as scratch:
         script, bodies = write_inputs(Path(scratch), articles)
-        log = Path(scratch) / "server.log"
-        with running_server(model, args.workers, args.threads, log) as (url, process):
-            pids = process_tree(process.pid)
-            _children_cpu_seconds()
-            for endpoint in ("predict", "summarize"):
-                target = f"{url}/v1/{endpoint}"
-                print(f"warming up {target} ...")
-                run_wrk(target, bodies, script, WARMUP_SECONDS, pids)
-                for attempt in range(1, RUN_ATTEMPTS + 1):
-                    wait_for_quiet([os.getpid(), *pids], args.quiet_timeout)
-                    print(f"loading {target} for {args.duration} s with {CONNECTIONS} connections ...")
-                    result = run_wrk(target, bodies, script, args.duration, pids)
-                    print(
-                        f"  {result.rps} requests/s, p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, "
-                        f"{result.errors} errors; other processes used {result.other_cpu_cores} cores"
-                    )
-                    if result.other_cpu_cores <= BUSY_CORES:
-                        break
-                    print(f"  other work disturbed the run (attempt {attempt} of {RUN_ATTEMPTS})")
-                results.update(result.as_results(endpoint))
-                results[f"{endpoint}.attempts"] = attempt
-            memory = memory_mb(pids)
-            results.update({f"server.{key}": value for key, value in memory.items()})
-            results["server.processes"] = len(pids)
-            results["server.torch_imported"] = torch_loaded(pids)
-        log_lines = sum(1 for line in log.read_text().splitlines() if line.startswith("{"))
-        results["server.request_log_lines"] = log_lines
+        runs = [("", args.workers)]
+        if args.compare_workers and args.compare_workers != args.workers:
+            runs.append((f"workers{args.compare_workers}.", args.compare_workers))
+        for prefix, workers in runs:
+            print(f"\nserver with {workers} worker(s):")
+            log = Path(scratch) / f"server-{workers}.log"
+            results.update(measure_server(model, workers, args, script, bodies, log, prefix))
+    # The ceiling, after the servers have stopped so that nothing else competes for the CPU.
     # The ceiling, after the server has stopped so that nothing else competes for the CPU.
     print("in-process ceiling ...")
     results.update(inprocess_ceiling(model, articles))
@@ -527,7 +563,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     results["torch_installed"] = importlib.util.find_spec("torch") is not None
     results["torch_imported_in_process"] = "torch" in sys.modules
-    report(results, TABLE_ROWS, TARGETS, args.out or RESULTS_DIR / "serve.json")
+    labels = [("", f"{args.workers} worker")]
+    if f"workers{args.compare_workers}.predict.rps" in results:
+        labels.append((f"workers{args.compare_workers}.", f"{args.compare_workers} workers"))
+    rows, targets = rows_and_targets(labels)
+    report(results, rows, targets, args.out or RESULTS_DIR / "serve.json")
     return 0
 
 
