@@ -7,7 +7,8 @@ one worker while the others idle. Here every worker listens on its own
 ``SO_REUSEPORT`` socket on the same port, and the kernel spreads new
 connections over them.
 
-The parent imports neither FastAPI nor the model code. It reads the settings
+The workers are ``python -m serve.multiworker --worker`` processes. The parent
+imports neither FastAPI nor the model code. It reads the settings
 from the ``NEWSDESK_*`` variables that ``newsdesk serve`` exported, makes a
 temporary folder the workers share (reload notices, Prometheus files), starts
 the workers, replaces a worker that dies, and on SIGTERM or SIGINT stops them
@@ -19,21 +20,21 @@ from __future__ import annotations
 
 import logging
 import logging.config
-import multiprocessing
 import os
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
 import time
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
 APP_FACTORY = "serve.app:app_from_environment"
 PROMETHEUS_MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 STARTUP_FAILURE = 3  # the exit code uvicorn uses when an app cannot start
+WORKER_FLAG = "--worker"
 CHECK_SECONDS = 0.5
 STOP_SECONDS = 40  # graceful shutdown of the workers (uvicorn allows 30 s) plus a margin
 log = logging.getLogger("newsdesk.serve")
@@ -59,29 +60,28 @@ def _stop_when_orphaned(parent: int) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def run_worker(parent: int) -> None:
-    """One worker process: its own socket, one uvicorn server running the app."""
+def run_worker() -> int:
+    """One worker process (``python -m serve.multiworker --worker``): its own socket, one uvicorn server."""
     import uvicorn
 
     from serve.server import uvicorn_options
     from serve.settings import load_settings
 
     settings = load_settings()
-    threading.Thread(target=_stop_when_orphaned, args=(parent,), daemon=True).start()
+    threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True).start()
     sock = listening_socket(settings.host, settings.port)
     server = uvicorn.Server(uvicorn.Config(APP_FACTORY, factory=True, **uvicorn_options(settings)))
     server.run(sockets=[sock])
-    if not server.started:
-        sys.exit(STARTUP_FAILURE)
+    return 0 if server.started else STARTUP_FAILURE
 
 
-def _forget_metrics_of(process: BaseProcess) -> None:
+def _forget_metrics_of(pid: int) -> None:
     """Drop a dead worker's live gauges (its counters still count) from the shared Prometheus files."""
     directory = os.environ.get(PROMETHEUS_MULTIPROC_ENV)
-    if directory and process.pid is not None:
+    if directory:
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(process.pid, directory)
+        multiprocess.mark_process_dead(pid, directory)
 
 
 class WorkerSupervisor:
@@ -89,14 +89,12 @@ class WorkerSupervisor:
 
     def __init__(self, count: int) -> None:
         self.count = count
-        self.context = multiprocessing.get_context("spawn")
-        self.workers: list[BaseProcess] = []
+        self.workers: list[subprocess.Popen[bytes]] = []
         self.stopping = threading.Event()
         self.failed = False
 
-    def _start_worker(self) -> BaseProcess:
-        process = self.context.Process(target=run_worker, args=(os.getpid(),), name="newsdesk-worker")
-        process.start()
+    def _start_worker(self) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen([sys.executable, "-m", "serve.multiworker", WORKER_FLAG])
         log.info("started worker %s", process.pid)
         return process
 
@@ -111,31 +109,32 @@ class WorkerSupervisor:
         self.workers = [self._start_worker() for _ in range(self.count)]
         while not self.stopping.wait(CHECK_SECONDS):
             for index, process in enumerate(self.workers):
-                if process.is_alive():
+                code = process.poll()
+                if code is None:
                     continue
-                process.join()
-                _forget_metrics_of(process)
-                if process.exitcode == STARTUP_FAILURE:
+                _forget_metrics_of(process.pid)
+                if code == STARTUP_FAILURE:
                     log.error("worker %s could not start (see its error above); stopping", process.pid)
                     self.failed = True
                     self.stopping.set()
                     break
-                log.warning("worker %s exited with code %s; starting another", process.pid, process.exitcode)
+                log.warning("worker %s exited with code %s; starting another", process.pid, code)
                 self.workers[index] = self._start_worker()
         self._stop_all()
         return 1 if self.failed else 0
 
     def _stop_all(self) -> None:
         for process in self.workers:
-            if process.is_alive() and process.pid is not None:
-                os.kill(process.pid, signal.SIGTERM)
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + STOP_SECONDS
         for process in self.workers:
-            process.join(max(0.0, deadline - time.monotonic()))
-            if process.is_alive():
+            try:
+                process.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
                 log.warning("worker %s did not stop in time; killing it", process.pid)
                 process.kill()
-                process.join()
+                process.wait()
 
 
 def main() -> int:
@@ -176,4 +175,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_worker() if WORKER_FLAG in sys.argv[1:] else main())

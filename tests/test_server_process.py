@@ -221,3 +221,17 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_workers_that_cannot_start_stop_the_server(tmp_path: Path) -> None:
+    """No restart loop: a worker whose model does not load ends the server with an error."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+    env.update(
+        {"NEWSDESK_MODEL": str(tmp_path / "missing"), "NEWSDESK_WORKERS": "2", "NEWSDESK_PORT": str(free_port())}
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "serve.multiworker"], capture_output=True, text=True, timeout=120, check=False, env=env
+    )
+    assert done.returncode == 1, done.stderr
+    assert "no model at" in done.stderr and "could not start" in done.stderr
+    assert "starting another" not in done.stderr
