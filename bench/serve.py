@@ -462,7 +462,10 @@ def measure_server(
     model: Path, workers: int, args: argparse.Namespace, script: Path, bodies: Path, log: Path, prefix: str
 ) -> dict[str, Any]:
     """Start a server, load /v1/predict and /v1/summarize in turn, read its memory; results keyed with ``prefix``."""
-    results: dict[str, Any] = {f"{prefix}server.workers": workers, f"{prefix}server.threads": args.threads or "default"}
+    from serve.settings import ServeSettings
+
+    threads = args.threads or ServeSettings.model_fields["threads"].default
+    results: dict[str, Any] = {f"{prefix}server.workers": workers, f"{prefix}server.threads": threads}
     with running_server(model, workers, args.threads, log) as (url, process):
         pids = process_tree(process.pid)
         _children_cpu_seconds()
