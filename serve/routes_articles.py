@@ -44,6 +44,7 @@ from serve.schemas import (
     ModelRef,
     PredictRequest,
     PredictResponse,
+    RemovedLine,
     SummarizeRequest,
     SummarizeResponse,
     SummaryOptions,
@@ -54,6 +55,8 @@ from serve.schemas import (
 from serve.settings import ServeSettings
 from train.bundle import Bundle
 from train.summarizer import Summary, SummaryError
+from train.text import CleaningOptions
+from train.webpage import looks_like_html
 
 router = APIRouter(prefix="/v1", tags=["articles"])
 
@@ -70,25 +73,38 @@ SUMMARY_ERRORS = documented_errors(401, 409, 413, 422, 500, 503)
 # --------------------------------------------------------------------------- helpers
 
 
-def text_too_long(field: str, length: int, settings: ServeSettings) -> ApiError | None:
-    """An error when a text field is longer than the server allows, else None."""
-    if length <= settings.max_text_chars:
-        return None
+def text_too_long(field: str, length: int, limit: int, html: bool = False) -> ApiError:
+    """The error for a text field longer than the server allows."""
+    setting = "NEWSDESK_MAX_HTML_CHARS" if html else "NEWSDESK_MAX_TEXT_CHARS"
     return ApiError(
         413,
         TEXT_TOO_LONG,
-        f"field '{field}' has {length} characters; this server accepts at most {settings.max_text_chars} "
-        f"(NEWSDESK_MAX_TEXT_CHARS); shorten or split the article",
+        f"field '{field}' has {length} characters; this server accepts at most {limit} "
+        f"({setting}){' for an HTML page' if html else ''}; shorten or split the article",
+    )
+
+
+def cleaning_options(body: ArticleFields, bundle: Bundle) -> CleaningOptions:
+    """The bundle's cleaning, with the request's format and boilerplate choices on top."""
+    base = bundle.cleaning
+    return CleaningOptions(
+        remove_boilerplate=base.remove_boilerplate if body.remove_boilerplate is None else body.remove_boilerplate,
+        format=body.format or base.format,
     )
 
 
 def clean_checked(body: ArticleFields, bundle: Bundle, settings: ServeSettings, field_prefix: str = "") -> CleanArticle:
-    """Check the text limits, then clean the article once, the way the bundle's training cleaned."""
+    """Check the text limits, then clean the article once, the way the bundle's training cleaned.
+
+    A web page may be longer than a plain-text article (``max_html_chars``): most of it is markup.
+    """
+    options = cleaning_options(body, bundle)
+    is_html = options.format == "html" or (options.format == "auto" and looks_like_html(body.text))
     for name, value in (("text", body.text), ("title", body.title or "")):
-        error = text_too_long(field_prefix + name, len(value), settings)
-        if error is not None:
-            raise error
-    article = clean_article(body.text, body.title, bundle.cleaning)
+        limit = settings.max_html_chars if is_html and name == "text" else settings.max_text_chars
+        if len(value) > limit:
+            raise text_too_long(field_prefix + name, len(value), limit, is_html and name == "text")
+    article = clean_article(body.text, body.title, options)
     if article.is_empty:
         raise ApiError(
             422,
@@ -108,9 +124,15 @@ def json_response(model: BaseModel) -> Response:
     return Response(model.model_dump_json(), media_type="application/json")
 
 
-def cleaning_out(article: CleanArticle) -> CleaningOut:
-    """What cleaning did, for the response."""
-    return CleaningOut(format=article.format, removed_lines=len(article.removed), warnings=list(article.warnings))
+def cleaning_out(article: CleanArticle, return_cleaned: bool = False) -> CleaningOut:
+    """What cleaning did, for the response; with ``return_cleaned`` the text and every removed line."""
+    return CleaningOut(
+        format=article.format,
+        removed_lines=len(article.removed),
+        warnings=list(article.warnings),
+        text=article.body if return_cleaned else None,
+        removed=[RemovedLine(line=line, reason=reason) for line, reason in article.removed] if return_cleaned else None,
+    )
 
 
 def model_ref(bundle: Bundle) -> ModelRef:
@@ -173,7 +195,11 @@ def predict(body: PredictRequest, bundle: BundleDep, settings: SettingsDep, metr
     [result] = predict_topics(bundle, [article], top_k=body.top_k)
     metrics.count_articles(PREDICT, bundle.version)
     prediction = topic_prediction(result, body.top_k)
-    return json_response(PredictResponse(model=model_ref(bundle), cleaning=cleaning_out(article), **dict(prediction)))
+    return json_response(
+        PredictResponse(
+            model=model_ref(bundle), cleaning=cleaning_out(article, body.return_cleaned), **dict(prediction)
+        )
+    )
 
 
 @router.post(
@@ -237,7 +263,9 @@ def summarize(body: SummarizeRequest, bundle: BundleDep, settings: SettingsDep, 
     article = clean_checked(body, bundle, settings)
     summary = summarize_checked(bundle, article, body)
     metrics.count_articles(SUMMARIZE, bundle.version)
-    return json_response(SummarizeResponse(model=model_ref(bundle), cleaning=cleaning_out(article), **dict(summary)))
+    return json_response(
+        SummarizeResponse(model=model_ref(bundle), cleaning=cleaning_out(article, body.return_cleaned), **dict(summary))
+    )
 
 
 @router.post(
@@ -257,6 +285,6 @@ def analyze(body: AnalyzeRequest, bundle: BundleDep, settings: SettingsDep, metr
             model=model_ref(bundle),
             prediction=topic_prediction(result, body.top_k),
             summary=summary,
-            cleaning=cleaning_out(article),
+            cleaning=cleaning_out(article, body.return_cleaned),
         )
     )

@@ -8,7 +8,7 @@ endpoints, because they are not known when this module is imported.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SkipValidation
 
@@ -32,6 +32,19 @@ class ArticleFields(_Request):
 
     text: str = Field(min_length=1, description="the article body (plain text or HTML)")
     title: str | None = Field(None, description="the headline, if there is one")
+    format: Literal["auto", "text", "html"] | None = Field(
+        None,
+        description="'html': extract the article from a web page; 'text': plain text; 'auto': detect "
+        "(default: as the model was trained, normally auto)",
+    )
+    remove_boilerplate: bool | None = Field(
+        None,
+        description="drop page furniture lines (menus, timestamps, share links, headline lists); "
+        "default: as the model was trained, normally on",
+    )
+    return_cleaned: bool = Field(
+        False, description="also return the cleaned text and every removed line with the reason it was removed"
+    )
 
 
 class SummaryOptions(_Request):
@@ -146,12 +159,21 @@ class LabelScore(BaseModel):
     score: float
 
 
+class RemovedLine(BaseModel):
+    """One line that cleaning removed."""
+
+    line: str
+    reason: str
+
+
 class CleaningOut(BaseModel):
     """What the shared cleaning did to the article before the models saw it."""
 
     format: str = Field(description="'text', or 'html' when the article was extracted from a web page")
     removed_lines: int = Field(description="lines dropped as page furniture (menus, share links, captions...)")
     warnings: list[str] = Field(description="anything the cleaning could not do cleanly")
+    text: str | None = Field(None, description="the cleaned text the models saw (with return_cleaned)")
+    removed: list[RemovedLine] | None = Field(None, description="every removed line and why (with return_cleaned)")
 
 
 class TopicPrediction(BaseModel):

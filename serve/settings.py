@@ -43,6 +43,9 @@ class ServeSettings(BaseSettings):
         None, description="when set, every /v1 endpoint requires it ('Authorization: Bearer KEY' or 'X-API-Key: KEY')"
     )
     max_text_chars: int = Field(200_000, ge=1, description="longest accepted 'text' or 'title', in characters (413)")
+    max_html_chars: int = Field(
+        2_000_000, ge=1, description="longest accepted 'text' when it is an HTML page, in characters (413)"
+    )
     max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024, description="largest accepted request body, in bytes (413)")
     max_batch_size: int = Field(256, ge=1, description="most articles in one /v1/predict/batch request (413)")
     log_level: LogLevel = Field("info", description="log level of the server and its request log")

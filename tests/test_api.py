@@ -163,7 +163,50 @@ def test_web_pages_are_cleaned_the_way_training_cleaned(client: TestClient) -> N
     assert "<p>" not in cleaned and "Facebook" not in cleaned and "The striker scored twice" in cleaned
     assert body["prediction"]["topic"] == "sport"
     plain = client.post("/v1/predict", json={"text": SPORT_TEXT}).json()["cleaning"]
-    assert plain == {"format": "text", "removed_lines": 0, "warnings": []}
+    assert plain == {"format": "text", "removed_lines": 0, "warnings": [], "text": None, "removed": None}
+
+
+MESSY = (
+    "Home | News | Sport | Weather\n\n- 6 hours ago\n\n" + SPORT_TEXT + "\n\nShare this\n\n"
+    "Most Read\nMinister quits over expenses row\nFloods hit northern towns\nNew phone goes on sale"
+)
+
+
+def test_return_cleaned_shows_the_text_and_every_removed_line_with_its_reason(client: TestClient) -> None:
+    cleaning = client.post("/v1/predict", json={"text": MESSY, "return_cleaned": True}).json()["cleaning"]
+    assert cleaning["text"].startswith(SPORT_TEXT[:40]) and "Share this" not in cleaning["text"]
+    removed = {item["line"]: item["reason"] for item in cleaning["removed"]}
+    assert removed["- 6 hours ago"] == "relative time"
+    assert removed["Home | News | Sport | Weather"] == "menu or breadcrumb"
+    assert "Floods hit northern towns" in removed and cleaning["removed_lines"] == len(removed) == 7
+
+
+def test_boilerplate_removal_can_be_turned_off_per_request(client: TestClient) -> None:
+    body = {"text": MESSY, "remove_boilerplate": False, "return_cleaned": True}
+    cleaning = client.post("/v1/analyze", json=body).json()["cleaning"]
+    assert cleaning["removed"] == [] and "Share this" in cleaning["text"]
+
+
+def test_format_text_keeps_markup_as_text(client: TestClient) -> None:
+    page = "<p>" + SPORT_TEXT + "</p><p>More.</p><div>Even more.</div>"
+    as_text = client.post("/v1/predict", json={"text": page, "format": "text", "return_cleaned": True}).json()
+    assert as_text["cleaning"]["format"] == "text" and "<p>" in as_text["cleaning"]["text"]
+    as_html = client.post("/v1/predict", json={"text": page, "format": "html", "return_cleaned": True}).json()
+    assert as_html["cleaning"]["format"] == "html" and "<p>" not in as_html["cleaning"]["text"]
+    bad = client.post("/v1/predict", json={"text": page, "format": "pdf"})
+    assert bad.status_code == 422 and "format" in bad.json()["error"]["message"]
+
+
+def test_a_one_megabyte_html_page_is_accepted_with_the_default_limits(tiny_bundle_dir: Path) -> None:
+    links = "".join(f"<li><a href='/n/{i}'>More news from section {i} of our desk</a></li>" for i in range(16_000))
+    page = f"<html><body><nav><ul>{links}</ul></nav><article><p>{SPORT_TEXT}</p></article></body></html>"
+    assert 1_000_000 < len(page) < 1_500_000
+    with serving(tiny_bundle_dir) as default_client:
+        response = default_client.post("/v1/analyze", json={"text": page})
+        assert response.status_code == 200, response.text
+        assert response.json()["prediction"]["topic"] == "sport"
+        too_long_text = default_client.post("/v1/predict", json={"text": "word " * 50_000})
+    assert_error(too_long_text, 413, "text_too_long", "NEWSDESK_MAX_TEXT_CHARS")
 
 
 def test_health_ready_and_models(client: TestClient) -> None:
