@@ -24,6 +24,7 @@ SETTING_OPTIONS = (
     "workers",
     "threads",
     "max_text_chars",
+    "max_html_chars",
     "max_body_bytes",
     "max_batch_size",
     "log_level",
@@ -69,6 +70,12 @@ def add_serve_command(subparsers: Any) -> None:
         type=int,
         default=None,
         help="longest text or title in characters (default 200000) [NEWSDESK_MAX_TEXT_CHARS]",
+    )
+    limits.add_argument(
+        "--max-html-chars",
+        type=int,
+        default=None,
+        help="longest text in characters when it is an HTML page (default 2000000) [NEWSDESK_MAX_HTML_CHARS]",
     )
     limits.add_argument(
         "--max-body-bytes",
