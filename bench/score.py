@@ -101,6 +101,7 @@ def default_data_dir() -> Path:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=None, help="data folder (overrides NEWSDESK_DATA)")
     parser.add_argument("--rows", type=int, default=200_000, help="rows in the large CSV (default %(default)s)")
@@ -144,6 +145,7 @@ def build_inputs(source: Path, folder: Path, rows: int) -> dict[str, Path]:
 
 
 def train_bundle(data: Path, folder: Path) -> Path:
+    """Train a BBC bundle with ``newsdesk train`` into ``folder``; returns ``models/bbc``."""
     models = folder / "models"
     command = [sys.executable, "-m", "serve.cli", "train", "--data", str(data), "--label-col", "category",
                "--name", "bbc", "--models-dir", str(models)]  # fmt: skip
@@ -252,6 +254,7 @@ def in_process_ceiling(model: Path, data: Path, rows: int) -> dict[str, float]:
 
 
 def git_state() -> str:
+    """The checked-out commit, and whether train/ or serve/ have uncommitted changes."""
     root = PROJECT_ROOT
     try:
         commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -287,6 +290,7 @@ TABLE_ROWS = (
 
 
 def table_rows(results: dict[str, Any]) -> list[list[str]]:
+    """[measure, value, target, met] for every measured result in :data:`TABLE_ROWS`."""
     targets = {target.key: target for target in TARGETS}
     rows = []
     for key, name in TABLE_ROWS:
@@ -301,6 +305,7 @@ def table_rows(results: dict[str, Any]) -> list[list[str]]:
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """An aligned markdown table; the value column is right-aligned."""
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
 
     def line(cells: list[str]) -> str:
@@ -312,6 +317,7 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def machine_info() -> dict[str, Any]:
+    """Platform, processor, Python version and CPU count."""
     return {
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
@@ -324,6 +330,7 @@ def machine_info() -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Build the inputs, run every measurement, print the table and write the JSON."""
     args = parse_args(argv)
     data_dir = args.data if args.data is not None else default_data_dir()
     bbc = data_dir / BBC_FILE

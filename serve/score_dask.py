@@ -1,7 +1,7 @@
 """The Dask engine of ``newsdesk score``: the per-chunk scoring function, per partition, on a Dask cluster.
 
 * **Partitions** are slices of the input files that start and end between records, planned on
-  the client (:func:`serve.score_reader.plan_partitions`); a ``dask.dataframe`` is built over them
+  the client (:func:`serve.score_partitions.plan_partitions`); a ``dask.dataframe`` is built over them
   with ``from_map``, scored with ``map_partitions(score_partition)`` (which calls
   :func:`serve.score_rows.score_table`, like the local engine) and written part by part.
 * **The model** travels as bytes: the client reads the bundle's files, checks each against the
@@ -36,7 +36,7 @@ import pandas as pd
 import pyarrow as pa
 
 from serve.score import ERROR_COL, ScoreJob, ScoreOptions, ScoreReport, count_errors
-from serve.score_reader import Partition, plan_partitions, read_partition
+from serve.score_partitions import Partition, plan_partitions, read_partition
 from serve.score_rows import score_table
 from train.bundle import MANIFEST, Bundle, BundleError, load_bundle
 

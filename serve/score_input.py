@@ -80,6 +80,7 @@ class ScoreInput:
 
 
 def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file, read in blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 22), b""):
@@ -129,7 +130,8 @@ def _check_not_binary(path: Path, head: bytes, kind: str) -> None:
             )
 
 
-def _is_utf8(encoding: str) -> bool:
+def is_utf8(encoding: str) -> bool:
+    """Whether ``encoding`` names UTF-8 (with or without BOM handling)."""
     return encoding.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig")
 
 
@@ -138,7 +140,7 @@ def _csv_header(path: Path, kind: str, encoding: str) -> tuple[list[str], int, i
     with path.open("rb") as handle:
         head = handle.read(1 << 16)
         _check_not_binary(path, head, kind)
-        offset = len(UTF8_BOM) if head.startswith(UTF8_BOM) and _is_utf8(encoding) else 0
+        offset = len(UTF8_BOM) if head.startswith(UTF8_BOM) and is_utf8(encoding) else 0
         handle.seek(offset)
         raw, line_number = b"", 0
         for line in handle:

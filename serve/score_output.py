@@ -127,6 +127,7 @@ def write_table(table: pa.Table, path: Path, fmt: str) -> None:
 
 
 def part_name(index: int, suffix: str) -> str:
+    """``part-00007.csv``: the file name of part ``index``."""
     return f"part-{index:05d}{suffix}"
 
 
@@ -247,6 +248,7 @@ class Checkpoint:
             shutil.rmtree(self.dir, ignore_errors=True)
 
     def write(self, index: int, table: pa.Table) -> int:
+        """Write part ``index`` (not yet recorded as done: see :meth:`commit`); returns its size."""
         return write_part(self.dir, index, table, self.schema, self.target.format)
 
     def commit(self, info: PartInfo) -> None:

@@ -8,9 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from serve import score_reader
+from serve import score_partitions
 from serve.score_input import open_input
-from serve.score_reader import iter_chunks, plan_partitions, read_partition
+from serve.score_partitions import plan_partitions, read_partition
+from serve.score_reader import iter_chunks
 from train.data import DatasetError
 
 TRICKY_CSV = (
@@ -95,10 +96,10 @@ def test_irregular_quoting_falls_back_to_parsing(tmp_path: Path, monkeypatch: py
     ]
     path.write_bytes(b"\n".join(lines) + b"\n")
     source = open_input(str(path))
-    assert score_reader._quoted_boundaries(source.files[0], 4) is None
+    assert score_partitions._quoted_boundaries(source.files[0], 4) is None
     parsed: list[int] = []
-    real = score_reader._parsed_boundaries
-    monkeypatch.setattr(score_reader, "_parsed_boundaries", lambda *a: parsed.append(1) or real(*a))
+    real = score_partitions._parsed_boundaries
+    monkeypatch.setattr(score_partitions, "_parsed_boundaries", lambda *a: parsed.append(1) or real(*a))
     parts = plan_partitions(source, 4)
     assert parsed and len(parts) == 5
     assert rows_of(read_partition(source, p) for p in parts) == rows_of(iter_chunks(source, 100))
@@ -108,7 +109,7 @@ def test_irregular_quoting_falls_back_to_parsing(tmp_path: Path, monkeypatch: py
 def test_regular_quoting_is_split_without_parsing(tmp_path: Path) -> None:
     path = write_table_files(tmp_path)["csv"]
     source = open_input(str(path))
-    cuts = score_reader._quoted_boundaries(source.files[0], 5)
+    cuts = score_partitions._quoted_boundaries(source.files[0], 5)
     assert cuts is not None
     assert [offset for offset, _ in cuts] == [c.end.offset for c in iter_chunks(source, 5)][: len(cuts)]
     assert [line for _, line in cuts] == [c.end.line for c in iter_chunks(source, 5)][: len(cuts)]
