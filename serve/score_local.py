@@ -143,14 +143,14 @@ def run_local(
             log.debug("first chunk done %.2f s after the engine started", time.perf_counter() - started)
 
     stream = chain(head, chunks)
-    if pool is not None:
-        # Hand the second and third chunks to the helpers (which start now), and score the first
-        # here meanwhile instead of waiting for them to boot.
-        later = [(chunk, pool.submit(_score_in_helper, *_row_inputs(chunk, options), options)) for chunk in head[1:]]
-        submit(head[0], inline=True)
-        pending.extend(later)
-        stream = chunks
     try:
+        if pool is not None:
+            # Hand the second chunk to the helpers (which start now) and score the first one here
+            # meanwhile, instead of waiting for them to boot.
+            second = pool.submit(_score_in_helper, *_row_inputs(head[1], options), options)
+            submit(head[0], inline=True)
+            pending.append((head[1], second))
+            stream = chunks
         for chunk in stream:
             submit(chunk)
             # Keep every helper busy, plus one chunk queued, while the oldest is written out.
