@@ -23,12 +23,13 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from serve.score_input import ScoreInput
     from train.bundle import Bundle
+    from train.text import CleaningOptions
 
 # This module is imported by serve.cli for every command: only the standard library at the top.
 
@@ -56,6 +57,20 @@ class ScoreOptions:
     top_k: int | None = None
     """Add a ``topics`` column with the ``top_k`` best topics and scores as JSON; None for none."""
     summarize: bool = False
+    format: str | None = None
+    """``html``, ``text`` or ``auto``; None: as the model was trained."""
+    remove_boilerplate: bool | None = None
+    """None: as the model was trained."""
+
+    def cleaning(self, bundle: Bundle) -> CleaningOptions:
+        """The bundle's cleaning with these options on top."""
+        from train.text import CleaningOptions
+
+        base = bundle.cleaning
+        return CleaningOptions(
+            remove_boilerplate=base.remove_boilerplate if self.remove_boilerplate is None else self.remove_boilerplate,
+            format=self.format or base.format,
+        )
 
     def __post_init__(self) -> None:
         if self.top_k is not None and self.top_k < 1:
@@ -154,6 +169,7 @@ def job_identity(job: ScoreJob, source: ScoreInput, bundle: Bundle, options: Sco
             "title_col": options.title_col,
             "top_k": options.top_k,
             "summarize": options.summarize,
+            "cleaning": options.cleaning(bundle).to_dict(),
             "encoding": source.encoding,
         },
         "engine": job.engine,
@@ -185,7 +201,7 @@ def run_score(job: ScoreJob, progress: bool = True) -> ScoreReport:
             f"--summarize needs a model with a summariser, but {bundle.name} {bundle.version} was saved without one; "
             f"retrain it with this version of newsdesk"
         )
-    options = ScoreOptions(job.options.text_col, source.title_col, job.options.top_k, job.options.summarize)
+    options = replace(job.options, title_col=source.title_col)
     schema = output_schema(source.schema, options)
     nested = [f.name for f in schema if pa_is_nested(f.type)]
     if nested and target.format == "csv":
@@ -240,6 +256,8 @@ def default_workers() -> int:
 
 def add_score_command(subparsers: Any) -> None:
     """Register ``newsdesk score`` on the top-level parser's subparsers."""
+    from train.cli import add_cleaning_options
+
     parser = subparsers.add_parser(
         "score",
         help="add topics (and summaries) to every row of CSV/TSV/JSONL/Parquet files",
@@ -282,6 +300,7 @@ def add_score_command(subparsers: Any) -> None:
         metavar="K",
         help="add a 'topics' column: the K best topics and scores as JSON",
     )
+    add_cleaning_options(parser, saved_in_bundle=False)
     run = parser.add_argument_group("running")
     run.add_argument(
         "--chunksize",
@@ -328,7 +347,14 @@ def run_score_command(args: argparse.Namespace) -> int:
         input=args.input,
         model=args.model,
         out=args.out,
-        options=ScoreOptions(args.text_col, args.title_col, args.top_k, args.summarize),
+        options=ScoreOptions(
+            args.text_col,
+            args.title_col,
+            args.top_k,
+            args.summarize,
+            format=args.format,
+            remove_boilerplate=None if args.keep_boilerplate is None else not args.keep_boilerplate,
+        ),
         id_col=args.id_col,
         version=args.version,
         chunksize=args.chunksize,

@@ -146,7 +146,7 @@ def score_rows(
     whichever engine and process runs it.
     """
     summarizer = bundle if options.summarize else None
-    prepared = prepare_rows(texts, titles, errors, options.text_col, bundle.cleaning, summarizer)
+    prepared = prepare_rows(texts, titles, errors, options.text_col, options.cleaning(bundle), summarizer)
     return classify_prepared(bundle, prepared, options)
 
 

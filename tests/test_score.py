@@ -465,3 +465,59 @@ def test_nested_parquet_columns_need_parquet_output(tmp_path: Path, tiny_bundle_
     assert code == 0
     scored = read_out(out)
     assert scored.id.tolist() == [1, 2] and list(scored.tags[1]) == ["b", "c"] and (scored.error == "").all()
+
+
+def test_score_cleans_html_and_boilerplate_as_asked(tmp_path: Path, tiny_bundle_dir: Path) -> None:
+    import pandas as pd
+
+    from serve.cli import main
+
+    story = "The striker scored twice as United beat City in the league on Saturday afternoon at home."
+    messy = f"Home | News | Sport\n\n- 6 hours ago\n\n{story}\n\nShare this"
+    page = f"<html><body><nav><a href='/'>Home</a> | <a href='/n'>News</a></nav><article><p>{story}</p></article></body></html>"
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"id": ["a", "b"], "text": [messy, page]}).to_csv(source, index=False)
+    out = tmp_path / "out.csv"
+    assert (
+        main(
+            [
+                "score",
+                str(source),
+                "--model",
+                str(tiny_bundle_dir),
+                "--out",
+                str(out),
+                "--summarize",
+                "--workers",
+                "0",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    scored = pd.read_csv(out, keep_default_na=False)
+    assert list(scored["summary"]) == [story, story]  # menus, times, share links and tags removed
+    kept = tmp_path / "kept.csv"
+    assert (
+        main(
+            [
+                "score",
+                str(source),
+                "--model",
+                str(tiny_bundle_dir),
+                "--out",
+                str(kept),
+                "--summarize",
+                "--workers",
+                "0",
+                "--no-progress",
+                "--keep-boilerplate",
+                "--format",
+                "text",
+            ]
+        )
+        == 0
+    )
+    raw = pd.read_csv(kept, keep_default_na=False)
+    assert any(furniture in raw["summary"][0] for furniture in ("Home | News", "6 hours ago", "Share this"))
+    assert "<p>" in raw["summary"][1]
