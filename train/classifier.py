@@ -70,7 +70,43 @@ def best_f1_threshold(probabilities: np.ndarray, targets: np.ndarray, default: f
     return float(sorted_probs[best] / 2)
 
 
-class TopicClassifier(ClassifierMixin, BaseEstimator):
+class LabelDecisions:
+    """``predict_from_proba``, ``predict`` and ``top_k`` over ``classes_``, ``multi_label_`` and ``thresholds_``."""
+
+    classes_: np.ndarray
+    multi_label_: bool
+    thresholds_: np.ndarray
+    at_least_one_label: bool = True
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:  # pragma: no cover - every backend defines it
+        raise NotImplementedError
+
+    def predict_from_proba(self, probs: np.ndarray) -> list[tuple[str, ...]]:
+        """Turn probabilities into label tuples (exactly one label unless multi-label), most probable first."""
+        if not self.multi_label_:
+            return [(str(self.classes_[i]),) for i in probs.argmax(axis=1)]
+        result = []
+        for row, mask in zip(probs, probs >= self.thresholds_):
+            picked = np.flatnonzero(mask)
+            if picked.size == 0 and self.at_least_one_label:
+                picked = np.array([row.argmax()])
+            picked = picked[np.argsort(-row[picked], kind="stable")]
+            result.append(tuple(str(self.classes_[i]) for i in picked))
+        return result
+
+    def predict(self, texts: Sequence[str]) -> list[tuple[str, ...]]:
+        """Predicted labels for each text, most probable first."""
+        return self.predict_from_proba(self.predict_proba(texts))
+
+    def top_k(self, texts: Sequence[str], k: int = 3) -> list[list[tuple[str, float]]]:
+        """The ``k`` most probable labels with their probabilities, for each text."""
+        probs = self.predict_proba(texts)
+        k = max(1, min(k, probs.shape[1]))
+        order = np.argsort(-probs, axis=1, kind="stable")[:, :k]
+        return [[(str(self.classes_[i]), float(row[i])) for i in idx] for row, idx in zip(probs, order)]
+
+
+class TopicClassifier(LabelDecisions, ClassifierMixin, BaseEstimator):
     """TF-IDF + linear SVM topic classifier with calibrated probabilities and multi-label support.
 
     Parameters are stored as given; ``fit`` validates them. ``multi_label=None`` infers the
@@ -225,31 +261,6 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
             totals = probs.sum(axis=1, keepdims=True)
             probs = np.divide(probs, totals, out=np.full_like(probs, 1 / probs.shape[1]), where=totals > 0)
         return probs
-
-    def predict_from_proba(self, probs: np.ndarray) -> list[tuple[str, ...]]:
-        """Turn probabilities into label tuples (exactly one label unless multi-label)."""
-        if not self.multi_label_:
-            return [(str(self.classes_[i]),) for i in probs.argmax(axis=1)]
-        chosen = probs >= self.thresholds_
-        result = []
-        for row, mask in zip(probs, chosen):
-            picked = np.flatnonzero(mask)
-            if picked.size == 0 and self.at_least_one_label:
-                picked = np.array([row.argmax()])
-            picked = picked[np.argsort(-row[picked], kind="stable")]
-            result.append(tuple(str(self.classes_[i]) for i in picked))
-        return result
-
-    def predict(self, texts: Sequence[str]) -> list[tuple[str, ...]]:
-        """Predicted labels for each text, most probable first."""
-        return self.predict_from_proba(self.predict_proba(texts))
-
-    def top_k(self, texts: Sequence[str], k: int = 3) -> list[list[tuple[str, float]]]:
-        """The ``k`` most probable labels with their probabilities, for each text."""
-        probs = self.predict_proba(texts)
-        k = max(1, min(k, probs.shape[1]))
-        order = np.argsort(-probs, axis=1, kind="stable")[:, :k]
-        return [[(str(self.classes_[i]), float(row[i])) for i in idx] for row, idx in zip(probs, order)]
 
     # ------------------------------------------------------------------ state for bundles
 

@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
-from train.classifier import best_f1_threshold, sigmoid
+from train.classifier import LabelDecisions, best_f1_threshold, sigmoid
 
 C_GRID = (1.0, 4.0, 16.0, 64.0)
 """Regularisation strengths tried for the head; the best out-of-fold log loss wins."""
@@ -95,42 +95,6 @@ def validation_split(label_sets: Sequence[tuple[str, ...]], size: float, seed: i
     except ValueError:  # too few texts per stratum for the requested size
         fit_idx, val_idx = train_test_split(indices, test_size=n_val, random_state=seed)
     return np.sort(fit_idx), np.sort(val_idx)
-
-
-class LabelDecisions:
-    """``predict_from_proba``, ``predict`` and ``top_k`` over ``classes_``, ``multi_label_`` and ``thresholds_``."""
-
-    classes_: np.ndarray
-    multi_label_: bool
-    thresholds_: np.ndarray
-    at_least_one_label: bool = True
-
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:  # pragma: no cover - every backend defines it
-        raise NotImplementedError
-
-    def predict_from_proba(self, probs: np.ndarray) -> list[tuple[str, ...]]:
-        """Turn probabilities into label tuples (exactly one label unless multi-label), most probable first."""
-        if not self.multi_label_:
-            return [(str(self.classes_[i]),) for i in probs.argmax(axis=1)]
-        result = []
-        for row, mask in zip(probs, probs >= self.thresholds_):
-            picked = np.flatnonzero(mask)
-            if picked.size == 0 and self.at_least_one_label:
-                picked = np.array([row.argmax()])
-            picked = picked[np.argsort(-row[picked], kind="stable")]
-            result.append(tuple(str(self.classes_[i]) for i in picked))
-        return result
-
-    def predict(self, texts: Sequence[str]) -> list[tuple[str, ...]]:
-        """Predicted labels for each text, most probable first."""
-        return self.predict_from_proba(self.predict_proba(texts))
-
-    def top_k(self, texts: Sequence[str], k: int = 3) -> list[list[tuple[str, float]]]:
-        """The ``k`` most probable labels with their probabilities, for each text."""
-        probs = self.predict_proba(texts)
-        k = max(1, min(k, probs.shape[1]))
-        order = np.argsort(-probs, axis=1, kind="stable")[:, :k]
-        return [[(str(self.classes_[i]), float(row[i])) for i in idx] for row, idx in zip(probs, order)]
 
 
 class LinearHead(LabelDecisions):
