@@ -44,7 +44,6 @@ import csv
 import datetime as dt
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -54,6 +53,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from common import machine_info, markdown_table
 
 BBC_FILE = Path("bbc-news-summary") / "bbc-news-summary.csv"
 COLUMNS = ("id", "category", "title", "text")
@@ -302,28 +303,6 @@ def table_rows(results: dict[str, Any]) -> list[list[str]]:
         shown = f"{value:,.0f}" if isinstance(value, (int, float)) and abs(value) >= 100 else f"{value:g}"
         rows.append([name, shown, target.describe() if target else "", met])
     return rows
-
-
-def markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    """An aligned markdown table; the value column is right-aligned."""
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: list[str]) -> str:
-        padded = [cell.rjust(w) if i == 1 else cell.ljust(w) for i, (cell, w) in enumerate(zip(cells, widths))]
-        return "| " + " | ".join(padded) + " |"
-
-    rule = "|" + "|".join("-" * (w + 1) + ":" if i == 1 else "-" * (w + 2) for i, w in enumerate(widths)) + "|"
-    return "\n".join([line(header), rule, *(line(row) for row in rows)])
-
-
-def machine_info() -> dict[str, Any]:
-    """Platform, processor, Python version and CPU count."""
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-    }
 
 
 # --------------------------------------------------------------------------- entry point
