@@ -86,11 +86,7 @@ def text_too_long(field: str, length: int, limit: int, html: bool = False) -> Ap
 
 def cleaning_options(body: ArticleFields, bundle: Bundle) -> CleaningOptions:
     """The bundle's cleaning, with the request's format and boilerplate choices on top."""
-    base = bundle.cleaning
-    return CleaningOptions(
-        remove_boilerplate=base.remove_boilerplate if body.remove_boilerplate is None else body.remove_boilerplate,
-        format=body.format or base.format,
-    )
+    return bundle.cleaning.overridden(body.format, body.remove_boilerplate)
 
 
 def clean_checked(body: ArticleFields, bundle: Bundle, settings: ServeSettings, field_prefix: str = "") -> CleanArticle:

@@ -64,13 +64,7 @@ class ScoreOptions:
 
     def cleaning(self, bundle: Bundle) -> CleaningOptions:
         """The bundle's cleaning with these options on top."""
-        from train.text import CleaningOptions
-
-        base = bundle.cleaning
-        return CleaningOptions(
-            remove_boilerplate=base.remove_boilerplate if self.remove_boilerplate is None else self.remove_boilerplate,
-            format=self.format or base.format,
-        )
+        return bundle.cleaning.overridden(self.format, self.remove_boilerplate)
 
     def __post_init__(self) -> None:
         if self.top_k is not None and self.top_k < 1:

@@ -310,11 +310,8 @@ def add_cleaning_options(parser: argparse.ArgumentParser, saved_in_bundle: bool 
 
 def cleaning_from_args(args: argparse.Namespace, base: CleaningOptions | None = None) -> CleaningOptions:
     """Cleaning options from the command line, on top of ``base`` (the defaults, or a bundle's)."""
-    base = base or CleaningOptions()
-    return CleaningOptions(
-        remove_boilerplate=base.remove_boilerplate if args.keep_boilerplate is None else not args.keep_boilerplate,
-        format=args.format or base.format,
-    )
+    keep = args.keep_boilerplate
+    return (base or CleaningOptions()).overridden(args.format, None if keep is None else not keep)
 
 
 def run_train(args: argparse.Namespace) -> int:

@@ -78,6 +78,13 @@ class CleaningOptions:
         if self.format not in FORMATS:
             raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {self.format!r}")
 
+    def overridden(self, format: str | None = None, remove_boilerplate: bool | None = None) -> CleaningOptions:
+        """These options with a caller's choices on top (None keeps this option)."""
+        return CleaningOptions(
+            remove_boilerplate=self.remove_boilerplate if remove_boilerplate is None else remove_boilerplate,
+            format=format or self.format,
+        )
+
     def to_dict(self) -> dict[str, object]:
         return {"remove_boilerplate": self.remove_boilerplate, "format": self.format}
 
