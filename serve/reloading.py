@@ -6,6 +6,12 @@ token) into a folder all workers share; every worker polls the notice and loads
 the same version when the token changes. A worker that starts later (uvicorn
 replaces a dead one) loads the version of the latest notice, so all workers
 agree. With one worker there is no folder and nothing to follow.
+
+Reloads are serialised: every load (a ``POST /v1/admin/reload``, the first
+load, following another worker) runs on the reloader's single thread, one at a
+time. Concurrent reload calls therefore wait their turn, and each gets its own
+answer (what it loaded, or why it could not); none is refused for being
+concurrent, and none sees a half-swapped model.
 """
 
 from __future__ import annotations
@@ -116,6 +122,12 @@ class ModelReloader:
 
     def follow(self, notice: ReloadNotice) -> None:
         """Repeat another worker's reload (tried once per notice; a failure keeps the old model)."""
+        if self.broadcast is not None:
+            # Read the notice again: a reload done here while this waited its turn may have made it stale.
+            latest = self.broadcast.latest()
+            if latest is None or latest.token == self.seen_token:
+                return
+            notice = latest
         self.seen_token = notice.token
         try:
             self._load(notice.version)

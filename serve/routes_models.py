@@ -10,7 +10,7 @@ from serve.deps import ReloaderDep, ServedModelDep, SettingsDep
 from serve.errors import NOT_READY, RELOAD_FAILED, VERSION_NOT_FOUND, ApiError, documented_errors
 from serve.routes_articles import model_ref
 from serve.schemas import ModelInfo, ModelsResponse, ReloadRequest, ReloadResponse
-from serve.state import UnknownVersionError
+from serve.state import ServedModel, UnknownVersionError
 from train.bundle import BundleError
 
 router = APIRouter(prefix="/v1", tags=["models"])
@@ -47,6 +47,12 @@ async def list_models(served: ServedModelDep) -> ModelsResponse:
     return ModelsResponse(models=[info])
 
 
+def still_serving(served: ServedModel) -> str:
+    """What is served after a failed reload (read then: a reload queued before this one may have changed it)."""
+    bundle = served.bundle
+    return f"still serving {bundle.name} {bundle.version}" if bundle is not None else "no model is loaded"
+
+
 @router.post(
     "/admin/reload",
     response_model=ReloadResponse,
@@ -64,7 +70,8 @@ async def list_models(served: ServedModelDep) -> ModelsResponse:
     description="Loads models/NAME/current again, or the version given, and swaps it in atomically: requests "
     "already running finish on the old model, new ones use the new model. If loading fails, the old model "
     "keeps serving and the error says why. With several workers, the others follow within "
-    "reload_poll_seconds. A named version is served until the next reload or restart; to make it "
+    "reload_poll_seconds. Concurrent reloads are serialised: each waits for the one before it and gets "
+    "its own answer. A named version is served until the next reload or restart; to make it "
     "permanent use 'newsdesk versions --use'.",
 )
 async def reload_model(
@@ -74,16 +81,17 @@ async def reload_model(
 ) -> ReloadResponse:
     version = body.version if body is not None else None
     served = reloader.served
-    before = served.bundle
-    still = f"still serving {before.name} {before.version}" if before is not None else "no model is loaded"
     wanted = version or "the current version"
     try:
-        # On the reloader's own thread, so a reload never queues behind model calls.
+        # On the reloader's own thread, so a reload never queues behind model calls; concurrent
+        # reloads wait there for each other.
         result = await reloader.run_in_thread(reloader.reload, version)
     except UnknownVersionError as exc:
-        raise ApiError(404, VERSION_NOT_FOUND, f"{exc}; {still}") from None
+        raise ApiError(404, VERSION_NOT_FOUND, f"{exc}; {still_serving(served)}") from None
     except BundleError as exc:
-        raise ApiError(409, RELOAD_FAILED, f"could not load {wanted} of {served.source}: {exc}; {still}") from None
+        raise ApiError(
+            409, RELOAD_FAILED, f"could not load {wanted} of {served.source}: {exc}; {still_serving(served)}"
+        ) from None
     others = settings.workers - 1
     workers = (
         "this worker (the only one)"

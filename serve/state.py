@@ -3,8 +3,10 @@
 Endpoints take one reference to the bundle when a request starts (through a
 dependency) and use it to the end, so a request that is running when a reload
 swaps the model in finishes on the old model. The swap itself is one attribute
-assignment; a lock only keeps two reloads from interleaving. A failed load
-raises before the swap, so the old model keeps serving.
+assignment; a lock serialises loads, so concurrent reloads run one after the
+other and each swaps in a whole bundle. A failed load raises
+:class:`~train.bundle.BundleError` before the swap, so the old model keeps
+serving.
 """
 
 from __future__ import annotations
@@ -150,7 +152,10 @@ class ServedModel:
                 )
         with self._lock:
             started = time.perf_counter()
-            bundle = prepare_for_serving(self._loader(self.source, version))
+            try:
+                bundle = prepare_for_serving(self._loader(self.source, version))
+            except OSError as exc:  # a file that vanished or cannot be read is a refused reload, not a crash
+                raise BundleError(f"cannot read {version or 'the current version'} of {self.source} ({exc})") from None
             previous, self._bundle = self._bundle, bundle
             self.loaded_at = datetime.now(UTC)
             return LoadResult(previous, bundle, time.perf_counter() - started)

@@ -10,13 +10,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from api_fixtures import SPORT_TEXT, flip_byte, metric_value, serving
+from api_fixtures import SPORT_TEXT, flip_byte, make_settings, metric_value, serving
 from conftest import train_tiny
 from fastapi.testclient import TestClient
 
 import serve.routes_articles as routes
+from serve.app import create_app
 from serve.errors import RELOAD_FAILED, VERSION_NOT_FOUND
-from train.bundle import CLASSIFIER_ARRAYS, BundleError, set_current
+from train.bundle import CLASSIFIER_ARRAYS, BundleError, load_bundle, set_current
 
 
 @pytest.fixture(scope="module")
@@ -200,3 +201,21 @@ def test_other_workers_follow_a_reload(model: Path, tmp_path: Path) -> None:
         assert first.post("/v1/admin/reload", json={"version": "v0007"}).status_code == 404
         time.sleep(0.2)
         assert served_version(second) == "v0002"
+
+
+def test_a_file_that_cannot_be_read_is_a_refused_reload_not_a_crash(model: Path) -> None:
+    calls = []
+
+    def loader(path: Path, version: str | None):  # type: ignore[no-untyped-def]
+        calls.append(version)
+        if len(calls) > 1:
+            raise PermissionError(13, "Permission denied", str(path / "v0002" / CLASSIFIER_ARRAYS))
+        return load_bundle(path, version)
+
+    with TestClient(create_app(make_settings(model), loader=loader)) as client:
+        response = client.post("/v1/admin/reload", json={"version": "v0002"})
+        assert response.status_code == 409, response.text
+        error = response.json()["error"]
+        assert error["code"] == RELOAD_FAILED
+        assert "Permission denied" in error["message"] and "still serving tiny v0001" in error["message"]
+        assert served_version(client) == "v0001"
