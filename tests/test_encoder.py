@@ -219,3 +219,40 @@ def test_cli_trains_an_encoder_model(tiny_bert: Path, tmp_path: Path, capsys: py
     bundle = load_bundle(tmp_path / "cli")
     assert bundle.manifest["classifier"]["params"]["window"] == 32
     assert bundle.manifest["training"]["train_articles"] == 24
+
+
+class _Payload:
+    """Unpickling this creates a file: the proof that a pickle was run."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (Path.write_text, (str(self.marker), "pwned"))  # type: ignore[return-value]
+
+
+def test_a_pickled_weights_file_is_never_unpickled(encoder_bundle: Path, tmp_path: Path) -> None:
+    """A forged bundle (checksums recomputed) whose encoder weights are a pickle is refused, not run."""
+    import pickle
+
+    import train.bundle as bundle_module
+
+    copy = tmp_path / "copy"
+    shutil.copytree(encoder_bundle, copy)
+    marker = tmp_path / "unpickled"
+    (copy / "encoder" / "model.safetensors").unlink()
+    (copy / "encoder" / "pytorch_model.bin").write_bytes(pickle.dumps(_Payload(marker)))
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["files"] = {
+        f.relative_to(copy).as_posix(): bundle_module.sha256_file(f)
+        for f in sorted(copy.rglob("*"))
+        if f.is_file()
+        and f.name != "manifest.json"
+        and f.relative_to(copy).as_posix() in manifest["files"]
+        or f.name == "pytorch_model.bin"
+    }
+    manifest["manifest_sha256"] = bundle_module._manifest_digest(manifest)
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BundleError, match="cannot be loaded.*safetensors"):
+        load_bundle(copy)
+    assert not marker.exists(), "loading the bundle ran the pickle"

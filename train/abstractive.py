@@ -27,7 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from train.encoder import require_transformers, resolve_model, set_torch_threads
+from train.encoder import (
+    pretrained_options,
+    require_transformers,
+    resolve_model,
+    set_torch_threads,
+    tokenizer_options,
+)
 from train.sentences import split_reference, split_sentences
 from train.summarizer import Summary, SummaryError, SummarySentence, _check_length_options
 from train.text import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_text, clean_title
@@ -127,9 +133,10 @@ class AbstractiveSummarizer:
                     require_transformers()
                     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
-                    options = {"local_files_only": True} if self._local_only else {}
-                    tokenizer = AutoTokenizer.from_pretrained(self._source, **options)
-                    model = AutoModelForSeq2SeqLM.from_pretrained(self._source, **options).eval()
+                    tokenizer = AutoTokenizer.from_pretrained(self._source, **tokenizer_options(self._local_only))
+                    model = AutoModelForSeq2SeqLM.from_pretrained(
+                        self._source, **pretrained_options(self._local_only)
+                    ).eval()
                     self._loaded = (tokenizer, model)
         return self._loaded
 

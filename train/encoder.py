@@ -69,6 +69,25 @@ def set_torch_threads(threads: int | None = None) -> int:
     return wanted
 
 
+def pretrained_options(from_bundle: bool) -> dict[str, Any]:
+    """Keyword arguments for ``from_pretrained``: never run code shipped with a model, and for a
+    bundle's own folders read safetensors weights only, locally.
+
+    ``trust_remote_code=False`` refuses the Python files a model folder may carry. A bundle is
+    always saved with safetensors, so ``use_safetensors=True`` turns a ``pytorch_model.bin`` (a
+    pickle) slipped into one into an error instead of an unpickling.
+    """
+    options: dict[str, Any] = {"trust_remote_code": False}
+    if from_bundle:
+        options.update(local_files_only=True, use_safetensors=True)
+    return options
+
+
+def tokenizer_options(from_bundle: bool) -> dict[str, Any]:
+    """:func:`pretrained_options` for ``AutoTokenizer`` (which has no weights to restrict)."""
+    return {k: v for k, v in pretrained_options(from_bundle).items() if k != "use_safetensors"}
+
+
 def resolve_model(name_or_path: str) -> str:
     """A local folder for ``name_or_path``.
 
@@ -171,11 +190,10 @@ class SentenceEncoder:
                 from transformers import AutoModel, AutoTokenizer
 
                 path = resolve_model(self.model)
-                options = {"local_files_only": True} if self.local_files_only else {}
-                tokenizer = AutoTokenizer.from_pretrained(path, **options)
+                tokenizer = AutoTokenizer.from_pretrained(path, **tokenizer_options(self.local_files_only))
                 if not tokenizer.is_fast:
                     raise ValueError(f"{self.model} has no fast tokenizer; windows need one (tokenizer.json)")
-                model = AutoModel.from_pretrained(path, **options).eval()
+                model = AutoModel.from_pretrained(path, **pretrained_options(self.local_files_only)).eval()
                 if self.window is None:
                     self.window = _default_window(Path(path), tokenizer, model.config)
                 # Windows overlap by at most a quarter of their length, so each one brings new tokens.

@@ -24,7 +24,14 @@ from typing import Any
 
 import numpy as np
 
-from train.encoder import require_transformers, resolve_model, set_torch_threads, token_windows
+from train.encoder import (
+    pretrained_options,
+    require_transformers,
+    resolve_model,
+    set_torch_threads,
+    token_windows,
+    tokenizer_options,
+)
 from train.linear_head import LabelDecisions, check_labels, targets_for, tuned_thresholds, validation_split
 
 BACKEND = "finetuned-transformer"
@@ -103,11 +110,12 @@ class FinetunedClassifier(LabelDecisions):
         torch.manual_seed(self.seed)
         config = self.config
         path = resolve_model(str(config.base_model))
-        self.tokenizer_ = AutoTokenizer.from_pretrained(path)
+        self.tokenizer_ = AutoTokenizer.from_pretrained(path, **tokenizer_options(from_bundle=False))
         if not self.tokenizer_.is_fast:
             raise ValueError(f"{config.base_model} has no fast tokenizer; windows need one (tokenizer.json)")
         self.model_ = AutoModelForSequenceClassification.from_pretrained(
             path,
+            **pretrained_options(from_bundle=False),
             num_labels=len(classes),
             id2label=dict(enumerate(classes)),
             label2id={label: i for i, label in enumerate(classes)},
@@ -243,8 +251,10 @@ class FinetunedClassifier(LabelDecisions):
         seed = int(params.pop("seed", 0))
         model = cls(FinetuneConfig(**params), multi_label=bool(manifest["multi_label"]), seed=seed)
         folder = directory / MODEL_DIR
-        model.tokenizer_ = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-        model.model_ = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True).eval()
+        model.tokenizer_ = AutoTokenizer.from_pretrained(folder, **tokenizer_options(from_bundle=True))
+        model.model_ = AutoModelForSequenceClassification.from_pretrained(
+            folder, **pretrained_options(from_bundle=True)
+        ).eval()
         labels = [model.model_.config.id2label[i] for i in range(model.model_.config.num_labels)]
         if labels != list(manifest["labels"]):
             raise ValueError(f"the model's labels {labels} differ from the manifest's {manifest['labels']}")
