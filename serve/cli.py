@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
-    from train.bundle import BundleError
+    from train.bundle import BundleError, disk_full
     from train.data import DatasetError
 
     parser = build_parser()
@@ -49,6 +49,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         # stdout closed early (e.g. piped into `head`): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except OSError as exc:
+        # The writers name the file and what to do; this catches a full disk anywhere else.
+        if args.verbose or not disk_full(exc):
+            raise
+        where = f" while writing {exc.filename}" if exc.filename else ""
+        print(
+            f"newsdesk {args.command}: error: no space left on device{where}; free space on that disk, "
+            f"or write somewhere else",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"newsdesk {args.command}: interrupted", file=sys.stderr)
         return 130

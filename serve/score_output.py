@@ -15,6 +15,9 @@ joined into a temporary file inside the checkpoint folder, which is then renamed
 one step; a folder OUTPUT (ending in ``/``) receives the parts themselves. Until then OUTPUT is
 untouched, so a crash or Ctrl-C never leaves a file that looks finished, and ``--resume`` picks up
 after the last done part.
+
+A full disk stops the run with an :class:`OutputError` naming the file being written. The file
+is removed; the parts done so far stay recorded, so ``--resume`` continues once there is space.
 """
 
 from __future__ import annotations
@@ -23,11 +26,14 @@ import contextlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+
+from train.bundle import disk_full, pause_for_tests
 
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 CHECKPOINT_FORMAT = "newsdesk-score-checkpoint"
@@ -90,19 +96,52 @@ def resolve_output(out: str, overwrite: bool, inputs: list[Path]) -> OutputTarge
 
 
 def _fsync(path: Path) -> None:
+    """Flush a written file to disk; a failure (a full disk can show only here) is raised."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Flush a folder's entries (renames) to disk, where the file system allows it."""
     with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _fsync(path)
+
+
+def output_of(checkpoint_dir: Path) -> Path:
+    """OUTPUT, given its checkpoint folder ``.NAME.newsdesk-partial``."""
+    return checkpoint_dir.with_name(checkpoint_dir.name[1:].removesuffix(PARTIAL_SUFFIX))
+
+
+@contextlib.contextmanager
+def _written_or_removed(path: Path, final: Path | None = None) -> Iterator[None]:
+    """Remove ``path`` if writing it fails; a full disk becomes an :class:`OutputError` that says what to do.
+
+    ``final`` is the name the message gives (the file's name once in place); by default ``path``.
+    """
+    try:
+        yield
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        if not disk_full(exc):
+            raise
+        output = output_of(path.parent)
+        raise OutputError(
+            f"no space left on device while writing {final or path}; {output} was not written. Free space on that "
+            f"disk, then run the same command with --resume to continue after the rows already scored "
+            f"(or choose another --out)"
+        ) from exc
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    _fsync(tmp)
-    os.replace(tmp, path)
+    with _written_or_removed(tmp, path):
+        tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        _fsync(tmp)
+        os.replace(tmp, path)
 
 
 def csv_header(schema: pa.Schema) -> bytes:
@@ -138,9 +177,10 @@ def write_part(directory: Path, index: int, table: pa.Table, schema: pa.Schema, 
         table = table.cast(schema)
     final = directory / part_name(index, ".csv" if fmt == "csv" else ".parquet")
     tmp = final.with_name(f".{final.name}.tmp")
-    write_table(table, tmp, fmt)
-    _fsync(tmp)
-    os.replace(tmp, final)
+    with _written_or_removed(tmp, final):
+        write_table(table, tmp, fmt)
+        _fsync(tmp)
+        os.replace(tmp, final)
     pa.default_memory_pool().release_unused()  # keep RSS flat: hand freed Arrow buffers back to the OS
     return final.stat().st_size
 
@@ -186,10 +226,14 @@ class Checkpoint:
                 )
             shutil.rmtree(checkpoint.dir)
         checkpoint.dir.mkdir()
-        _write_json(
-            checkpoint.dir / CHECKPOINT_FILE,
-            {"format": CHECKPOINT_FORMAT, "format_version": CHECKPOINT_VERSION, **identity},
-        )
+        try:
+            _write_json(
+                checkpoint.dir / CHECKPOINT_FILE,
+                {"format": CHECKPOINT_FORMAT, "format_version": CHECKPOINT_VERSION, **identity},
+            )
+        except BaseException:
+            shutil.rmtree(checkpoint.dir, ignore_errors=True)  # a folder without its checkpoint.json is no use
+            raise
         return checkpoint
 
     def _check_matches(self) -> None:
@@ -254,6 +298,7 @@ class Checkpoint:
     def commit(self, info: PartInfo) -> None:
         """Record part ``info.index`` as done (after its file is in place)."""
         _write_json(self.dir / f"part-{info.index:05d}.json", asdict(info))
+        pause_for_tests(f"score-part-{info.index}", str(self.dir))
 
     def finish(self, parts: list[PartInfo], summary: dict[str, Any]) -> None:
         """Join the parts into OUTPUT (or move them there as a folder) and remove the checkpoint."""
@@ -263,26 +308,30 @@ class Checkpoint:
             self._finish_folder(parts, summary)
             return
         assembled = self.dir / f".assembled{self.target.part_suffix}"
-        if self.target.format == "csv":
-            _join_csv(files, assembled, csv_header(self.schema))
-        else:
-            _join_parquet(files, assembled, self.schema)
-        _fsync(assembled)
-        os.replace(assembled, self.target.path)
-        _fsync(self.target.path.parent)
+        with _written_or_removed(assembled, self.target.path):
+            if self.target.format == "csv":
+                _join_csv(files, assembled, csv_header(self.schema))
+            else:
+                _join_parquet(files, assembled, self.schema)
+            _fsync(assembled)
+            os.replace(assembled, self.target.path)
+        _fsync_dir(self.target.path.parent)
         shutil.rmtree(self.dir)
 
     def _finish_folder(self, parts: list[PartInfo], summary: dict[str, Any]) -> None:
         if not parts:  # keep the columns visible even without rows
             self.write(0, self.schema.empty_table())
-        for path in [self.dir / CHECKPOINT_FILE, *self.dir.glob("part-*.json")]:
-            path.unlink()
+        # Everything that can fail for want of space happens while the checkpoint can still be resumed;
+        # its bookkeeping files are removed only once the folder is OUTPUT.
         _write_json(self.dir / FOLDER_MANIFEST, {**summary, "parts": len(parts) or 1})
         old = None
         if self.target.path.exists():
             old = self.target.path.with_name(f".{self.target.path.name}.old-{os.getpid()}")
             os.replace(self.target.path, old)
         os.replace(self.dir, self.target.path)
+        for path in [self.target.path / CHECKPOINT_FILE, *self.target.path.glob("part-*.json")]:
+            path.unlink()
+        _fsync_dir(self.target.path.parent)
         if old is not None:
             shutil.rmtree(old)
 

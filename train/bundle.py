@@ -31,12 +31,17 @@ transformer parts (and torch with them) are imported only for bundles that have 
 
 A version is written into a temporary directory and renamed into place, and only
 then is ``current`` replaced (write-then-rename), so a crash at any point leaves
-the previous current version untouched.
+the previous current version untouched. A full disk stops the save with a
+:class:`BundleError` saying so, and removes the temporary directory.
+
+Test hook: ``NEWSDESK_TEST_PAUSE=POINT:FLAG`` makes the process stop at POINT (see
+:func:`pause_for_tests`), so a test can kill it at a known moment. Unset, it does nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import importlib
 import json
@@ -45,6 +50,7 @@ import platform
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -74,6 +80,10 @@ CONFUSION_PNG = "confusion_matrix.png"
 TMP_PREFIX = ".tmp-"
 VERSION_PATTERN = re.compile(r"^v(\d{4,})$")
 MODELS_ENV = "NEWSDESK_MODELS"
+TEST_PAUSE_ENV = "NEWSDESK_TEST_PAUSE"
+PAUSE_IN_SAVE = "bundle-save"
+"""The :func:`pause_for_tests` point in :func:`save_bundle`: the weights are written, the manifest is not."""
+DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 DEFAULT_MODELS_DIR = "models"
 
 LIBRARIES = ("newsdesk", "scikit-learn", "numpy", "scipy", "pandas")
@@ -159,6 +169,31 @@ def _manifest_digest(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def disk_full(exc: BaseException) -> bool:
+    """Whether an error means the disk (or the user's quota) is full."""
+    return isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS
+
+
+def pause_for_tests(point: str, detail: str = "") -> None:
+    """Test hook: stop here while ``$NEWSDESK_TEST_PAUSE`` is ``POINT:FLAG`` for this point; otherwise nothing.
+
+    At the point, the process writes ``detail`` into the file FLAG and waits while FLAG exists
+    (at most a minute), so a test knows the process is exactly there and can ``kill -9`` it.
+    """
+    setting = os.environ.get(TEST_PAUSE_ENV)
+    if not setting:
+        return
+    wanted, _, flag = setting.partition(":")
+    if wanted != point or not flag:
+        return
+    ready = Path(f"{flag}.{os.getpid()}.tmp")
+    ready.write_text(detail, encoding="utf-8")
+    os.replace(ready, flag)
+    deadline = time.monotonic() + 60
+    while os.path.exists(flag) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def _fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
@@ -214,19 +249,34 @@ def set_current(model_dir: Path, version: str) -> None:
     """Point ``models/NAME/current`` at ``version`` atomically (write a temp file, then rename)."""
     if not (model_dir / version / MANIFEST).is_file():
         raise BundleError(f"cannot make {version} current: {model_dir / version} is not a saved version")
-    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX + CURRENT, dir=model_dir)
     try:
-        os.chmod(tmp, _umask_mode(0o666))
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(version + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, model_dir / CURRENT)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+        fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-{CURRENT}-", dir=model_dir)
+        try:
+            os.chmod(tmp, _umask_mode(0o666))
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(version + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, model_dir / CURRENT)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+    except OSError as exc:
+        if not disk_full(exc):
+            raise
+        raise BundleError(
+            f"no space left on device while writing {model_dir / CURRENT}; 'current' still names "
+            f"{_current_or_none(model_dir)}. Free space on that disk and try again"
+        ) from exc
     _fsync_dir(model_dir)
+
+
+def _current_or_none(model_dir: Path) -> str:
+    """The current version for a message ('no version' when there is none or it cannot be read)."""
+    with contextlib.suppress(BundleError, OSError):
+        return read_current(model_dir) or "no version"
+    return "no version"
 
 
 def check_model_name(name: str) -> str:
@@ -245,16 +295,20 @@ def _umask_mode(mode: int) -> int:
 
 
 def _remove_stale_temporaries(model_dir: Path) -> None:
-    """Delete temporary directories left by saves whose process is gone."""
+    """Delete temporary directories (and ``current`` files) left by saves whose process is gone."""
     for tmp in model_dir.glob(TMP_PREFIX + "*"):
         match = re.match(re.escape(TMP_PREFIX) + r"(\d+)-", tmp.name)
-        if match is None or not tmp.is_dir():
+        if match is None:
             continue
         pid = int(match.group(1))
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            shutil.rmtree(tmp, ignore_errors=True)
+            if tmp.is_dir():
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
         except PermissionError:
             pass
 
@@ -284,45 +338,76 @@ def save_bundle(
     """
     check_model_name(name)
     model_dir = models_dir / name
-    model_dir.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temporaries(model_dir)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=model_dir))
     try:
-        os.chmod(tmp, _umask_mode(0o777))
-        classifier_entry = write_classifier(tmp, classifier)
-        summarizer_entry = (
-            write_summarizer(tmp, summarizer, getattr(classifier, "sentence_encoder", None))
-            if summarizer is not None
-            else None
-        )
-        for filename, writer in (extra_files or {}).items():
-            writer(tmp / filename)
-        files = {}
-        for file in sorted(p for p in tmp.rglob("*") if p.is_file()):
-            _fsync_file(file)
-            files[file.relative_to(tmp).as_posix()] = sha256_file(file)
-        uses_torch = classifier_entry["backend"] != TFIDF_BACKEND or (
-            summarizer_entry is not None
-            and (summarizer_entry["kind"] == ABSTRACTIVE_KIND or "sentence_encoder" in summarizer_entry)
-        )
-        manifest: dict[str, Any] = {
-            "format": FORMAT_NAME,
-            "format_version": FORMAT_VERSION,
-            "name": name,
-            "version": None,  # filled in once the version number is reserved
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "labels": [str(c) for c in classifier.classes_],
-            "multi_label": bool(classifier.multi_label_),
-            "classifier": classifier_entry,
-            **({"summarizer": summarizer_entry} if summarizer_entry else {}),
-            **manifest_fields,
-            "libraries": library_versions(transformers=uses_torch),
-            "files": files,
-        }
-        return _publish(model_dir, tmp, manifest, card, make_current)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        model_dir.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temporaries(model_dir)
+        tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=model_dir))
+        try:
+            os.chmod(tmp, _umask_mode(0o777))
+            manifest = _write_files(tmp, name, classifier, manifest_fields, extra_files, summarizer)
+            version_dir = _publish(model_dir, tmp, manifest, card)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    except OSError as exc:
+        if not disk_full(exc):
+            raise
+        raise BundleError(
+            f"no space left on device while writing a new version of {name} in {model_dir}; nothing was saved "
+            f"and 'current' still names {_current_or_none(model_dir)}. Free space on that disk, or save to "
+            f"another one (--models-dir)"
+        ) from exc
+    if make_current:
+        try:
+            set_current(model_dir, version_dir.name)
+        except BundleError as exc:
+            raise BundleError(
+                f"{exc}; {version_dir.name} itself was saved complete: once there is space, make it current with "
+                f"'newsdesk versions --model {model_dir} --use {version_dir.name}'"
+            ) from exc
+    return version_dir
+
+
+def _write_files(
+    tmp: Path,
+    name: str,
+    classifier: TopicModel,
+    manifest_fields: dict[str, Any],
+    extra_files: dict[str, FileWriter] | None,
+    summarizer: Any,
+) -> dict[str, Any]:
+    """Write every file of a version into ``tmp``, fsynced; return its manifest (without version and digest)."""
+    classifier_entry = write_classifier(tmp, classifier)
+    summarizer_entry = (
+        write_summarizer(tmp, summarizer, getattr(classifier, "sentence_encoder", None))
+        if summarizer is not None
+        else None
+    )
+    pause_for_tests(PAUSE_IN_SAVE, str(tmp))
+    for filename, writer in (extra_files or {}).items():
+        writer(tmp / filename)
+    files = {}
+    for file in sorted(p for p in tmp.rglob("*") if p.is_file()):
+        _fsync_file(file)
+        files[file.relative_to(tmp).as_posix()] = sha256_file(file)
+    uses_torch = classifier_entry["backend"] != TFIDF_BACKEND or (
+        summarizer_entry is not None
+        and (summarizer_entry["kind"] == ABSTRACTIVE_KIND or "sentence_encoder" in summarizer_entry)
+    )
+    return {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "name": name,
+        "version": None,  # filled in once the version number is reserved
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "labels": [str(c) for c in classifier.classes_],
+        "multi_label": bool(classifier.multi_label_),
+        "classifier": classifier_entry,
+        **({"summarizer": summarizer_entry} if summarizer_entry else {}),
+        **manifest_fields,
+        "libraries": library_versions(transformers=uses_torch),
+        "files": files,
+    }
 
 
 def write_classifier(directory: Path, classifier: TopicModel) -> dict[str, Any]:
@@ -369,13 +454,9 @@ def write_summarizer(directory: Path, summarizer: Any, classifier_encoder: Any =
 
 
 def _publish(
-    model_dir: Path,
-    tmp: Path,
-    manifest: dict[str, Any],
-    card: Callable[[dict[str, Any]], str] | None,
-    make_current: bool,
+    model_dir: Path, tmp: Path, manifest: dict[str, Any], card: Callable[[dict[str, Any]], str] | None
 ) -> Path:
-    """Reserve the next version number by renaming ``tmp`` into place; then update ``current``."""
+    """Write the card and the manifest, then reserve the next version number by renaming ``tmp`` into place."""
     while True:
         existing = list_versions(model_dir)
         number = int(existing[-1][1:]) + 1 if existing else 1
@@ -397,8 +478,6 @@ def _publish(
             raise
         break
     _fsync_dir(model_dir)
-    if make_current:
-        set_current(model_dir, version)
     return model_dir / version
 
 

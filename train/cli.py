@@ -381,14 +381,22 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def run_versions(args: argparse.Namespace) -> int:
     """Handle ``newsdesk versions``."""
-    from train.bundle import BundleError, list_versions, read_current, read_manifest, resolve_version_dir, set_current
+    from train.bundle import (
+        BundleError,
+        list_versions,
+        read_current,
+        read_manifest,
+        resolve_version_dir,
+        set_current,
+        verify_files,
+    )
 
     names = list_versions(args.model)
     if not names:
         raise BundleError(f"no saved versions under {args.model}; train one with 'newsdesk train --name NAME'")
     if args.use is not None:
         version_dir = resolve_version_dir(args.model, args.use)
-        read_manifest(version_dir)  # refuse to point at a damaged version
+        verify_files(version_dir, read_manifest(version_dir))  # refuse to point at a damaged version
         set_current(args.model, args.use)
         print(f"{args.model}: current is now {args.use}")
         return 0
