@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import resource
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -34,14 +36,23 @@ if TYPE_CHECKING:
     from serve.score_output import Checkpoint, PartInfo
 
 FIRST_ERRORS_SHOWN = 5
+ORPHAN_CHECK_SECONDS = 0.5
 log = logging.getLogger(__name__)
 _helper_bundle: Bundle | None = None
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    """In a helper: exit once the main process is gone (``kill -9`` leaves helpers waiting for work forever)."""
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+    os._exit(1)
 
 
 def _init_helper(bundle_dir: str) -> None:
     """Start a helper process: Ctrl-C is the main process's to handle; load (and verify) the model."""
     global _helper_bundle
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
     _helper_bundle = load_bundle(bundle_dir)
 
 

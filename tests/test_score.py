@@ -415,35 +415,79 @@ def test_rows_are_cleaned_with_the_bundles_cleaning_options(tmp_path: Path) -> N
     assert read_out(out).summary[0] == summarize_article(keep, prepared.articles[0]).text
 
 
+def child_pids(pid: int) -> set[int]:
+    """Processes whose parent is ``pid`` (from /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(stat.parent.name))
+    return found
+
+
 def test_resume_after_kill_9_matches_an_uninterrupted_run(
     tmp_path: Path, tiny_bundle_dir: Path, articles: pd.DataFrame
 ) -> None:
-    """A real crash: SIGKILL the scoring process once some parts are done, then --resume."""
+    """A real crash: SIGKILL the scoring process right after its third part is recorded, then --resume.
+
+    The test hook NEWSDESK_TEST_PAUSE=score-part-2:FLAG stops the process there (it writes FLAG and
+    waits), so the kill always lands mid-run, never after the run has finished.
+    """
+    import os
     import signal
     import subprocess
     import sys
     import time
+
+    from train.bundle import TEST_PAUSE_ENV
 
     source = tmp_path / "in.csv"
     pd.concat([articles.assign(id=articles.id + f"#{k}") for k in range(20)]).to_csv(source, index=False)
     code, reference = score(tmp_path, tiny_bundle_dir, source, "--chunksize", "8", out="ref.csv")
     assert code == 0
     out = tmp_path / "out.csv"
+    flag = tmp_path / "paused"
     command = [sys.executable, "-m", "serve.cli", "score", str(source), "--model", str(tiny_bundle_dir),
-               "--out", str(out), "--workers", "0", "--chunksize", "8", "--no-progress"]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               "--out", str(out), "--workers", "1", "--chunksize", "8", "--no-progress"]  # fmt: skip
+    env = {**os.environ, TEST_PAUSE_ENV: f"score-part-2:{flag}"}
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not flag.exists():
+            assert process.poll() is None, "the scoring process ended before it reached part 2"
+            assert time.monotonic() < deadline, "the scoring process never reached part 2"
+            time.sleep(0.01)
+        helpers = child_pids(process.pid)
+        assert helpers, "with --workers 1 the scorer runs a helper process"
+        process.send_signal(signal.SIGKILL)
+        assert process.wait(10) == -signal.SIGKILL
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
     checkpoint = tmp_path / ".out.csv.newsdesk-partial"
-    deadline = time.monotonic() + 60
-    while not (checkpoint / "part-00004.json").exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.005)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    if process.returncode != -signal.SIGKILL:
-        pytest.skip("the run finished before it could be killed")
-    assert not out.exists()
+    assert sorted(p.name for p in checkpoint.glob("part-*.json")) == [f"part-0000{i}.json" for i in range(3)]
+    assert not out.exists()  # nothing that looks finished
+    deadline = time.monotonic() + 10  # the helper processes notice their parent is gone and exit
+    while any(pid_alive(pid) for pid in helpers):
+        assert time.monotonic() < deadline, f"helper processes {helpers} outlived the killed scorer"
+        time.sleep(0.1)
     code, _ = score(tmp_path, tiny_bundle_dir, source, "--chunksize", "8", "--resume")
     assert code == 0
     assert out.read_bytes() == reference.read_bytes()
+    assert not checkpoint.exists()
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether ``pid`` is a running (not zombie) process."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def test_help(capsys: pytest.CaptureFixture[str]) -> None:
