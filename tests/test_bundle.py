@@ -14,9 +14,12 @@ from conftest import train_tiny
 import train.bundle as bundle_module
 from train.bundle import (
     CLASSIFIER_ARRAYS,
+    CONFUSION_PNG,
     CURRENT,
     FORMAT_VERSION,
     MANIFEST,
+    METRICS,
+    MODEL_CARD,
     SUMMARIZER_ARRAYS,
     SUMMARIZER_JSON,
     VOCABULARY,
@@ -26,6 +29,9 @@ from train.bundle import (
     read_current,
     set_current,
 )
+
+BUNDLE_FILES = [VOCABULARY, CLASSIFIER_ARRAYS, SUMMARIZER_JSON, SUMMARIZER_ARRAYS, METRICS, CONFUSION_PNG, MODEL_CARD]
+"""Every file a TF-IDF bundle's manifest lists (the manifest itself is checked by its own digest)."""
 
 
 @pytest.fixture
@@ -86,9 +92,12 @@ def test_new_versions_become_current_and_old_ones_stay(tmp_path: Path) -> None:
         load_bundle(model, version="v0009")
 
 
-@pytest.mark.parametrize(
-    "filename", [CLASSIFIER_ARRAYS, VOCABULARY, SUMMARIZER_JSON, SUMMARIZER_ARRAYS, "README.md", "metrics.json"]
-)
+def test_the_tamper_tests_cover_every_file_of_a_bundle(tiny_bundle_dir: Path) -> None:
+    manifest = json.loads((version_dir(tiny_bundle_dir) / MANIFEST).read_text())
+    assert sorted(manifest["files"]) == sorted(BUNDLE_FILES)
+
+
+@pytest.mark.parametrize("filename", BUNDLE_FILES)
 def test_a_changed_byte_is_refused(model_copy: Path, filename: str) -> None:
     target = version_dir(model_copy) / filename
     data = bytearray(target.read_bytes())
@@ -98,17 +107,33 @@ def test_a_changed_byte_is_refused(model_copy: Path, filename: str) -> None:
         load_bundle(model_copy)
 
 
-def test_a_truncated_file_is_refused(model_copy: Path) -> None:
-    target = version_dir(model_copy) / CLASSIFIER_ARRAYS
+@pytest.mark.parametrize("filename", BUNDLE_FILES)
+def test_a_truncated_file_is_refused(model_copy: Path, filename: str) -> None:
+    target = version_dir(model_copy) / filename
     target.write_bytes(target.read_bytes()[:100])
-    with pytest.raises(BundleError, match="altered or truncated"):
+    with pytest.raises(BundleError, match=f"{filename} does not match its checksum.*altered or truncated"):
         load_bundle(model_copy)
 
 
-def test_a_missing_file_is_refused(model_copy: Path) -> None:
-    (version_dir(model_copy) / VOCABULARY).unlink()
-    with pytest.raises(BundleError, match="missing vocabulary.json"):
+@pytest.mark.parametrize("filename", BUNDLE_FILES)
+def test_a_missing_file_is_refused(model_copy: Path, filename: str) -> None:
+    (version_dir(model_copy) / filename).unlink()
+    with pytest.raises(BundleError, match=f"missing {filename}"):
         load_bundle(model_copy)
+
+
+def test_a_changed_byte_in_the_manifest_is_refused(model_copy: Path) -> None:
+    """Any byte of the manifest: its digest, a checksum, a setting; or JSON that no longer parses."""
+    path = version_dir(model_copy) / MANIFEST
+    original = path.read_bytes()
+    for offset in range(0, len(original), max(1, len(original) // 40)):
+        data = bytearray(original)
+        data[offset] ^= 0x01
+        path.write_bytes(bytes(data))
+        with pytest.raises(BundleError):
+            load_bundle(model_copy)
+    path.write_bytes(original)
+    assert load_bundle(model_copy).version == "v0001"
 
 
 def test_an_edited_manifest_is_refused(model_copy: Path) -> None:

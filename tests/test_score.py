@@ -472,9 +472,13 @@ def test_resume_after_kill_9_matches_an_uninterrupted_run(
     assert sorted(p.name for p in checkpoint.glob("part-*.json")) == [f"part-0000{i}.json" for i in range(3)]
     assert not out.exists()  # nothing that looks finished
     deadline = time.monotonic() + 10  # the helper processes notice their parent is gone and exit
-    while any(pid_alive(pid) for pid in helpers):
-        assert time.monotonic() < deadline, f"helper processes {helpers} outlived the killed scorer"
-        time.sleep(0.1)
+    try:
+        while any(pid_alive(pid) for pid in helpers):
+            assert time.monotonic() < deadline, f"helper processes {helpers} outlived the killed scorer"
+            time.sleep(0.1)
+    finally:
+        for pid in filter(pid_alive, helpers):
+            os.kill(pid, signal.SIGKILL)
     code, _ = score(tmp_path, tiny_bundle_dir, source, "--chunksize", "8", "--resume")
     assert code == 0
     assert out.read_bytes() == reference.read_bytes()
