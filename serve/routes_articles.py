@@ -18,6 +18,7 @@ from serve.analysis import (
     predict_topics,
     summarize_article,
 )
+from serve.annotate import annotate_article
 from serve.deps import BundleDep, MetricsDep, SettingsDep
 from serve.errors import (
     BATCH_TOO_LARGE,
@@ -39,6 +40,9 @@ from serve.schemas import (
     BatchPredictRequest,
     BatchPredictResponse,
     CleaningOut,
+    DocumentBlock,
+    DocumentOut,
+    DocumentSpan,
     ErrorDetail,
     LabelScore,
     ModelRef,
@@ -146,7 +150,7 @@ def topic_prediction(result: TopicResult, top_k: int) -> TopicPrediction:
     )
 
 
-def summarize_checked(bundle: Bundle, article: CleanArticle, options: SummaryOptions) -> SummaryOut:
+def summarize_checked(bundle: Bundle, article: CleanArticle, options: SummaryOptions) -> Summary:
     """Summarise a cleaned article, turning the summariser's errors into HTTP errors."""
     if not article.body:
         raise ApiError(422, EMPTY_TEXT, "field 'text' is empty after cleaning; a summary needs the article body")
@@ -158,7 +162,7 @@ def summarize_checked(bundle: Bundle, article: CleanArticle, options: SummaryOpt
         raise ApiError(409, NO_SUMMARIZER, f"{exc}; or reload a version that has one (POST /v1/admin/reload)") from None
     except SummaryError as exc:
         raise ApiError(422, CANNOT_SUMMARIZE, f"field 'text': {exc}") from None
-    return summary_out(summary, options.include_cleaned_text)
+    return summary
 
 
 def summary_out(summary: Summary, include_cleaned_text: bool) -> SummaryOut:
@@ -172,6 +176,26 @@ def summary_out(summary: Summary, include_cleaned_text: bool) -> SummaryOut:
         method=summary.method,
         article_sentences=summary.n_sentences,
         cleaned_text=summary.cleaned_text if include_cleaned_text else None,
+    )
+
+
+def document_out(body: ArticleFields, article: CleanArticle, summary: Summary, wanted: bool) -> DocumentOut | None:
+    """The article as display blocks (:mod:`serve.annotate`) when the request asked for them."""
+    if not wanted:
+        return None
+    document = annotate_article(body.text, article, summary)
+    return DocumentOut(
+        format=document.format,
+        placed=document.placed,
+        blocks=[
+            DocumentBlock(
+                kind=block.kind,
+                text=block.text,
+                reason=block.reason,
+                spans=[DocumentSpan(text=span.text, sentence=span.sentence) for span in block.spans],
+            )
+            for block in document.blocks
+        ],
     )
 
 
@@ -260,7 +284,12 @@ def summarize(body: SummarizeRequest, bundle: BundleDep, settings: SettingsDep, 
     summary = summarize_checked(bundle, article, body)
     metrics.count_articles(SUMMARIZE, bundle.version)
     return json_response(
-        SummarizeResponse(model=model_ref(bundle), cleaning=cleaning_out(article, body.return_cleaned), **dict(summary))
+        SummarizeResponse(
+            model=model_ref(bundle),
+            cleaning=cleaning_out(article, body.return_cleaned),
+            document=document_out(body, article, summary, body.return_document),
+            **dict(summary_out(summary, body.include_cleaned_text)),
+        )
     )
 
 
@@ -280,7 +309,8 @@ def analyze(body: AnalyzeRequest, bundle: BundleDep, settings: SettingsDep, metr
         AnalyzeResponse(
             model=model_ref(bundle),
             prediction=topic_prediction(result, body.top_k),
-            summary=summary,
+            summary=summary_out(summary, body.include_cleaned_text),
             cleaning=cleaning_out(article, body.return_cleaned),
+            document=document_out(body, article, summary, body.return_document),
         )
     )

@@ -58,6 +58,16 @@ class SummaryOptions(_Request):
     )
 
 
+class DocumentOption(_Request):
+    """Ask for the article as display blocks (see :class:`DocumentOut`)."""
+
+    return_document: bool = Field(
+        False,
+        description="also return 'document': the article in its original order, kept lines split into spans "
+        "marking the summary's sentences, removed lines in place with their reasons (for a reader, e.g. GET /)",
+    )
+
+
 class PredictRequest(ArticleFields):
     """One article to classify."""
 
@@ -101,7 +111,7 @@ class BatchPredictRequest(_Request):
     )
 
 
-class SummarizeRequest(ArticleFields, SummaryOptions):
+class SummarizeRequest(ArticleFields, SummaryOptions, DocumentOption):
     """One article to summarise."""
 
     model_config = ConfigDict(
@@ -109,7 +119,7 @@ class SummarizeRequest(ArticleFields, SummaryOptions):
     )
 
 
-class AnalyzeRequest(ArticleFields, SummaryOptions):
+class AnalyzeRequest(ArticleFields, SummaryOptions, DocumentOption):
     """One article to classify and summarise; it is cleaned once for both."""
 
     top_k: int = Field(3, ge=1, le=MAX_TOP_K, description="how many labels to return with their scores")
@@ -249,11 +259,47 @@ class SummaryOut(BaseModel):
     cleaned_text: str | None = Field(None, description="the cleaned text, when include_cleaned_text was true")
 
 
+class DocumentSpan(BaseModel):
+    """A piece of a kept line, and the summary sentence it belongs to."""
+
+    text: str
+    sentence: int | None = Field(
+        description="the index of the summary sentence this text is part of (as in 'sentences'), or null"
+    )
+
+
+class DocumentBlock(BaseModel):
+    """One line of the article as sent: kept for the models, or removed by cleaning."""
+
+    kind: Literal["kept", "removed"]
+    text: str
+    reason: str | None = Field(description="why cleaning removed the line; null for kept lines")
+    spans: list[DocumentSpan] = Field(description="the kept line cut where summary sentences start and end")
+
+
+class DocumentOut(BaseModel):
+    """The article in its original order with what cleaning and the summary did to each line.
+
+    Plain text: every non-blank line (after Unicode and whitespace normalisation) in order. HTML: the page's
+    visible lines that are not part of the article, in page order, with the extracted article's paragraphs
+    placed where they start on the page. Spans are whole strings so that no client has to convert
+    character offsets.
+    """
+
+    format: str = Field(description="'text' or 'html', as in 'cleaning'")
+    placed: bool = Field(
+        description="true when removed lines sit where they were; false when they could not be placed and "
+        "follow the kept lines"
+    )
+    blocks: list[DocumentBlock]
+
+
 class SummarizeResponse(SummaryOut):
     """The summary of one article and the model that made it."""
 
     model: ModelRef
     cleaning: CleaningOut
+    document: DocumentOut | None = Field(None, description="the article as display blocks, with return_document")
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -289,6 +335,7 @@ class AnalyzeResponse(BaseModel):
     prediction: TopicPrediction
     summary: SummaryOut
     cleaning: CleaningOut
+    document: DocumentOut | None = Field(None, description="the article as display blocks, with return_document")
 
 
 class ModelInfo(BaseModel):
