@@ -19,7 +19,7 @@ from importlib import metadata
 import anyio.to_thread
 from fastapi import Depends, FastAPI
 
-from serve import routes_articles, routes_health, routes_models
+from serve import routes_articles, routes_health, routes_models, routes_page
 from serve.deps import require_api_key
 from serve.errors import install_error_handlers
 from serve.metrics import ServiceMetrics
@@ -97,6 +97,7 @@ def create_app(settings: ServeSettings, *, loader: BundleLoader = load_bundle) -
     app.state.reloader = reloader
     install_error_handlers(app)
     app.include_router(routes_health.router)
+    app.include_router(routes_page.router)  # GET /: the page stays open; its /v1 calls carry the key
     # The key check (and its place in the OpenAPI schema) exists only when there is a key.
     protected = [Depends(require_api_key)] if settings.api_key is not None else []
     app.include_router(routes_articles.router, dependencies=protected)

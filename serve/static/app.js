@@ -1,0 +1,389 @@
+// newsdesk try-it page: calls the /v1 API of the server that served it.
+// Article text is untrusted: it only ever reaches the page through textContent and text nodes.
+"use strict";
+
+(function () {
+  const KEY_STORAGE = "newsdesk.apiKey";
+  const TOP_K = 5;
+
+  const ENDPOINTS = {
+    classify: { path: "v1/predict", busy: "Classifying…", summary: false, topic: true },
+    summarize: { path: "v1/summarize", busy: "Summarising…", summary: true, topic: false },
+    analyze: { path: "v1/analyze", busy: "Analysing…", summary: true, topic: true },
+  };
+
+  const ERROR_TITLES = {
+    0: "Could not reach the server",
+    400: "The server could not read the request",
+    401: "The server needs a valid API key",
+    404: "Not found",
+    409: "The model cannot do this",
+    413: "The article is too long for this server",
+    422: "The server could not use this article",
+    500: "The server hit an unexpected error",
+    503: "The model is not loaded yet; try again in a moment",
+  };
+
+  const METRIC_NAMES = {
+    accuracy: "accuracy",
+    macro_f1: "macro F1",
+    micro_f1: "micro F1",
+    weighted_f1: "weighted F1",
+    rouge1: "ROUGE-1",
+    rouge2: "ROUGE-2",
+    rougeL: "ROUGE-L",
+    rougeLsum: "ROUGE-Lsum",
+  };
+
+  const EXAMPLE_TITLE = "Chelsea sign Danish striker Larsen";
+  const EXAMPLE_TEXT = [
+    "Home | News | Sport | Football",
+    "Chelsea sign Danish striker Larsen",
+    "- 10 hours ago",
+    "Share this article",
+    "Chelsea have completed the signing of Danish striker Jon Larsen from Ajax for a fee of £12m.",
+    "",
+    "The 23-year-old scored 19 goals in the Dutch league last season and has signed a five-year contract at Stamford Bridge.",
+    "",
+    "Manager Jose Mourinho said Larsen would add pace and movement to an attack that has struggled to score away from home.",
+    "",
+    "\"He is young, he is hungry and he knows where the goal is,\" Mourinho told the club's website.",
+    "",
+    "Larsen is expected to make his debut in Saturday's Premiership match against Everton.",
+    "Share this article",
+    "Related stories",
+    "Arsenal beaten at home by Bolton",
+    "Liverpool held to a draw at Anfield",
+    "United name new assistant manager",
+  ].join("\n");
+
+  let busy = false;
+
+  function $(id) {
+    return document.getElementById(id);
+  }
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  // ------------------------------------------------------------------ API calls
+
+  class ApiProblem extends Error {
+    constructor(status, code, message) {
+      super(message);
+      this.status = status;
+      this.code = code;
+    }
+  }
+
+  function requestHeaders(json) {
+    const headers = { Accept: "application/json" };
+    if (json) headers["Content-Type"] = "application/json";
+    const key = $("api-key").value.trim();
+    if (key) headers["X-API-Key"] = key;
+    return headers;
+  }
+
+  async function callApi(path, body) {
+    let response;
+    try {
+      response = await fetch(path, {
+        method: body === undefined ? "GET" : "POST",
+        headers: requestHeaders(body !== undefined),
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: "no-store",
+      });
+    } catch (failure) {
+      throw new ApiProblem(0, "network_error", "The request did not get an answer (" + failure.message + ").");
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (failure) {
+      data = null;
+    }
+    if (!response.ok) {
+      const detail = data && data.error && typeof data.error === "object" ? data.error : null;
+      const code = detail && typeof detail.code === "string" ? detail.code : "http_" + response.status;
+      const message =
+        detail && typeof detail.message === "string"
+          ? detail.message
+          : "The server answered " + response.status + " " + response.statusText + ".";
+      throw new ApiProblem(response.status, code, message);
+    }
+    if (data === null) {
+      throw new ApiProblem(response.status, "invalid_response", "The server's answer was not JSON.");
+    }
+    return data;
+  }
+
+  // ------------------------------------------------------------------ status and errors
+
+  function setStatus(text, isBusy) {
+    const status = $("status");
+    status.textContent = text;
+    status.classList.toggle("busy", Boolean(isBusy));
+  }
+
+  function showError(problem, title) {
+    if (!title) {
+      title = ERROR_TITLES[problem.status] || "The request failed";
+      if (problem.status) title += " (" + problem.status + ")";
+    }
+    $("error-title").textContent = title;
+    $("error-message").textContent = problem.message + (problem.code ? " [" + problem.code + "]" : "");
+    $("error").hidden = false;
+  }
+
+  // On a phone the results sit below the form: bring them into view (focus stays where it was).
+  function revealResults() {
+    const heading = $("results-heading");
+    if (heading.getBoundingClientRect().top > window.innerHeight * 0.6) {
+      const smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+      heading.scrollIntoView({ behavior: smooth ? "smooth" : "auto", block: "start" });
+    }
+  }
+
+  function clearError() {
+    $("error").hidden = true;
+    $("error-title").textContent = "";
+    $("error-message").textContent = "";
+  }
+
+  function setBusy(value) {
+    busy = value;
+    $("results").setAttribute("aria-busy", value ? "true" : "false");
+    for (const button of document.querySelectorAll("button[data-action]")) {
+      // aria-disabled, not disabled: a disabled button would drop keyboard focus.
+      button.setAttribute("aria-disabled", value ? "true" : "false");
+    }
+  }
+
+  // ------------------------------------------------------------------ rendering
+
+  function percent(score) {
+    return (Math.round(score * 1000) / 10).toFixed(1) + "%";
+  }
+
+  function renderTopic(prediction) {
+    $("topic").textContent = prediction.topic || "no topic";
+    $("topic-score").textContent = prediction.topic ? percent(prediction.score) : "";
+    const list = $("scores");
+    list.replaceChildren();
+    const chosen = new Set(prediction.labels || []);
+    for (const item of prediction.scores || []) {
+      const row = element("li", chosen.has(item.label) ? "chosen" : "");
+      const fill = element("div", "bar-fill");
+      fill.style.width = Math.max(0, Math.min(100, item.score * 100)).toFixed(1) + "%";
+      const bar = element("div", "bar");
+      bar.setAttribute("aria-hidden", "true");
+      bar.append(fill);
+      row.append(element("span", "score-label", item.label), bar, element("span", "score-value", percent(item.score)));
+      list.append(row);
+    }
+    $("topic-card").hidden = false;
+  }
+
+  function renderSummary(summary) {
+    $("summary").textContent = summary.summary;
+    const count = summary.sentences.length;
+    $("summary-meta").textContent =
+      count + " of " + summary.article_sentences + " sentence" + (summary.article_sentences === 1 ? "" : "s") +
+      " · " + summary.method;
+    $("summary-card").hidden = false;
+  }
+
+  function renderCleaning(cleaning, documentView) {
+    const removed = cleaning.removed_lines;
+    const source = cleaning.format === "html" ? "Read as a web page (HTML). " : "";
+    $("cleaning").textContent =
+      source +
+      (removed === 0
+        ? "Cleaning removed nothing."
+        : "Cleaning removed " + removed + " line" + (removed === 1 ? "" : "s") + " of page furniture.");
+    const warnings = $("warnings");
+    warnings.replaceChildren();
+    for (const warning of cleaning.warnings || []) warnings.append(element("li", "", warning));
+    const target = $("document");
+    target.replaceChildren();
+    $("document-tools").hidden = !documentView;
+    if (documentView) {
+      for (const block of documentView.blocks) target.append(renderBlock(block));
+      if (!documentView.placed) {
+        target.append(element("p", "muted small", "Removed lines could not be placed and are listed last."));
+      }
+    }
+    target.hidden = !documentView;
+    $("cleaning-card").hidden = false;
+  }
+
+  function renderBlock(block) {
+    const line = element("p", "line " + (block.kind === "removed" ? "removed" : "kept"));
+    if (block.kind === "removed") {
+      const reason = block.reason || "removed";
+      const struck = element("del", "", block.text);
+      struck.title = "Removed: " + reason;
+      line.append(struck, element("span", "reason", reason));
+      return line;
+    }
+    for (const span of block.spans) {
+      if (span.sentence === null || span.sentence === undefined) {
+        line.append(document.createTextNode(span.text));
+      } else {
+        const mark = element("mark", "highlight", span.text);
+        mark.dataset.sentence = String(span.sentence);
+        mark.title = "Summary sentence";
+        line.append(mark);
+      }
+    }
+    return line;
+  }
+
+  function hideResults() {
+    for (const id of ["topic-card", "summary-card", "cleaning-card"]) $(id).hidden = true;
+  }
+
+  // ------------------------------------------------------------------ actions
+
+  function articleRequest(action) {
+    const body = { text: $("text").value };
+    const title = $("title").value.trim();
+    if (title) body.title = title;
+    if (ENDPOINTS[action].summary) {
+      const limit = $("max-sentences").value;
+      if (limit) body.max_sentences = Number(limit);
+      body.return_document = true;
+    }
+    if (ENDPOINTS[action].topic) body.top_k = TOP_K;
+    return body;
+  }
+
+  async function run(action) {
+    if (busy) return;
+    const endpoint = ENDPOINTS[action];
+    clearError();
+    if (!$("text").value.trim()) {
+      hideResults();
+      setStatus("Paste an article first.");
+      showError(new ApiProblem(0, "", "The article text is empty; paste an article or a saved web page."), "Nothing to analyse");
+      $("text").focus();
+      return;
+    }
+    setBusy(true);
+    setStatus(endpoint.busy, true);
+    const started = performance.now();
+    try {
+      const data = await callApi(endpoint.path, articleRequest(action));
+      hideResults();
+      const prediction = action === "analyze" ? data.prediction : data;
+      const summary = action === "analyze" ? data.summary : data;
+      if (endpoint.topic) renderTopic(prediction);
+      if (endpoint.summary) renderSummary(summary);
+      renderCleaning(data.cleaning, endpoint.summary ? data.document : null);
+      const seconds = ((performance.now() - started) / 1000).toFixed(2);
+      // The status line is the live region: it says in one sentence what the panels below show.
+      const found = [];
+      if (endpoint.topic) found.push("topic " + (prediction.topic || "none") + " (" + percent(prediction.score) + ")");
+      if (endpoint.summary) {
+        const n = summary.sentences.length;
+        found.push("a summary of " + n + " sentence" + (n === 1 ? "" : "s"));
+      }
+      const removed = data.cleaning.removed_lines;
+      found.push(removed + " line" + (removed === 1 ? "" : "s") + " removed");
+      setStatus(
+        "Done in " + seconds + " s with " + data.model.name + " " + data.model.version + ": " + found.join(", ") + "."
+      );
+    } catch (problem) {
+      hideResults();
+      setStatus("The request failed.");
+      showError(problem instanceof ApiProblem ? problem : new ApiProblem(0, "", String(problem)));
+    } finally {
+      setBusy(false);
+      revealResults();
+    }
+  }
+
+  async function loadModelInfo() {
+    const target = $("model-info");
+    try {
+      const data = await callApi("v1/models");
+      const model = data.models[0];
+      target.replaceChildren(element("span", "model-name", model.name + " " + model.version));
+      const parts = [];
+      for (const [key, value] of Object.entries(Object.assign({}, model.metrics, model.summary_metrics || {}))) {
+        if (typeof value === "number") parts.push((METRIC_NAMES[key] || key.replace(/_/g, " ")) + " " + value.toFixed(3));
+      }
+      const labels = model.labels.length + " topics";
+      const trained = model.created ? "trained " + model.created.slice(0, 10) : "";
+      target.append(
+        document.createTextNode(
+          " · " + [labels, trained].filter(Boolean).join(" · ") +
+            (parts.length ? " · held-out " + parts.join(", ") : "")
+        )
+      );
+    } catch (problem) {
+      target.textContent =
+        problem.status === 401
+          ? "Model: enter the API key to see which model is served."
+          : "Model: unknown (" + problem.message + ")";
+    }
+  }
+
+  function updateCount() {
+    const n = $("text").value.length;
+    $("char-count").textContent = n.toLocaleString("en-GB") + " character" + (n === 1 ? "" : "s");
+  }
+
+  function start() {
+    const keyInput = $("api-key");
+    try {
+      keyInput.value = sessionStorage.getItem(KEY_STORAGE) || "";
+    } catch (failure) {
+      // Storage may be blocked; the key then lasts as long as the page.
+    }
+    keyInput.addEventListener("change", function () {
+      try {
+        if (keyInput.value) sessionStorage.setItem(KEY_STORAGE, keyInput.value);
+        else sessionStorage.removeItem(KEY_STORAGE);
+      } catch (failure) {
+        // as above
+      }
+      loadModelInfo();
+    });
+
+    $("article-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      run("analyze");
+    });
+    for (const id of ["classify", "summarize"]) {
+      $(id).addEventListener("click", function () {
+        run(id);
+      });
+    }
+    $("example").addEventListener("click", function () {
+      $("title").value = EXAMPLE_TITLE;
+      $("text").value = EXAMPLE_TEXT;
+      updateCount();
+      $("text").focus();
+    });
+    $("text").addEventListener("input", updateCount);
+    $("article-form").addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        run("analyze");
+      }
+    });
+    $("show-removed").addEventListener("change", function (event) {
+      $("document").classList.toggle("hide-removed", !event.target.checked);
+    });
+    updateCount();
+    loadModelInfo();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
