@@ -14,6 +14,7 @@ import shutil
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -100,7 +101,10 @@ def test_the_page_files_ship_with_the_package() -> None:
     """Every file of serve/static is served, and pyproject's package-data installs them."""
     assert {path.name for path in STATIC.iterdir()} == {"index.html", *STATIC_FILES}
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    assert "static/*" in setuptools["package-data"]["serve"]
+    assert "serve.static" in setuptools["packages"]
+    patterns = setuptools["package-data"]["serve.static"]
+    for path in STATIC.iterdir():
+        assert any(fnmatch(path.name, pattern) for pattern in patterns), f"{path.name} would not be installed"
 
 
 def test_the_script_never_puts_text_into_html() -> None:
@@ -354,3 +358,30 @@ def test_phone_width_has_no_horizontal_overflow(tab: Tab, tmp_path: Path) -> Non
         assert box is not None and box["height"] >= 40 and box["x"] >= 0
     tab.page.screenshot(path=tmp_path / "phone.png", full_page=True)
     assert (tmp_path / "phone.png").stat().st_size > 10_000
+
+
+def test_answers_without_a_result_are_explained(tab: Tab) -> None:
+    """A 503 with the error body, a proxy's HTML 502 and a dropped connection each get a readable message."""
+    tab.open()
+    tab.paste()
+    answers = [
+        {"status": 503, "json": {"error": {"code": "not_ready", "message": "no model is loaded yet"}}},
+        {"status": 502, "body": "<html>Bad Gateway</html>", "content_type": "text/html"},
+        None,  # the connection fails
+    ]
+
+    def answer(route: Any) -> None:
+        reply = answers.pop(0)
+        route.fulfill(**reply) if reply is not None else route.abort()
+
+    tab.page.route("**/v1/analyze", answer)
+    expected = [
+        ("The model is not loaded yet; try again in a moment (503)", "no model is loaded yet [not_ready]"),
+        ("The request failed (502)", "The server answered 502"),
+        ("Could not reach the server", "The request did not get an answer"),
+    ]
+    for title, message in expected:
+        tab.page.click("#analyze")
+        tab.page.wait_for_selector(f"#error-title:text-is('{title}')")
+        assert message in tab.page.inner_text("#error-message")
+    assert answers == []
