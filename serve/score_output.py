@@ -296,8 +296,13 @@ class Checkpoint:
         return write_part(self.dir, index, table, self.schema, self.target.format)
 
     def commit(self, info: PartInfo) -> None:
-        """Record part ``info.index`` as done (after its file is in place)."""
-        _write_json(self.dir / f"part-{info.index:05d}.json", asdict(info))
+        """Record part ``info.index`` as done (after its file is in place); a part that cannot be recorded is removed."""
+        try:
+            _write_json(self.dir / f"part-{info.index:05d}.json", asdict(info))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                (self.dir / part_name(info.index, self.target.part_suffix)).unlink()
+            raise
         pause_for_tests(f"score-part-{info.index}", str(self.dir))
 
     def finish(self, parts: list[PartInfo], summary: dict[str, Any]) -> None:
