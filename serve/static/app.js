@@ -269,7 +269,8 @@
     if (!$("text").value.trim()) {
       hideResults();
       setStatus("Paste an article first.");
-      showError(new ApiProblem(0, "", "The article text is empty; paste an article or a saved web page."), "Nothing to analyse");
+      const empty = new ApiProblem(0, "", "The article text is empty; paste an article or a saved web page.");
+      showError(empty, "Nothing to analyse");
       $("text").focus();
       return;
     }
@@ -315,7 +316,8 @@
       target.replaceChildren(element("span", "model-name", model.name + " " + model.version));
       const parts = [];
       for (const [key, value] of Object.entries(Object.assign({}, model.metrics, model.summary_metrics || {}))) {
-        if (typeof value === "number") parts.push((METRIC_NAMES[key] || key.replace(/_/g, " ")) + " " + value.toFixed(3));
+        if (typeof value !== "number") continue;
+        parts.push((METRIC_NAMES[key] || key.replace(/_/g, " ")) + " " + value.toFixed(3));
       }
       const labels = model.labels.length + " topics";
       const trained = model.created ? "trained " + model.created.slice(0, 10) : "";
