@@ -126,3 +126,74 @@ def report(results: dict[str, Any], rows: Sequence[tuple[str, str]], targets: Se
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"\nwrote {out}")
+
+
+# --------------------------------------------------------------------------- processes (Linux /proc)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and every live descendant of it."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parents.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
+    found, frontier = [pid], [pid]
+    while frontier:
+        frontier = [child for parent in frontier for child in parents.get(parent, [])]
+        found += frontier
+    return found
+
+
+def process_cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU seconds used so far by these processes (those that have exited count 0)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def machine_busy_seconds() -> float:
+    """Busy CPU seconds of the whole machine so far (all cores)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def process_memory_mb(pids: Sequence[int]) -> dict[str, float]:
+    """RSS, peak RSS and PSS summed over these processes, in MB (10^6 bytes); exited ones count 0."""
+    import re
+
+    totals = {"rss_mb": 0, "rss_peak_mb": 0, "pss_mb": 0}
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        for key, text, field in (
+            ("rss_mb", status, "VmRSS"),
+            ("rss_peak_mb", status, "VmHWM"),
+            ("pss_mb", rollup, "Pss"),
+        ):
+            found = re.search(rf"^{field}:\s+(\d+)", text, flags=re.MULTILINE)
+            totals[key] += int(found.group(1)) if found else 0
+    return {key: round(kb * 1024 / 1e6, 1) for key, kb in totals.items()}
