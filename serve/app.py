@@ -37,7 +37,8 @@ model bundles trained by `newsdesk train`.
 
 * Every error has the body `{"error": {"code": ..., "message": ...}}`.
 * When the server has `NEWSDESK_API_KEY` set, every `/v1` endpoint needs the key, as
-  `Authorization: Bearer <key>` or `X-API-Key: <key>`; `/health`, `/ready` and `/metrics` stay open.
+  `Authorization: Bearer <key>` or `X-API-Key: <key>`; the web page at `/`, `/health`, `/ready` and
+  `/metrics` stay open.
 * Every response carries an `X-Request-ID` header (the client's, or a new one) that the request log also shows.
 """
 
