@@ -35,12 +35,14 @@ EMPTY_TEXT = "empty_text"
 CANNOT_SUMMARIZE = "cannot_summarize"
 INTERNAL_ERROR = "internal_error"
 NOT_READY = "not_ready"
+REQUEST_TIMEOUT = "request_timeout"
 
 _CODE_BY_STATUS = {
     400: BAD_REQUEST,
     401: UNAUTHORIZED,
     404: NOT_FOUND,
     405: METHOD_NOT_ALLOWED,
+    408: REQUEST_TIMEOUT,
     413: PAYLOAD_TOO_LARGE,
     422: VALIDATION_ERROR,
     500: INTERNAL_ERROR,
@@ -135,8 +137,24 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status, exc.code, exc.message, exc.headers, request)
 
 
+def unreadable_body_message(cause: BaseException | None) -> str | None:
+    """Why FastAPI could not parse a JSON body (its 400 "error parsing the body"), or None for other errors."""
+    if isinstance(cause, UnicodeDecodeError):
+        return (
+            f"the request body is not valid JSON (byte {cause.start} is not UTF-8 text); "
+            "send a JSON object encoded as UTF-8"
+        )
+    if isinstance(cause, RecursionError):
+        return "the request body is not valid JSON for this API (it is nested too deeply); send a flat JSON object"
+    return None
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and (message := unreadable_body_message(exc.__cause__)):
+        # FastAPI answers 400 "There was an error parsing the body" for a body that is not UTF-8
+        # (or that json.loads cannot recurse into): for the client that is invalid JSON, like any other.
+        return error_response(422, INVALID_JSON, message, request=request)
     code = _CODE_BY_STATUS.get(exc.status_code, BAD_REQUEST if exc.status_code < 500 else INTERNAL_ERROR)
     if exc.status_code == 404:
         message = f"no endpoint at {request.url.path}; see /docs for the API"

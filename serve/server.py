@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from serve.settings import ServeSettings
 
 GRACEFUL_SHUTDOWN_SECONDS = 30
+MAX_HEADER_BYTES = 16 * 1024
+"""Largest request line plus headers uvicorn reads (h11's default, made explicit); larger is a 400."""
 SETTING_OPTIONS = (
     "model",
     "host",
@@ -27,6 +29,9 @@ SETTING_OPTIONS = (
     "max_html_chars",
     "max_body_bytes",
     "max_batch_size",
+    "request_timeout_seconds",
+    "keep_alive_seconds",
+    "max_connections",
     "log_level",
     "opentelemetry",
     "reload_poll_seconds",
@@ -89,6 +94,28 @@ def add_serve_command(subparsers: Any) -> None:
         default=None,
         help="most articles per /v1/predict/batch request (default 256) [NEWSDESK_MAX_BATCH_SIZE]",
     )
+    slow = serve.add_argument_group("slow and idle clients")
+    slow.add_argument(
+        "--request-timeout-seconds",
+        type=float,
+        default=None,
+        help="a client has this long to send a request's headers (from connecting or from the previous "
+        "response), and again its body; slower gets 408 and the connection closed (default 30) "
+        "[NEWSDESK_REQUEST_TIMEOUT_SECONDS]",
+    )
+    slow.add_argument(
+        "--keep-alive-seconds",
+        type=float,
+        default=None,
+        help="close a keep-alive connection idle for this long (default 5) [NEWSDESK_KEEP_ALIVE_SECONDS]",
+    )
+    slow.add_argument(
+        "--max-connections",
+        type=int,
+        default=None,
+        help="most open connections plus running requests per worker; beyond it uvicorn answers 503 "
+        "(default 1000) [NEWSDESK_MAX_CONNECTIONS]",
+    )
     serve.add_argument(
         "--log-level",
         default=None,
@@ -121,6 +148,9 @@ def check_model(path: Path) -> None:
 
 def uvicorn_options(settings: ServeSettings) -> dict[str, Any]:
     """The keyword arguments for ``uvicorn.run`` shared by the one-worker and many-worker modes."""
+    from functools import partial
+
+    from serve.http_protocol import HeaderDeadlineProtocol
     from serve.request_log import log_config
 
     return {
@@ -131,6 +161,12 @@ def uvicorn_options(settings: ServeSettings) -> dict[str, Any]:
         "access_log": False,  # the app writes its own structured request log
         "server_header": False,
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+        # Slow and idle clients: uvicorn itself has no deadline for request headers (see serve.http_protocol);
+        # the body deadline is the app's (serve.request_context).
+        "http": partial(HeaderDeadlineProtocol, header_timeout=settings.request_timeout_seconds),
+        "timeout_keep_alive": settings.keep_alive_seconds,
+        "limit_concurrency": settings.max_connections,
+        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
     }
 
 

@@ -48,6 +48,21 @@ class ServeSettings(BaseSettings):
     )
     max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024, description="largest accepted request body, in bytes (413)")
     max_batch_size: int = Field(256, ge=1, description="most articles in one /v1/predict/batch request (413)")
+    request_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="a client must send a request's headers within this many seconds of connecting (or of the "
+        "previous response), and its body within this many seconds of the headers (408, connection closed)",
+    )
+    keep_alive_seconds: float = Field(
+        5.0, gt=0, le=3600, description="an idle keep-alive connection is closed after this many seconds"
+    )
+    max_connections: int = Field(
+        1000,
+        ge=1,
+        description="most open connections plus running requests per worker; beyond it uvicorn answers 503",
+    )
     log_level: LogLevel = Field("info", description="log level of the server and its request log")
     opentelemetry: bool = Field(
         False,
