@@ -221,9 +221,11 @@ def test_a_crash_while_saving_leaves_current_unchanged(tmp_path: Path, monkeypat
     leftover = model / f".tmp-{dead_pid}-abc"
     leftover.mkdir()
     (leftover / CLASSIFIER_ARRAYS).write_bytes(b"half")
+    pointer = model / f".tmp-{dead_pid}-{CURRENT}-xyz"  # killed while replacing 'current'
+    pointer.write_text("v0002\n")
     assert load_bundle(model).version == "v0001"
     train_tiny(tmp_path)
-    assert not leftover.exists()
+    assert not leftover.exists() and not pointer.exists()
     assert list_versions(model) == ["v0001", "v0002"]
 
 
