@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from train.boilerplate import furniture_reason, remove_boilerplate
 from train.text import CleaningOptions, clean_body, clean_body_report, clean_text
-from train.webpage import extract_article, looks_like_html
+from train.webpage import extract_article, looks_like_html, visible_lines
 
 STORY = [
     "The central bank raised interest rates by a quarter of a percentage point on Thursday, the first rise in a year.",
@@ -229,6 +231,28 @@ def test_extraction_reports_every_visible_line() -> None:
     extraction = extract_article(HTML_PAGE)
     assert "Home" in extraction.page_lines and STORY[0] in extraction.page_lines
     assert not any("tracking" in line for line in extraction.page_lines)
+
+
+@pytest.mark.parametrize("page", ["<![\x00if raised", "<![ifThe bank", "<p>Rates</p><![foo[ bar]>"])
+def test_unknown_marked_sections_do_not_crash_the_parser(page: str) -> None:
+    """Python 3.11's html.parser raised AssertionError ("expected name token", "unknown status keyword")."""
+    clean_body_report(page, options=CleaningOptions(format="html"))
+    assert visible_lines("<p>Rates</p><![foo[ bar]><p>rise</p>") == ["Rates", "rise"]
+
+
+@pytest.mark.parametrize("page", ["<p " * 30_000, "<!--" * 30_000, "<!--a>" * 30_000, "</" * 30_000])
+def test_unfinished_tags_and_comments_are_parsed_in_linear_time(page: str) -> None:
+    """html.parser rescanned to the end from each unfinished construct: about 90 s for 30,000 of them."""
+    started = time.perf_counter()
+    lines = visible_lines(page)
+    assert time.perf_counter() - started < 2.0
+    assert "".join(lines).replace(" ", "") == page.replace(" ", "")  # left as text, as the parser does
+
+
+def test_unfinished_markup_stays_text_and_finished_markup_still_parses() -> None:
+    assert visible_lines("<p>x</p> <b and more") == ["x", "<b and more"]
+    assert visible_lines("<p>Hi<!-- x --> there <!-- y") == ["Hi there <!-- y"]
+    assert visible_lines("a < b and c > d <p>z</p><p") == ["a < b and c > d", "z", "<p"]
 
 
 def test_bad_format_option_is_refused() -> None:

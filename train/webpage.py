@@ -22,6 +22,7 @@ _BLOCK_TAG = re.compile(
     r"figure|figcaption|script|style|meta|link|body|html)\b[^<>]*>",
     re.IGNORECASE,
 )
+_COMMENT_CLOSE = re.compile(r"--\s*>")  # what html.parser takes as the end of a comment
 _SKIP_CONTENT = frozenset({"script", "style", "noscript", "template", "svg", "head"})
 _BLOCKS = frozenset(
     {
@@ -117,10 +118,29 @@ class _TextCollector(HTMLParser):
         self._flush()
 
 
+def _defuse(page: str) -> str:
+    """``page`` with the markup html.parser cannot finish turned into text, so parsing is linear and never raises.
+
+    Python 3.11's parser raises AssertionError on a marked section it does not know (``<![foo``), and
+    at the end of the input it rescans to the end from every unfinished tag or comment, one after the
+    other (minutes for ``"<p " * 30000``). A tag can only end at a later ``>`` and a comment at a later
+    ``-->``; the parser turns the ones that never end into text anyway, so escaping them up front gives
+    the same lines in linear time. A marked section is a bogus comment up to ``>`` in HTML, and so here.
+    """
+    page = page.replace("<![", "<! [")
+    last_comment_close = -1
+    for match in _COMMENT_CLOSE.finditer(page):
+        last_comment_close = match.start()
+    unfinished_comments = max(0, last_comment_close - 3)  # a comment opened here or later has no end
+    page = page[:unfinished_comments] + page[unfinished_comments:].replace("<!--", "&lt;!--")
+    last_tag_end = page.rfind(">") + 1
+    return page[:last_tag_end] + page[last_tag_end:].replace("<", "&lt;")
+
+
 def visible_lines(page: str) -> list[str]:
     """Every visible block of text of a page, in order (scripts, styles and the head left out)."""
     collector = _TextCollector()
-    collector.feed(page)
+    collector.feed(_defuse(page))
     collector.close()
     return collector.lines
 
