@@ -5,8 +5,9 @@ stream per request). It reads the body first, so no endpoint ever sees a body
 over the limits:
 
 * larger than ``max_body_bytes``: 413 ``payload_too_large``, at once when
-  ``Content-Length`` says so, else as soon as the chunks read pass the limit
-  (the body is never held beyond the limit plus one chunk);
+  ``Content-Length`` says so, else once the chunks read pass the limit (the body
+  is never held beyond the limit plus one chunk; up to as much again is read and
+  dropped, so that the client finishes sending and sees the answer);
 * not complete within ``request_timeout_seconds`` of its headers: 408
   ``request_timeout`` (a slow client cannot hold a request open);
 * JSON nested more than :data:`MAX_JSON_DEPTH` levels deep: 422 ``invalid_json``,
@@ -196,6 +197,8 @@ class RequestContextMiddleware:
             body = message.get("body", b"")
             size += len(body)
             if size > self.max_body_bytes:
+                if message.get("more_body", False):
+                    await _discard_rest(receive, budget=self.max_body_bytes)
                 return None, b""
             chunks.append(body)
             if not message.get("more_body", False):
@@ -236,6 +239,20 @@ class RequestContextMiddleware:
         level = logging.WARNING if status >= 500 else logging.INFO
         if request_log.isEnabledFor(level):
             request_log.log(level, "%s", json.dumps(entry), extra={REQUEST_FIELDS: entry})
+
+
+async def _discard_rest(receive: Receive, budget: int) -> None:
+    """Read and drop the rest of a refused body, up to ``budget`` bytes.
+
+    A client that is still sending when the server closes the connection gets a TCP reset and
+    may never see the 413; draining a little more lets a body up to twice the limit end first.
+    """
+    dropped = 0
+    while dropped <= budget:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+        dropped += len(message.get("body", b""))
 
 
 async def _send_json(send: Send, status: int, body: dict[str, Any], close: bool = False) -> None:
