@@ -55,6 +55,7 @@ ERROR_CODE_STATE = "error_code"
 ERROR_DESCRIPTIONS = {
     401: "missing or wrong API key (only when the server has NEWSDESK_API_KEY set)",
     404: "not found",
+    408: "the request body did not arrive within NEWSDESK_REQUEST_TIMEOUT_SECONDS of its headers",
     409: "the loaded model cannot do this (it has no summariser)",
     413: "request body, text or batch over the server's limits",
     422: "invalid request: the message names the field",
