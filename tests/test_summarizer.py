@@ -185,9 +185,25 @@ def test_bad_length_options_are_errors(supervised: ExtractiveSummarizer, options
 
 @pytest.mark.parametrize("text", ["One sentence only.", "First sentence here. Second one here."])
 def test_one_or_two_sentences_return_themselves(supervised: ExtractiveSummarizer, text: str) -> None:
-    summary = supervised.summarize(text, max_sentences=1)
+    summary = supervised.summarize(text)
     assert summary.text == text
     assert summary.method == "whole-text"
+
+
+def test_one_sentence_is_returned_whole_whatever_the_word_budget(supervised: ExtractiveSummarizer) -> None:
+    summary = supervised.summarize("One sentence only, and rather longer than the budget.", max_words=2)
+    assert summary.method == "whole-text" and len(summary.sentences) == 1
+
+
+@pytest.mark.parametrize("options", [{"max_sentences": 1}, {"num_sentences": 1}, {"max_words": 8}])
+@pytest.mark.parametrize("kind", ["supervised", "textrank"])
+def test_two_sentences_respect_the_length_options(kind: str, options: dict, request: pytest.FixtureRequest) -> None:
+    """Found by the property tests: a two-sentence text came back whole even with max_sentences=1 or max_words."""
+    model: ExtractiveSummarizer = request.getfixturevalue(kind)
+    text = "The central bank raised interest rates on Thursday. Shares in house builders fell sharply after it."
+    summary = model.summarize(text, **options)
+    assert len(summary.sentences) == 1
+    assert summary.sentences[0].text in text
 
 
 @pytest.mark.parametrize("text", ["", "   \n\n  ", "\u200b\u200b"])
@@ -250,7 +266,9 @@ def test_fitted_state_round_trip_gives_the_same_summaries(which: str, request: p
     terms, arrays, meta = model.fitted_state()
     rebuilt = ExtractiveSummarizer.from_fitted_state(terms, arrays, meta)
     for options in ({}, {"max_sentences": 2}, {"ratio": 0.5}, {"max_words": 20}):
-        assert rebuilt.summarize(ARTICLE, "United go top", **options) == model.summarize(ARTICLE, "United go top", **options)
+        assert rebuilt.summarize(ARTICLE, "United go top", **options) == model.summarize(
+            ARTICLE, "United go top", **options
+        )
 
 
 def test_state_with_other_features_or_shapes_is_refused(supervised: ExtractiveSummarizer) -> None:

@@ -477,7 +477,7 @@ class ExtractiveSummarizer:
         replaces the learned length; ``max_sentences`` and ``max_words`` cap it. A summary
         always has at least one sentence, so when the best sentence alone is
         longer than ``max_words`` it is returned on its own. Articles of one
-        or two sentences are returned whole.
+        sentence, or of two that fit the length options, are returned whole.
         """
         self._check_fitted()
         _check_length_options(max_sentences, max_words, ratio)
@@ -489,7 +489,9 @@ class ExtractiveSummarizer:
         n = len(p.sentences)
         if n == 0:
             raise SummaryError("the text has no sentences to summarise")
-        if n <= 2:
+        requested = min((x for x in (max_sentences, num_sentences) if x is not None), default=n)
+        words = sum(len(s.text.split()) for s in p.sentences)
+        if n == 1 or (n == 2 and requested >= n and (max_words is None or words <= max_words)):
             chosen = list(range(n))
             scores = np.ones(n)
             method = "whole-text"
