@@ -9,7 +9,9 @@ What it does (loopback only, 127.0.0.1; bounded in time):
    httpx connection; no think time) sending real BBC articles, a mix of ``/v1/predict`` (half),
    ``/v1/summarize`` and ``/v1/analyze`` (a quarter each); one article in eight has page
    boilerplate glued around it and one in eight is sent as an HTML page.
-4. Phases: ``warmup`` (not part of the figures below), ``before`` (a quarter of ``--duration``),
+4. Phases: ``warmup`` (``--warmup`` seconds and at least one pass over the articles, so that the
+   first RSS reading is of a server that has seen every kind of input; not part of the figures
+   below), ``before`` (a quarter of ``--duration``),
    ``during``: ``--reloads`` times, a new version is trained with ``newsdesk train`` into the
    same model (it becomes current) and loaded with ``POST /v1/admin/reload``; then
    ``--concurrency`` reloads are sent at the same moment (serialised by the server, each must
@@ -85,6 +87,8 @@ REQUEST_TIMEOUT = 60.0
 RELOAD_TIMEOUT = 300.0
 MEMORY_SAMPLE_SECONDS = 2.0
 RSS_GROWTH_LIMIT_PCT = 10.0
+WARMUP_LIMIT = 120.0
+"""Longest warm-up, however few articles it has sent by then."""
 QUICK_DATA_LIMIT = 300
 QUICK_DURATION = 45.0
 CORRUPT_OFFSET = 200
@@ -132,6 +136,8 @@ class SoakConfig:
     workers: int = 1
     reloads: int = 2
     data_limit: int | None = None
+    articles: int | None = None
+    """Send only N of the articles, spread over the file (default all)."""
     warmup: float = 10.0
     scratch: Path | None = None
     """Where models, the training subset and the server log go (default: a temporary folder, removed)."""
@@ -144,6 +150,8 @@ class SoakConfig:
                 f"concurrency, workers and reloads must be at least 1; "
                 f"got {self.concurrency}, {self.workers}, {self.reloads}"
             )
+        if self.articles is not None and self.articles < 1:
+            raise ValueError(f"--articles must be at least 1; got {self.articles}")
         if self.data_limit is not None and self.data_limit < 20:
             raise ValueError(f"--data-limit must be at least 20 articles; got {self.data_limit}")
 
@@ -325,6 +333,10 @@ class LoadGenerator:
         """Seconds since the load began (the clock of :attr:`Sample.start`)."""
         return time.perf_counter() - self.origin
 
+    def sent(self) -> int:
+        """Requests answered (or failed) so far."""
+        return sum(len(samples) for samples in self._samples)
+
     def start(self) -> None:
         self.origin = time.perf_counter()
         for thread in self._threads:
@@ -477,6 +489,8 @@ class Soak:
         self.say(f"training {MODEL_NAME} v0001 on {data.name} ...")
         first, first_seconds = train_version(data, self.models, seed=0)
         bodies = request_bodies(config.data_file)
+        if config.articles is not None:  # spread over the file, which is sorted by category
+            bodies = bodies[:: max(1, len(bodies) // config.articles)][: config.articles]
         results: dict[str, Any] = {
             "duration_s": config.duration,
             "concurrency": config.concurrency,
@@ -492,7 +506,7 @@ class Soak:
             self.say(f"server up at {url}; {config.concurrency} clients, warm-up {config.warmup:g} s ...")
             load.start()
             memory.start()
-            self._phase(load, "warmup", config.warmup)
+            self._warm_up(load, config.warmup, len(bodies))
             rss_start = memory.measure()
             cpu_start = self._cpu(server.pid)
             self.switches.append((0.0, load.now(), first))
@@ -518,6 +532,7 @@ class Soak:
             measured, sum(end - start for p, (start, end) in self.bounds.items() if p != "warmup")
         )
         phases = phase_figures(samples, self.bounds)
+        warmup = phases.pop("warmup")
         grace = 0.0 if config.workers == 1 else 3.0  # other workers follow within --reload-poll-seconds (1 s)
         for reload in [*self.reloads, results["concurrent_reloads"], results["corrupted_reload"]]:
             reload["in_flight"] = in_flight(samples, reload.pop("_start"), reload.pop("_end"))
@@ -530,7 +545,9 @@ class Soak:
             {
                 "requests": overall["requests"],
                 "failed": overall["failed"],
-                "failed_warmup": phases.pop("warmup")["failed"] if "warmup" in phases else 0,
+                "warmup_s": warmup["seconds"],
+                "warmup_requests": warmup["requests"],
+                "failed_warmup": warmup["failed"],
                 "rps": overall["rps"],
                 "p50_ms": overall["p50_ms"],
                 "p90_ms": overall["p90_ms"],
@@ -562,6 +579,15 @@ class Soak:
         results["checks"] = self._checks(results, first, version)
         results["passed"] = all(results["checks"].values())
         return results
+
+    def _warm_up(self, load: LoadGenerator, seconds: float, articles: int) -> None:
+        """Load for ``seconds`` and until every article has been sent once (at most WARMUP_LIMIT s)."""
+        self._phase(load, "warmup", seconds)
+        start = self.bounds["warmup"][0]
+        while load.sent() < articles and load.now() - start < WARMUP_LIMIT:
+            time.sleep(0.5)
+        self.bounds["warmup"] = (start, load.now())
+        self.say(f"warm-up done: {load.sent()} requests in {load.now() - start:.0f} s")
 
     def _phase(self, load: LoadGenerator, phase: str, seconds: float) -> None:
         load.phase = phase
@@ -786,7 +812,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=8, help="concurrent clients (default 8)")
     parser.add_argument("--workers", type=int, default=1, choices=(1, 2), help="server worker processes (default 1)")
     parser.add_argument("--reloads", type=int, default=2, help="new versions trained and reloaded (default 2)")
-    parser.add_argument("--warmup", type=float, default=None, help="seconds of load before measuring (default 10)")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=None,
+        help="seconds of load before measuring, and at least one pass over the articles (default 10)",
+    )
+    parser.add_argument(
+        "--articles", type=int, default=None, help="send only N articles, spread over the file (default all)"
+    )
     parser.add_argument(
         "--data-limit", type=int, default=None, help="train on this many articles, even over categories (default all)"
     )
@@ -819,6 +853,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         workers=args.workers,
         reloads=args.reloads,
         data_limit=args.data_limit if args.data_limit is not None else (QUICK_DATA_LIMIT if args.quick else None),
+        articles=args.articles,
         warmup=args.warmup if args.warmup is not None else (3.0 if args.quick else 10.0),
         scratch=args.keep,
     )

@@ -33,6 +33,7 @@ def test_a_short_soak_with_a_reload_and_a_corrupted_reload(shared_data: Path, tm
         concurrency=4,
         reloads=1,
         data_limit=100,
+        articles=200,
         warmup=2,
         scratch=tmp_path,
     )
