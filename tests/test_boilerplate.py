@@ -255,6 +255,14 @@ def test_unfinished_markup_stays_text_and_finished_markup_still_parses() -> None
     assert visible_lines("a < b and c > d <p>z</p><p") == ["a < b and c > d", "z", "<p"]
 
 
+def test_the_same_page_is_cleaned_the_same_way_every_time() -> None:
+    """Found by the property tests: trafilatura's deduplicate=True cache dropped the story on the fourth call."""
+    first = clean_body_report(HTML_PAGE, "Bank raises rates")
+    for _ in range(4):
+        assert clean_body_report(HTML_PAGE, "Bank raises rates") == first
+    assert kept_story(first.text)
+
+
 def test_bad_format_option_is_refused() -> None:
     with pytest.raises(ValueError, match="format must be one of"):
         CleaningOptions(format="pdf")

@@ -164,13 +164,15 @@ def _trafilatura_text(page: str) -> str:
 
     logging.getLogger("trafilatura").setLevel(logging.ERROR)
     try:
+        # No deduplicate=True: trafilatura keeps it in a process-wide cache, so a paragraph it has seen
+        # three times, in any page, would be dropped from every later page (serving would drift).
         text = trafilatura.extract(
             page,
             include_comments=False,
             include_tables=False,
             include_images=False,
             include_links=False,
-            deduplicate=True,
+            deduplicate=False,
             favor_precision=True,
         )
     except (ValueError, TypeError):  # pages lxml cannot parse at all
