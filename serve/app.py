@@ -21,7 +21,7 @@ from fastapi import Depends, FastAPI
 
 from serve import routes_articles, routes_health, routes_models, routes_page
 from serve.deps import require_api_key
-from serve.errors import install_error_handlers
+from serve.errors import documented_errors, install_error_handlers
 from serve.metrics import ServiceMetrics
 from serve.reloading import ModelReloader, ReloadBroadcast
 from serve.request_context import RequestContextMiddleware
@@ -89,6 +89,8 @@ def create_app(settings: ServeSettings, *, loader: BundleLoader = load_bundle) -
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        # The request middleware can answer these on any route, before the route runs.
+        responses=documented_errors(408, 413),
         # FastAPI's OpenTelemetry checks the global providers on every request; off unless asked for.
         telemetry=None if settings.opentelemetry else {"tracing": False, "metrics": False, "logs": False},
     )
@@ -103,7 +105,12 @@ def create_app(settings: ServeSettings, *, loader: BundleLoader = load_bundle) -
     protected = [Depends(require_api_key)] if settings.api_key is not None else []
     app.include_router(routes_articles.router, dependencies=protected)
     app.include_router(routes_models.router, dependencies=protected)
-    app.add_middleware(RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        request_timeout_seconds=settings.request_timeout_seconds,
+    )
     return app
 
 

@@ -109,19 +109,13 @@ class RequestContextMiddleware:
         *,
         metrics: ServiceMetrics,
         max_body_bytes: int,
-        request_timeout_seconds: float | None = None,
+        request_timeout_seconds: float,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
-        # None: the app's settings say (read on the first request; scope["app"] is the FastAPI app).
         self.request_timeout_seconds = request_timeout_seconds
         self._route_paths: frozenset[str] | None = None
-
-    def _body_deadline(self, scope: Scope) -> float:
-        if self.request_timeout_seconds is None:
-            self.request_timeout_seconds = float(scope["app"].state.settings.request_timeout_seconds)
-        return self.request_timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -144,11 +138,11 @@ class RequestContextMiddleware:
         try:
             refusal = None
             try:
-                with anyio.fail_after(self._body_deadline(scope)):
+                with anyio.fail_after(self.request_timeout_seconds):
                     replay, body = await self._read_body(scope, receive)
             except TimeoutError:
                 message = (
-                    f"the request body did not arrive within {self._body_deadline(scope):g} s of its headers "
+                    f"the request body did not arrive within {self.request_timeout_seconds:g} s of its headers "
                     f"(NEWSDESK_REQUEST_TIMEOUT_SECONDS); send it faster, or send less"
                 )
                 refusal = (408, REQUEST_TIMEOUT, message, True)

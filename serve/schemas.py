@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SkipValidation
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation, field_validator
 
 EXAMPLE_TITLE = "Chelsea sign Danish striker"
 EXAMPLE_TEXT = (
@@ -23,8 +23,18 @@ MAX_TOP_K = 50
 VERSION_PATTERN = r"^v\d{4,}$"
 
 
+INTEGER_FIELDS = ("top_k", "max_sentences", "max_words")
+
+
 class _Request(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
+
+    @field_validator(*INTEGER_FIELDS, mode="before", check_fields=False)
+    @classmethod
+    def _integral_float(cls, value: Any) -> Any:
+        """JSON Schema (and so /openapi.json) counts 2.0 as an integer; strict mode still refuses 2.5,
+        "2" and true."""
+        return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 class ArticleFields(_Request):

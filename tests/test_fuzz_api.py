@@ -14,7 +14,6 @@ A longer local run: ``FUZZ_MAX_EXAMPLES=500 pytest tests/test_fuzz_api.py``.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -65,9 +64,6 @@ def error_shape(ctx: CheckContext, response: Response, case: Case) -> bool | Non
 # Reasons to refuse a request that the schema cannot express: the text is too long for this server's
 # settings, or nothing is left of it after cleaning, or it has no sentence to summarise.
 CONTENT_REFUSALS = {"text_too_long", "payload_too_large", "batch_too_large", "empty_text", "cannot_summarize"}
-# Known bug (see test_integral_floats_are_integers): pydantic's strict mode refuses 3.0 where the schema
-# promises an integer. Remove once serve/schemas.py accepts integral floats.
-INTEGRAL_FLOAT_REFUSED = re.compile(r"Input should be a valid integer \(got -?\d+\.0\)")
 
 
 def positive_data_accepted(ctx: CheckContext, response: Response, case: Case) -> bool | None:
@@ -76,8 +72,6 @@ def positive_data_accepted(ctx: CheckContext, response: Response, case: Case) ->
     if case.meta is None or not case.meta.generation.mode.is_positive or response.status_code not in (413, 422):
         return None
     error = response.json()["error"]
-    if error["code"] == "validation_error" and INTEGRAL_FLOAT_REFUSED.search(error["message"]):
-        return None
     assert error["code"] in CONTENT_REFUSALS, f"a schema-valid request was refused: {error}"
     return True
 
@@ -158,10 +152,6 @@ def test_fuzz_without_the_key(case: Case, keyed_app: FastAPI) -> None:
         )
 
 
-@pytest.mark.xfail(
-    reason="serve/schemas.py: strict pydantic refuses 2.0 where the OpenAPI schema (JSON Schema) says integer",
-    strict=True,
-)
 def test_integral_floats_are_integers(tiny_bundle_dir: Path) -> None:
     """Found by the fuzzer: JSON Schema counts 2.0 as an integer, so a client checking its request against
     /openapi.json sends it; the server must accept it (and still refuse 2.5, "2" and true)."""
