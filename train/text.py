@@ -153,13 +153,26 @@ def lines_left_out(page_lines: tuple[str, ...], body: str) -> list[str]:
     A line counts as kept when it is one of the body's lines, or (three words or more) runs inside
     one; a one-word menu item that happens to occur in a story sentence is still left out.
     """
-    paragraphs = {_word_key(line) for line in body.split("\n") if line.strip()}
-    kept = f" {' '.join(paragraphs)} "
+    paragraphs = list(dict.fromkeys(_word_key(line) for line in body.split("\n") if line.strip()))
+    exact = set(paragraphs)
+    # Which paragraphs hold each run of three words: a line runs inside a paragraph only if all its
+    # runs are there, so only those few paragraphs are searched (searching them all is quadratic).
+    by_trigram: dict[tuple[str, ...], set[int]] = {}
+    for index, paragraph in enumerate(paragraphs):
+        words = paragraph.split()
+        for k in range(len(words) - 2):
+            by_trigram.setdefault(tuple(words[k : k + 3]), set()).add(index)
     left_out = []
     for line in page_lines:
         key = _word_key(clean_text(line))
-        if key and key not in paragraphs and (len(key.split()) < 3 or f" {key} " not in kept):
-            left_out.append(line)
+        if not key or key in exact:
+            continue
+        words = key.split()
+        if len(words) >= 3:
+            candidates = min((by_trigram.get(tuple(words[k : k + 3]), set()) for k in range(len(words) - 2)), key=len)
+            if any(f" {key} " in f" {paragraphs[i]} " for i in candidates):
+                continue
+        left_out.append(line)
     return left_out
 
 
