@@ -263,6 +263,14 @@ def test_the_same_page_is_cleaned_the_same_way_every_time() -> None:
     assert kept_story(first.text)
 
 
+def test_agency_credits_are_found_in_linear_time() -> None:
+    """The credit pattern searched to the end from every '(ap': 3 s for '(ap' * 40000, minutes for 1 MB."""
+    started = time.perf_counter()
+    assert furniture_reason("(ap" * 100_000) is None
+    assert time.perf_counter() - started < 1.0
+    assert furniture_reason("The minister at the summit (Getty Images/AFP via Getty Images)") == "photo caption"
+
+
 def test_bad_format_option_is_refused() -> None:
     with pytest.raises(ValueError, match="format must be one of"):
         CleaningOptions(format="pdf")

@@ -114,7 +114,7 @@ _CALL_TO_ACTION = re.compile(
     re.IGNORECASE,
 )
 _AGENCY_CREDIT = re.compile(
-    r"\((?:getty(?:\s+images)?|reuters|ap|afp|pa(?:\s+media)?|epa|shutterstock|alamy|bloomberg)[^)]*\)\W*$",
+    r"\((?:getty(?:\s+images)?|reuters|ap|afp|pa(?:\s+media)?|epa|shutterstock|alamy|bloomberg)[^)]{0,100}\)\W*$",
     re.IGNORECASE,
 )
 # Words that make up cookie notices, paywalls and newsletter prompts.
