@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
@@ -269,6 +270,12 @@ def test_agency_credits_are_found_in_linear_time() -> None:
     assert furniture_reason("(ap" * 100_000) is None
     assert time.perf_counter() - started < 1.0
     assert furniture_reason("The minister at the summit (Getty Images/AFP via Getty Images)") == "photo caption"
+
+
+def test_fragments_the_extractor_cannot_parse_log_no_errors(caplog: pytest.LogCaptureFixture) -> None:
+    report = clean_body_report("\x01\r\n", options=CleaningOptions(format="html"))  # "Document is empty"
+    assert report.text == "" and report.warnings
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 def test_bad_format_option_is_refused() -> None:

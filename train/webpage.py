@@ -162,7 +162,8 @@ def extract_article(page: str) -> Extraction:
 def _trafilatura_text(page: str) -> str:
     import trafilatura
 
-    logging.getLogger("trafilatura").setLevel(logging.ERROR)
+    # It logs ERROR for every fragment lxml finds empty ("Document is empty"); we fall back and warn instead.
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     try:
         # No deduplicate=True: trafilatura keeps it in a process-wide cache, so a paragraph it has seen
         # three times, in any page, would be dropped from every later page (serving would drift).
