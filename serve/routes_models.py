@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body
 from serve.deps import ReloaderDep, ServedModelDep, SettingsDep
 from serve.errors import NOT_READY, RELOAD_FAILED, VERSION_NOT_FOUND, ApiError, documented_errors
 from serve.routes_articles import model_ref
-from serve.schemas import ModelInfo, ModelsResponse, ReloadRequest, ReloadResponse
+from serve.schemas import ModelInfo, ModelRef, ModelsResponse, ReloadRequest, ReloadResponse
 from serve.state import ServedModel, UnknownVersionError
 from train.bundle import BundleError
 
@@ -100,7 +100,7 @@ async def reload_model(
     )
     return ReloadResponse(
         model=model_ref(result.current),
-        previous=model_ref(result.previous) if result.previous is not None else None,
+        previous=ModelRef(name=result.previous.name, version=result.previous.version) if result.previous else None,
         changed=result.changed,
         seconds=round(result.seconds, 4),
         workers=workers,

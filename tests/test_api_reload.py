@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,6 +16,7 @@ from conftest import train_tiny
 from fastapi.testclient import TestClient
 
 import serve.routes_articles as routes
+from serve import state
 from serve.app import create_app
 from serve.errors import RELOAD_FAILED, VERSION_NOT_FOUND
 from train.bundle import CLASSIFIER_ARRAYS, BundleError, load_bundle, set_current
@@ -219,3 +221,30 @@ def test_a_file_that_cannot_be_read_is_a_refused_reload_not_a_crash(model: Path)
         assert error["code"] == RELOAD_FAILED
         assert "Permission denied" in error["message"] and "still serving tiny v0001" in error["message"]
         assert served_version(client) == "v0001"
+
+
+def test_the_old_bundle_is_released_once_the_last_request_on_it_finishes(
+    model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    released, entered, finish = threading.Event(), threading.Event(), threading.Event()
+    monkeypatch.setattr(state, "release_freed_memory", released.set)
+    real = routes.predict_topics
+
+    def slow_first_call(bundle, articles, top_k=3):  # type: ignore[no-untyped-def]
+        if not entered.is_set():
+            entered.set()
+            assert finish.wait(10)
+        return real(bundle, articles, top_k=top_k)
+
+    monkeypatch.setattr(routes, "predict_topics", slow_first_call)
+    with serving(model) as client, ThreadPoolExecutor(1) as pool:
+        old = weakref.ref(client.app.state.served.bundle)
+        in_flight = pool.submit(client.post, "/v1/predict", json={"text": SPORT_TEXT})
+        assert entered.wait(10)
+        assert client.post("/v1/admin/reload", json={"version": "v0002"}).status_code == 200
+        time.sleep(0.3)
+        assert old() is not None and not released.is_set()  # the running request still uses it
+        finish.set()
+        assert in_flight.result(10).json()["model"]["version"] == "v0001"
+        assert released.wait(5)
+        assert old() is None
