@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 import shutil
 from pathlib import Path
@@ -83,3 +84,29 @@ def test_the_forging_helper_makes_a_bundle_that_loads(tiny_bundle_dir: Path, tmp
     shutil.copytree(tiny_bundle_dir, model)
     forge(version_of(model))
     assert load_bundle(model).classifier is not None
+
+
+def test_the_api_key_never_shows_in_logs_metrics_or_answers(
+    tiny_bundle_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Neither the server's key nor a wrong one a client sent is written anywhere a reader could see it."""
+    from api_fixtures import SPORT_TEXT, serving
+
+    key, wrong = "k3y-that-must-stay-secret", "wr0ng-key-a-client-typed"
+    seen: list[str] = []
+    with caplog.at_level(logging.DEBUG), serving(tiny_bundle_dir, api_key=key) as client:
+        for headers in ({"X-API-Key": key}, {"Authorization": f"Bearer {key}"}, {"X-API-Key": wrong}, {}):
+            for call in (
+                lambda h: client.post("/v1/predict", json={"text": SPORT_TEXT}, headers=h),
+                lambda h: client.post("/v1/predict", json={"text": SPORT_TEXT, "typo": 1}, headers=h),
+                lambda h: client.get("/v1/models", headers=h),
+            ):
+                response = call(headers)
+                seen.append(response.text + str(response.headers))
+        assert client.post("/v1/predict", json={"text": SPORT_TEXT}, headers={"X-API-Key": wrong}).status_code == 401
+        seen.append(client.get("/metrics").text)
+        seen.append(json.dumps(client.get("/openapi.json").json()))
+        seen.append(repr(client.app.state.settings))
+    seen.extend(record.getMessage() + json.dumps(getattr(record, "request_fields", {})) for record in caplog.records)
+    leaks = [text for text in seen if key in text or wrong in text]
+    assert not leaks, f"a key was written out: {leaks[0][:300]}"
