@@ -179,10 +179,10 @@ def machine_busy_seconds() -> float:
 
 
 def process_memory_mb(pids: Sequence[int]) -> dict[str, float]:
-    """RSS, peak RSS and PSS summed over these processes, in MB (10^6 bytes); exited ones count 0."""
+    """RSS (all, anonymous), peak RSS and PSS summed over these processes, in MB (10^6 bytes); exited ones count 0."""
     import re
 
-    totals = {"rss_mb": 0, "rss_peak_mb": 0, "pss_mb": 0}
+    totals = {"rss_mb": 0, "rss_anon_mb": 0, "rss_peak_mb": 0, "pss_mb": 0}
     for pid in pids:
         try:
             status = Path(f"/proc/{pid}/status").read_text()
@@ -191,6 +191,7 @@ def process_memory_mb(pids: Sequence[int]) -> dict[str, float]:
             continue
         for key, text, field in (
             ("rss_mb", status, "VmRSS"),
+            ("rss_anon_mb", status, "RssAnon"),
             ("rss_peak_mb", status, "VmHWM"),
             ("pss_mb", rollup, "Pss"),
         ):

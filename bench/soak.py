@@ -497,7 +497,7 @@ class Soak:
             "workers": config.workers,
             "data_limit": config.data_limit,
             "articles": len(bodies),
-            "first_version": {"version": first, "train_seconds": first_seconds},
+            "first_version": {"version": first, "train_seconds": first_seconds, "bundle_mb": self._bundle_mb(first)},
         }
         log = self.scratch / "server.log"
         with running_server(self.model, config.workers, log) as (url, server):
@@ -562,6 +562,8 @@ class Soak:
                 "rss_end_mb": rss_end["rss_mb"],
                 "rss_peak_mb": max([rss_start["rss_mb"], rss_end["rss_mb"], *(m["rss_mb"] for m in memory.samples)]),
                 "rss_growth_pct": round((rss_end["rss_mb"] - rss_start["rss_mb"]) / rss_start["rss_mb"] * 100, 2),
+                "rss_anon_start_mb": rss_start["rss_anon_mb"],
+                "rss_anon_end_mb": rss_end["rss_anon_mb"],
                 "pss_start_mb": rss_start["pss_mb"],
                 "pss_end_mb": rss_end["pss_mb"],
                 "server_processes": rss_end["processes"],
@@ -596,6 +598,10 @@ class Soak:
         time.sleep(seconds)
         self.bounds[phase] = (start, load.now())
 
+    def _bundle_mb(self, version: str) -> float:
+        """Size of a saved version on disk, in MB."""
+        return round(sum(f.stat().st_size for f in (self.model / version).rglob("*") if f.is_file()) / 1e6, 1)
+
     def _cpu(self, server_pid: int) -> dict[str, float]:
         usage = os.times()
         return {
@@ -621,6 +627,7 @@ class Soak:
         self.reloads.append(
             {
                 "version": version,
+                "bundle_mb": self._bundle_mb(version),
                 "train_seconds": train_seconds,
                 "status": response.status_code,
                 "loaded": loaded,
