@@ -34,6 +34,7 @@ from typing import Any
 import pyarrow as pa
 
 from train.bundle import disk_full, pause_for_tests
+from train.durable import fsync_dir, fsync_file
 
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 CHECKPOINT_FORMAT = "newsdesk-score-checkpoint"
@@ -95,21 +96,6 @@ def resolve_output(out: str, overwrite: bool, inputs: list[Path]) -> OutputTarge
 # --------------------------------------------------------------------------- writing parts
 
 
-def _fsync(path: Path) -> None:
-    """Flush a written file to disk; a failure (a full disk can show only here) is raised."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    """Flush a folder's entries (renames) to disk, where the file system allows it."""
-    with contextlib.suppress(OSError):
-        _fsync(path)
-
-
 def output_of(checkpoint_dir: Path) -> Path:
     """OUTPUT, given its checkpoint folder ``.NAME.newsdesk-partial``."""
     return checkpoint_dir.with_name(checkpoint_dir.name[1:].removesuffix(PARTIAL_SUFFIX))
@@ -140,7 +126,7 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     with _written_or_removed(tmp, path):
         tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        _fsync(tmp)
+        fsync_file(tmp)
         os.replace(tmp, path)
 
 
@@ -179,7 +165,7 @@ def write_part(directory: Path, index: int, table: pa.Table, schema: pa.Schema, 
     tmp = final.with_name(f".{final.name}.tmp")
     with _written_or_removed(tmp, final):
         write_table(table, tmp, fmt)
-        _fsync(tmp)
+        fsync_file(tmp)
         os.replace(tmp, final)
     pa.default_memory_pool().release_unused()  # keep RSS flat: hand freed Arrow buffers back to the OS
     return final.stat().st_size
@@ -318,9 +304,9 @@ class Checkpoint:
                 _join_csv(files, assembled, csv_header(self.schema))
             else:
                 _join_parquet(files, assembled, self.schema)
-            _fsync(assembled)
+            fsync_file(assembled)
             os.replace(assembled, self.target.path)
-        _fsync_dir(self.target.path.parent)
+        fsync_dir(self.target.path.parent)
         shutil.rmtree(self.dir)
 
     def _finish_folder(self, parts: list[PartInfo], summary: dict[str, Any]) -> None:
@@ -336,7 +322,7 @@ class Checkpoint:
         os.replace(self.dir, self.target.path)
         for path in [self.target.path / CHECKPOINT_FILE, *self.target.path.glob("part-*.json")]:
             path.unlink()
-        _fsync_dir(self.target.path.parent)
+        fsync_dir(self.target.path.parent)
         if old is not None:
             shutil.rmtree(old)
 

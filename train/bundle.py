@@ -61,6 +61,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from train.classifier import TopicClassifier
+from train.durable import fsync_dir, fsync_file
 from train.summarizer import ExtractiveSummarizer
 from train.text import CleaningOptions
 
@@ -194,20 +195,6 @@ def pause_for_tests(point: str, detail: str = "") -> None:
         time.sleep(0.01)
 
 
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _fsync_file(path: Path) -> None:
-    with path.open("rb+") as handle:
-        os.fsync(handle.fileno())
-
-
 def library_versions(transformers: bool = False) -> dict[str, str]:
     """Versions of Python and the libraries that shape a saved model (with torch's for transformer models)."""
     versions = {"python": platform.python_version()}
@@ -269,7 +256,7 @@ def set_current(model_dir: Path, version: str) -> None:
             f"no space left on device while writing {model_dir / CURRENT}; 'current' still names "
             f"{_current_or_none(model_dir)}. Free space on that disk and try again"
         ) from exc
-    _fsync_dir(model_dir)
+    fsync_dir(model_dir)
 
 
 def _current_or_none(model_dir: Path) -> str:
@@ -388,7 +375,7 @@ def _write_files(
         writer(tmp / filename)
     files = {}
     for file in sorted(p for p in tmp.rglob("*") if p.is_file()):
-        _fsync_file(file)
+        fsync_file(file)
         files[file.relative_to(tmp).as_posix()] = sha256_file(file)
     uses_torch = classifier_entry["backend"] != TFIDF_BACKEND or (
         summarizer_entry is not None
@@ -464,12 +451,12 @@ def _publish(
         manifest["version"] = version
         if card is not None:
             (tmp / MODEL_CARD).write_text(card(manifest), encoding="utf-8")
-            _fsync_file(tmp / MODEL_CARD)
+            fsync_file(tmp / MODEL_CARD)
             manifest["files"][MODEL_CARD] = sha256_file(tmp / MODEL_CARD)
         manifest["manifest_sha256"] = _manifest_digest(manifest)
         write_json(tmp / MANIFEST, manifest)
-        _fsync_file(tmp / MANIFEST)
-        _fsync_dir(tmp)
+        fsync_file(tmp / MANIFEST)
+        fsync_dir(tmp)
         try:
             os.rename(tmp, model_dir / version)
         except OSError:
@@ -477,7 +464,7 @@ def _publish(
                 continue  # another process took this number first; take the next one
             raise
         break
-    _fsync_dir(model_dir)
+    fsync_dir(model_dir)
     return model_dir / version
 
 
