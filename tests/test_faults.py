@@ -29,8 +29,8 @@ import pandas as pd
 import pytest
 from api_fixtures import SPORT_TEXT, flip_byte, serving
 from conftest import ARTICLES_CSV, train_tiny
+from server_process import free_port, running_server
 from test_bundle import BUNDLE_FILES
-from test_server_process import free_port, running_server
 
 from serve.cli import main
 from serve.score_output import PARTIAL_SUFFIX

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from api_fixtures import SPORT_TEXT, fixture_articles, make_settings, serving
 from fastapi.testclient import TestClient
-from test_server_process import running_server
+from server_process import running_server
 
 from serve.errors import BATCH_TOO_LARGE, INVALID_JSON, PAYLOAD_TOO_LARGE, REQUEST_TIMEOUT
 from serve.metrics import ServiceMetrics

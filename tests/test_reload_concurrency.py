@@ -20,7 +20,7 @@ import pytest
 from api_fixtures import SPORT_TEXT, flip_byte, make_settings, metric_value
 from conftest import train_tiny
 from fastapi.testclient import TestClient
-from test_server_process import running_server, wait_for_model_info
+from server_process import running_server, wait_for_model_info
 
 from serve.app import create_app
 from serve.errors import RELOAD_FAILED

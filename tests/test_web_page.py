@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from api_fixtures import serving
-from test_server_process import running_server
+from server_process import running_server
 
 from serve.routes_page import STATIC_FILES
 
