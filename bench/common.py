@@ -6,9 +6,15 @@ import datetime as dt
 import json
 import os
 import platform
+import re
+import signal
+import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -180,8 +186,6 @@ def machine_busy_seconds() -> float:
 
 def process_memory_mb(pids: Sequence[int]) -> dict[str, float]:
     """RSS (all, anonymous), peak RSS and PSS summed over these processes, in MB (10^6 bytes); exited ones count 0."""
-    import re
-
     totals = {"rss_mb": 0, "rss_anon_mb": 0, "rss_peak_mb": 0, "pss_mb": 0}
     for pid in pids:
         try:
@@ -198,3 +202,61 @@ def process_memory_mb(pids: Sequence[int]) -> dict[str, float]:
             found = re.search(rf"^{field}:\s+(\d+)", text, flags=re.MULTILINE)
             totals[key] += int(found.group(1)) if found else 0
     return {key: round(kb * 1024 / 1e6, 1) for key, kb in totals.items()}
+
+
+# --------------------------------------------------------------------------- a real server
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def running_server(
+    model: Path, log: Path, workers: int = 1, extra_args: Sequence[str] = (), startup_seconds: float = 180
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``newsdesk serve`` on a free loopback port, as a user would start it (no NEWSDESK_* or thread
+    variables from this process); yields its URL and process once every worker has loaded the model,
+    and stops it with SIGTERM."""
+    port = free_port()
+    command = [sys.executable, "-m", "serve.cli", "serve", "--model", str(model), "--port", str(port)]
+    command += ["--host", "127.0.0.1", "--workers", str(workers), *extra_args]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_") and k not in THREAD_ENV_VARS}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_seconds
+        while not all_workers_ready(url, workers):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start; its log:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield url, process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def all_workers_ready(url: str, workers: int) -> bool:
+    """/ready answers 200 and every worker reports a loaded model in /metrics."""
+    try:
+        with urllib.request.urlopen(url + "/ready", timeout=2) as response:
+            if response.status != 200:
+                return False
+        with urllib.request.urlopen(url + "/metrics", timeout=2) as response:
+            return live_versions(response.read().decode(), workers) is not None
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+def live_versions(metrics: str, workers: int) -> list[str] | None:
+    """The versions the workers report in ``newsdesk_model_info`` (None until all ``workers`` report one)."""
+    versions = [
+        line.split('version="', 1)[1].split('"', 1)[0]
+        for line in metrics.splitlines()
+        if line.startswith("newsdesk_model_info{") and line.endswith(" 1.0")
+    ]
+    return versions if len(versions) >= workers else None

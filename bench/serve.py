@@ -37,18 +37,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,9 +53,14 @@ from common import (
     default_data_dir,
     ensure_project_importable,
     limit_threads,
+    machine_busy_seconds,
     missing_data_message,
+    process_cpu_seconds,
+    process_memory_mb,
+    process_tree,
     report,
     results_header,
+    running_server,
 )
 
 # This file is bench/serve.py: keep its folder off the path so that ``import serve`` finds the package.
@@ -219,68 +218,6 @@ def inprocess_ceiling(model: Path, articles: list[dict[str, str]]) -> dict[str, 
 # --------------------------------------------------------------------------- the server
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def children(pid: int) -> list[int]:
-    """Every descendant process of ``pid``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == pid:
-            found.append(int(entry.name))
-    return found + [grandchild for child in found for grandchild in children(child)]
-
-
-def process_tree(pid: int) -> list[int]:
-    return [pid, *children(pid)]
-
-
-def cpu_seconds(pids: Sequence[int]) -> float:
-    """User + system CPU seconds used so far by these processes."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / ticks
-
-
-def machine_cpu_seconds() -> float:
-    """Busy CPU seconds of the whole machine so far (all cores)."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = fields[3] + fields[4]
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def memory_mb(pids: Sequence[int]) -> dict[str, float]:
-    """RSS (and its peak) and PSS summed over processes, in MB (10^6 bytes)."""
-    rss = hwm = pss = 0
-    for pid in pids:
-        status = Path(f"/proc/{pid}/status").read_text()
-        rss += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
-        hwm += int(re.search(r"VmHWM:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
-        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
-        pss += int(re.search(r"Pss:\s+(\d+)", rollup).group(1))  # type: ignore[union-attr]
-    return {
-        "rss_mb": round(rss * 1024 / 1e6, 1),
-        "rss_peak_mb": round(hwm * 1024 / 1e6, 1),
-        "pss_mb": round(pss * 1024 / 1e6, 1),
-    }
-
-
 def torch_loaded(pids: Sequence[int]) -> bool:
     """Whether any of these processes has a torch library mapped."""
     for pid in pids:
@@ -290,64 +227,6 @@ def torch_loaded(pids: Sequence[int]) -> bool:
         except OSError:
             continue
     return False
-
-
-@contextmanager
-def running_server(
-    model: Path, workers: int, threads: int | None, log: Path
-) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``newsdesk serve`` on a free port; yields its URL and process, and stops it with SIGTERM."""
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "serve.cli",
-        "serve",
-        "--model",
-        str(model),
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        *(["--threads", str(threads)] if threads else []),
-    ]
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("NEWSDESK_") and k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-    }  # the server as a user would start it
-    with log.open("wb") as stderr:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while not ready(url, workers, process):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start; its log:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield url, process
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def ready(url: str, workers: int, process: subprocess.Popen[bytes]) -> bool:
-    """/ready answers 200 and (with several workers) every worker has loaded the model."""
-    try:
-        with urllib.request.urlopen(url + "/ready", timeout=2) as response:
-            if response.status != 200:
-                return False
-        if workers == 1:
-            return True
-        with urllib.request.urlopen(url + "/metrics", timeout=2) as response:
-            text = response.read().decode()
-        return len(re.findall(r"^newsdesk_model_info\{.*\} 1\.0$", text, flags=re.MULTILINE)) >= workers
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
 
 
 # --------------------------------------------------------------------------- load
@@ -387,11 +266,11 @@ def run_wrk(url: str, bodies: Path, script: Path, seconds: int, pids: Sequence[i
         "--",
         str(bodies),
     ]
-    server_before, machine_before = cpu_seconds(pids), machine_cpu_seconds()
+    server_before, machine_before = process_cpu_seconds(pids), machine_busy_seconds()
     wrk = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     out, _ = wrk.communicate()
-    server_cpu = cpu_seconds(pids) - server_before
-    machine_cpu = machine_cpu_seconds() - machine_before
+    server_cpu = process_cpu_seconds(pids) - server_before
+    machine_cpu = machine_busy_seconds() - machine_before
     wrk_cpu = _children_cpu_seconds()  # wrk has exited and been waited for: its CPU is in our children's times
     line = next((line for line in out.splitlines() if line.startswith("WRK_JSON ")), None)
     if wrk.returncode != 0 or line is None:
@@ -418,9 +297,9 @@ def wait_for_quiet(own: Sequence[int], timeout: float, threshold: float = BUSY_C
     deadline = time.monotonic() + timeout
     announced = False
     while True:
-        own_before, machine_before = cpu_seconds(own), machine_cpu_seconds()
+        own_before, machine_before = process_cpu_seconds(own), machine_busy_seconds()
         time.sleep(2.0)
-        others = max(0.0, (machine_cpu_seconds() - machine_before) - (cpu_seconds(own) - own_before)) / 2.0
+        others = max(0.0, (machine_busy_seconds() - machine_before) - (process_cpu_seconds(own) - own_before)) / 2.0
         if others < threshold or time.monotonic() > deadline:
             return round(others, 2)
         if not announced:
@@ -466,7 +345,8 @@ def measure_server(
 
     threads = args.threads or ServeSettings.model_fields["threads"].default
     results: dict[str, Any] = {f"{prefix}server.workers": workers, f"{prefix}server.threads": threads}
-    with running_server(model, workers, args.threads, log) as (url, process):
+    threads = ["--threads", str(args.threads)] if args.threads else []
+    with running_server(model, log, workers, threads, startup_seconds=STARTUP_SECONDS) as (url, process):
         pids = process_tree(process.pid)
         _children_cpu_seconds()
         for endpoint in ("predict", "summarize"):
@@ -486,7 +366,7 @@ def measure_server(
                 print(f"  other work disturbed the run (attempt {attempt} of {RUN_ATTEMPTS})")
             results.update(result.as_results(prefix + endpoint))
             results[f"{prefix}{endpoint}.attempts"] = attempt
-        memory = memory_mb(pids)
+        memory = process_memory_mb(pids)
         results.update({f"{prefix}server.{key}": value for key, value in memory.items()})
         results[f"{prefix}server.processes"] = len(pids)
         results[f"{prefix}server.torch_imported"] = torch_loaded(pids)

@@ -41,26 +41,22 @@ import argparse
 import math
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from common import (
     RESULTS_DIR,
-    THREAD_ENV_VARS,
     Target,
     default_data_dir,
     ensure_project_importable,
-    free_port,
     machine_busy_seconds,
     markdown_table,
     missing_data_message,
@@ -69,6 +65,7 @@ from common import (
     process_tree,
     report,
     results_header,
+    running_server,
 )
 
 # This file lives beside bench/serve.py: keep its folder off the path so that ``import serve`` finds the package.
@@ -245,55 +242,6 @@ def corrupt_copy(model: Path, version: str) -> str:
 
 
 # --------------------------------------------------------------------------- the server
-
-
-@contextmanager
-def running_server(model: Path, workers: int, log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``newsdesk serve`` on a free loopback port, as a user would start it; stopped with SIGTERM."""
-    port = free_port()
-    command = [sys.executable, "-m", "serve.cli", "serve", "--model", str(model), "--port", str(port)]
-    command += ["--host", "127.0.0.1", "--workers", str(workers)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_") and k not in THREAD_ENV_VARS}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    with log.open("wb") as stderr:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while not all_workers_ready(url, workers):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start; its log:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield url, process
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def all_workers_ready(url: str, workers: int) -> bool:
-    """/ready answers 200 and every worker reports a loaded model in /metrics."""
-    import httpx
-
-    try:
-        if httpx.get(url + "/ready", timeout=2).status_code != 200:
-            return False
-        return live_versions(httpx.get(url + "/metrics", timeout=2).text, workers) is not None
-    except httpx.TransportError:
-        return False
-
-
-def live_versions(metrics: str, workers: int) -> list[str] | None:
-    """The versions the workers report in ``newsdesk_model_info`` (None until all ``workers`` report one)."""
-    versions = [
-        line.split('version="', 1)[1].split('"', 1)[0]
-        for line in metrics.splitlines()
-        if line.startswith("newsdesk_model_info{") and line.endswith(" 1.0")
-    ]
-    return versions if len(versions) >= workers else None
 
 
 # --------------------------------------------------------------------------- load
@@ -500,7 +448,7 @@ class Soak:
             "first_version": {"version": first, "train_seconds": first_seconds, "bundle_mb": self._bundle_mb(first)},
         }
         log = self.scratch / "server.log"
-        with running_server(self.model, config.workers, log) as (url, server):
+        with running_server(self.model, log, config.workers, startup_seconds=STARTUP_SECONDS) as (url, server):
             load = LoadGenerator(url, bodies, config.concurrency)
             memory = MemorySampler(server.pid, load.now, lambda: load.phase)
             self.say(f"server up at {url}; {config.concurrency} clients, warm-up {config.warmup:g} s ...")
