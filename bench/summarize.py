@@ -74,7 +74,9 @@ TABLE_ROWS = (
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=None, help="data folder (overrides NEWSDESK_DATA)")
-    parser.add_argument("--out", type=Path, default=None, help="JSON results path (default bench/results/summarize.json)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="JSON results path (default bench/results/summarize.json)"
+    )
     return parser.parse_args(argv)
 
 
