@@ -290,6 +290,16 @@ def test_errors_are_shown_as_readable_messages(tab: Tab) -> None:
     assert f"at most {MAX_TEXT_CHARS}" in message and "[text_too_long]" in message
     assert tab.page.is_hidden("#topic-card") and tab.page.is_hidden("#summary-card")
 
+    # A 422 from the real server: half an emoji pair (a lone surrogate) is not valid Unicode text.
+    tab.paste()
+    tab.page.eval_on_selector("#text", "el => { el.value = el.value + ' \\uD83D'; }")
+    tab.page.click("#analyze")
+    tab.page.wait_for_selector("#error-title:has-text('(422)')")
+    assert tab.page.inner_text("#error-title") == "The server could not use this article (422)"
+    message = tab.page.inner_text("#error-message")
+    assert "field 'text'" in message and "[validation_error]" in message
+    assert tab.page.is_hidden("#topic-card") and tab.page.is_hidden("#summary-card")
+
     calls = len(tab.api_calls)
     tab.paste(text="   ")
     tab.page.click("#analyze")
