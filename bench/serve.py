@@ -439,7 +439,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             log = Path(scratch) / f"server-{workers}.log"
             results.update(measure_server(model, workers, args, script, bodies, log, prefix))
     # The ceiling, after the servers have stopped so that nothing else competes for the CPU.
-    # The ceiling, after the server has stopped so that nothing else competes for the CPU.
     print("in-process ceiling ...")
     results.update(inprocess_ceiling(model, articles))
     import importlib.util
