@@ -346,8 +346,46 @@ def test_the_page_works_from_the_keyboard_alone(tab: Tab) -> None:
     tab.page.wait_for_selector("#summary-card:not([hidden])")
     assert tab.page.is_visible("#topic-card") and tab.texts("#document .highlight")
     assert tab.page.evaluate("document.activeElement.id") == "text"
-    for control in ("title", "text", "max-sentences", "api-key", "show-removed"):
+    for control in ("title", "file", "text", "max-sentences", "api-key", "show-removed"):
         assert tab.page.locator(f"label[for='{control}']").count() == 1
+
+
+SAVED_PAGE = """<!doctype html>
+<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1252">
+<title>Chelsea sign Danish striker | Sport</title></head>
+<body><nav><a href="/">Home</a> | <a href="/news">News</a> | <a href="/sport">Sport</a></nav>
+<article><h1>Chelsea sign Danish striker</h1>
+<p>Chelsea have completed the signing of Danish striker Jon Larsen from Ajax for a fee of £12m.</p>
+<p>The 23-year-old scored 19 goals in the Dutch league last season and has signed a five-year contract.</p>
+<p>Manager Jose Mourinho said Larsen would add pace to the attack before the cup final.</p>
+<p>Larsen is expected to make his debut in Saturday's Premiership match against Everton.</p></article>
+<footer>Share this article</footer></body></html>
+"""
+
+
+def test_a_saved_page_is_opened_in_its_own_charset_and_analysed(tab: Tab, tmp_path: Path) -> None:
+    """An editor opens a page saved from a site in windows-1252: the pound sign survives, the page is
+    read as HTML, and the keyboard reaches the file control."""
+    saved = tmp_path / "chelsea.html"
+    saved.write_bytes(SAVED_PAGE.encode("cp1252"))
+    tab.open()
+    tab.page.set_input_files("#file", str(saved))
+    tab.page.wait_for_selector("#status:has-text('Opened chelsea.html')")
+    text = tab.page.input_value("#text")
+    assert "a fee of £12m" in text and text.startswith("<!doctype html>")
+    assert tab.page.evaluate("document.activeElement.id") == "text"
+    tab.page.click("#analyze")
+    tab.page.wait_for_selector("#summary-card:not([hidden])")
+    assert tab.page.inner_text("#topic").lower() == "sport"
+    assert "a fee of £12m" in tab.page.inner_text("#document")  # the text the models read
+    assert tab.texts("#document .highlight")
+    struck = tab.texts("#document del")
+    assert any("Share this article" in line for line in struck), struck
+
+    tab.page.focus("#title")
+    tab.page.keyboard.press("Tab")
+    assert tab.page.evaluate("document.activeElement.id") == "file"
+    assert tab.page.evaluate("getComputedStyle(document.querySelector('label[for=file]')).outlineStyle") == "solid"
 
 
 def test_phone_width_has_no_horizontal_overflow(tab: Tab, tmp_path: Path) -> None:

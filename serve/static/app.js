@@ -335,6 +335,48 @@
     }
   }
 
+  // A saved page is bytes in whatever charset its author chose: honour a BOM or a <meta charset>
+  // near the top (as a browser does), else read it as UTF-8.
+  const MAX_FILE_BYTES = 20 * 1000 * 1000;
+
+  function declaredCharset(bytes) {
+    if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return "utf-8";
+    if (bytes[0] === 0xff && bytes[1] === 0xfe) return "utf-16le";
+    if (bytes[0] === 0xfe && bytes[1] === 0xff) return "utf-16be";
+    const head = new TextDecoder("latin1").decode(bytes.subarray(0, 2048));
+    const found = /<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)/i.exec(head);
+    return found ? found[1].toLowerCase() : "utf-8";
+  }
+
+  function decodeFile(buffer) {
+    const bytes = new Uint8Array(buffer);
+    try {
+      return new TextDecoder(declaredCharset(bytes)).decode(bytes);
+    } catch (unknownLabel) {
+      return new TextDecoder("utf-8").decode(bytes);
+    }
+  }
+
+  async function openFile(file) {
+    clearError();
+    if (file.size > MAX_FILE_BYTES) {
+      showError(
+        { message: file.name + " has " + file.size.toLocaleString("en-GB") + " bytes; open a page under 20 MB." },
+        "The file is too large"
+      );
+      return;
+    }
+    try {
+      $("text").value = decodeFile(await file.arrayBuffer());
+    } catch (failure) {
+      showError({ message: file.name + " could not be read: " + failure.message }, "The file could not be opened");
+      return;
+    }
+    updateCount();
+    setStatus("Opened " + file.name + ": press Analyse to see its topic and summary.");
+    $("text").focus();
+  }
+
   function updateCount() {
     const n = $("text").value.length;
     $("char-count").textContent = n.toLocaleString("en-GB") + " character" + (n === 1 ? "" : "s");
@@ -371,6 +413,11 @@
       $("text").value = EXAMPLE_TEXT;
       updateCount();
       $("text").focus();
+    });
+    $("file").addEventListener("change", function (event) {
+      const file = event.target.files && event.target.files[0];
+      if (file) openFile(file);
+      event.target.value = ""; // so that opening the same file again fires a change
     });
     $("text").addEventListener("input", updateCount);
     $("article-form").addEventListener("keydown", function (event) {
