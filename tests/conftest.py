@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from train.bundle import set_current
 from train.data import ColumnMap
 from train.training import ClassifierConfig, TrainConfig, TrainResult, train_model
 
@@ -55,6 +57,21 @@ def train_tiny(models_dir: Path, name: str = "tiny", data: Path = ARTICLES_CSV, 
     return train_model(config, progress=lambda line: None)
 
 
+def train_versions(models_dir: Path, count: int) -> Path:
+    """``models_dir/tiny`` with ``count`` versions (seeds 0, 1, ...) saved and v0001 current."""
+    for seed in range(count):
+        train_tiny(models_dir, seed=seed)
+    set_current(models_dir / "tiny", "v0001")
+    return models_dir / "tiny"
+
+
+def private_copy(model: Path, tmp_path: Path) -> Path:
+    """A copy of a model folder that one test may change."""
+    target = tmp_path / "models" / model.name
+    shutil.copytree(model, target)
+    return target
+
+
 @pytest.fixture(scope="session")
 def tiny_bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``models/tiny`` trained once per session; tests must not modify it."""
@@ -82,13 +99,15 @@ def composite_articles(articles: pd.DataFrame, per_article: int = 3) -> pd.DataF
         for n, combo in enumerate(combinations(range(len(bodies)), per_article)):
             paragraphs = [bodies[i] for i in combo]
             ledes = [sentence_texts(p)[0] for p in paragraphs]
-            rows.append({
-                "id": f"{category}-c{n:02d}",
-                "title": titles[combo[0]],
-                "text": "\n\n".join(paragraphs),
-                "summary": "".join(reversed(ledes)),  # out of article order, as in BBC
-                "category": category,
-            })
+            rows.append(
+                {
+                    "id": f"{category}-c{n:02d}",
+                    "title": titles[combo[0]],
+                    "text": "\n\n".join(paragraphs),
+                    "summary": "".join(reversed(ledes)),  # out of article order, as in BBC
+                    "category": category,
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 import weakref
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from api_fixtures import SPORT_TEXT, flip_byte, make_settings, metric_value, serving
-from conftest import train_tiny
+from conftest import private_copy, train_versions
 from fastapi.testclient import TestClient
 
 import serve.routes_articles as routes
@@ -25,19 +24,13 @@ from train.bundle import CLASSIFIER_ARRAYS, BundleError, load_bundle, set_curren
 @pytest.fixture(scope="module")
 def two_versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``models/tiny`` with v0001 and v0002 saved and v0001 current (trained once for the module)."""
-    models = tmp_path_factory.mktemp("two-versions")
-    train_tiny(models)
-    train_tiny(models, seed=1)
-    set_current(models / "tiny", "v0001")
-    return models / "tiny"
+    return train_versions(tmp_path_factory.mktemp("two-versions"), 2)
 
 
 @pytest.fixture
 def model(two_versions: Path, tmp_path: Path) -> Path:
     """A private copy of the two-version model that a test may change."""
-    target = tmp_path / "models" / "tiny"
-    shutil.copytree(two_versions, target)
-    return target
+    return private_copy(two_versions, tmp_path)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ specific error (404, 409); requests in flight keep being served throughout.
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections import Counter
@@ -18,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from api_fixtures import SPORT_TEXT, flip_byte, make_settings, metric_value
-from conftest import train_tiny
+from conftest import private_copy, train_versions
 from fastapi.testclient import TestClient
 from server_process import running_server, wait_for_model_info
 
@@ -32,19 +31,13 @@ CALLERS = 8
 @pytest.fixture(scope="module")
 def three_versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``models/tiny`` with v0001..v0003 saved and v0001 current (trained once for the module)."""
-    models = tmp_path_factory.mktemp("three-versions")
-    for seed in range(3):
-        train_tiny(models, seed=seed)
-    set_current(models / "tiny", "v0001")
-    return models / "tiny"
+    return train_versions(tmp_path_factory.mktemp("three-versions"), 3)
 
 
 @pytest.fixture
 def model(three_versions: Path, tmp_path: Path) -> Path:
     """A private copy that a test may change."""
-    target = tmp_path / "models" / "tiny"
-    shutil.copytree(three_versions, target)
-    return target
+    return private_copy(three_versions, tmp_path)
 
 
 class CountingLoader:
