@@ -35,7 +35,7 @@ from train.encoder import (
     tokenizer_options,
 )
 from train.sentences import split_reference, split_sentences
-from train.summarizer import Summary, SummaryError, SummarySentence, _check_length_options
+from train.summarizer import RawTextSummarizer, Summary, SummaryError, SummarySentence, _check_length_options
 from train.text import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_text, clean_title
 
 KIND = "abstractive"
@@ -104,7 +104,7 @@ def reference_text(summary: str, article_sentences: Sequence[str] | None = None)
     return " ".join(split_reference(clean_text(summary), list(article_sentences or [])))
 
 
-class AbstractiveSummarizer:
+class AbstractiveSummarizer(RawTextSummarizer):
     """Writes a summary with a seq2seq model; long articles are summarised window by window and merged."""
 
     kind = KIND
@@ -250,28 +250,6 @@ class AbstractiveSummarizer:
             text = merged
 
     # ------------------------------------------------------------------ the summariser interface
-
-    def summarize(
-        self,
-        text: str,
-        title: str | None = None,
-        *,
-        max_sentences: int | None = None,
-        max_words: int | None = None,
-        ratio: float | None = None,
-        num_sentences: int | None = None,
-        cleaning: CleaningOptions = DEFAULT_CLEANING,
-    ) -> Summary:
-        """Summarise a raw article body (cleaned as in training); see :meth:`summarize_clean`."""
-        clean = clean_title(title or "")
-        return self.summarize_clean(
-            clean_body(text, clean, cleaning),
-            clean,
-            max_sentences=max_sentences,
-            max_words=max_words,
-            ratio=ratio,
-            num_sentences=num_sentences,
-        )
 
     def summarize_clean(
         self,

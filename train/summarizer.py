@@ -229,7 +229,46 @@ def textrank_scores(similarity: np.ndarray, damping: float = 0.85, iterations: i
     return scores / scores.sum()
 
 
-class ExtractiveSummarizer:
+class RawTextSummarizer:
+    """The one way a summariser reads a raw article: the title and body are cleaned exactly as in
+    training, then :meth:`summarize_clean` (each summariser's own) does the work."""
+
+    def summarize(
+        self,
+        text: str,
+        title: str | None = None,
+        *,
+        max_sentences: int | None = None,
+        max_words: int | None = None,
+        ratio: float | None = None,
+        num_sentences: int | None = None,
+        cleaning: CleaningOptions = DEFAULT_CLEANING,
+    ) -> Summary:
+        """Summarise a raw article body; see :meth:`summarize_clean` for the length options."""
+        clean = clean_title(title or "")
+        return self.summarize_clean(
+            clean_body(text, clean, cleaning),
+            clean,
+            max_sentences=max_sentences,
+            max_words=max_words,
+            ratio=ratio,
+            num_sentences=num_sentences,
+        )
+
+    def summarize_clean(
+        self,
+        body: str,
+        title: str = "",
+        *,
+        max_sentences: int | None = None,
+        max_words: int | None = None,
+        ratio: float | None = None,
+        num_sentences: int | None = None,
+    ) -> Summary:
+        raise NotImplementedError
+
+
+class ExtractiveSummarizer(RawTextSummarizer):
     """Chooses sentences from an article. Fit with references for the supervised kind, without for TextRank.
 
     ``extra_features`` (optional) adds columns after :data:`FEATURES` to the supervised scorer's
@@ -437,28 +476,6 @@ class ExtractiveSummarizer:
         return textrank_scores(p.overlap, self.config.textrank_damping)
 
     # ------------------------------------------------------------------ prediction
-
-    def summarize(
-        self,
-        text: str,
-        title: str | None = None,
-        *,
-        max_sentences: int | None = None,
-        max_words: int | None = None,
-        ratio: float | None = None,
-        num_sentences: int | None = None,
-        cleaning: CleaningOptions = DEFAULT_CLEANING,
-    ) -> Summary:
-        """Summarise a raw article body; see :meth:`summarize_clean` for the length options."""
-        clean = clean_title(title or "")
-        return self.summarize_clean(
-            clean_body(text, clean, cleaning),
-            clean,
-            max_sentences=max_sentences,
-            max_words=max_words,
-            ratio=ratio,
-            num_sentences=num_sentences,
-        )
 
     def summarize_clean(
         self,
