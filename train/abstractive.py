@@ -437,31 +437,20 @@ def evaluate_abstractive(
     cleaning: CleaningOptions = DEFAULT_CLEANING,
 ) -> dict[str, Any]:
     """ROUGE F1 of the generated summaries beside Lead-3, Lead-k matched to ours, and the extractive oracle."""
-    from tqdm import tqdm
+    from train.rouge import mean_rouge
+    from train.summary_metrics import referenced_articles
 
-    from train.rouge import greedy_oracle, mean_rouge
-
-    pairs = [a for a in articles if a.summary and a.summary.strip() and a.text.strip()]
-    if not pairs:
-        raise ValueError("none of the articles has both a body and a reference summary to evaluate against")
     outputs: dict[str, list[list[str]]] = {"ours": [], "lead3": [], "lead_matched": [], "oracle": []}
     references: list[list[str]] = []
-    for article in tqdm(pairs, desc="evaluating summaries", unit="article", disable=not progress, leave=False):
-        title = clean_title(article.title)
-        body = clean_body(article.text, title, cleaning)
-        if not body:
-            continue
-        sentences = [s.text for s in split_sentences(body)]
-        reference = split_reference(clean_text(article.summary or ""), sentences)
+    for item in referenced_articles(articles, cleaning, progress):
         try:
-            ours = [s.text for s in summarizer.summarize_clean(body, title).sentences]
+            ours = [s.text for s in summarizer.summarize_clean(item.body, item.title).sentences]
         except SummaryError:  # the model wrote nothing: an empty summary, scored as such
             ours = []
-        references.append(reference)
+        references.append(item.reference)
         outputs["ours"].append(ours)
-        outputs["lead3"].append(sentences[:3])
-        outputs["lead_matched"].append(sentences[: len(ours)])
-        outputs["oracle"].append([sentences[i] for i in greedy_oracle(sentences, "\n".join(reference))])
+        for name, chosen in item.baselines(len(ours)).items():
+            outputs[name].append(chosen)
     results: dict[str, Any] = {name: mean_rouge(values, references) for name, values in outputs.items()}
     results["articles"] = len(references)
     results["ours"]["mean_sentences"] = round(float(np.mean([len(o) for o in outputs["ours"]])), 2)

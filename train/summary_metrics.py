@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,41 @@ SYSTEM_NOTES = {
 }
 
 
+@dataclass(frozen=True)
+class ReferencedArticle:
+    """A held-out article cleaned as in training, split into sentences, with its reference summary."""
+
+    title: str
+    body: str
+    sentences: list[str]
+    reference: list[str]
+
+    def baselines(self, k: int) -> dict[str, list[str]]:
+        """Lead-3, Lead-k (k matched to the summary being judged) and the greedy extractive oracle."""
+        oracle = greedy_oracle(self.sentences, "\n".join(self.reference))
+        return {
+            "lead3": self.sentences[:3],
+            "lead_matched": self.sentences[:k],
+            "oracle": [self.sentences[i] for i in oracle],
+        }
+
+
+def referenced_articles(
+    articles: Sequence[Any], cleaning: CleaningOptions = DEFAULT_CLEANING, progress: bool = False
+) -> Iterator[ReferencedArticle]:
+    """The articles that have a body and a reference summary, cleaned the one way training cleans them."""
+    pairs = [a for a in articles if a.summary and a.summary.strip() and a.text.strip()]
+    if not pairs:
+        raise ValueError("none of the articles has both a body and a reference summary to evaluate against")
+    for article in tqdm(pairs, desc="evaluating summaries", unit="article", disable=not progress, leave=False):
+        title = clean_title(article.title)
+        body = clean_body(article.text, title, cleaning)
+        if not body:
+            continue
+        sentences = [s.text for s in split_sentences(body)]
+        yield ReferencedArticle(title, body, sentences, split_reference(clean_text(article.summary or ""), sentences))
+
+
 def evaluate_summarizer(
     summarizer: ExtractiveSummarizer,
     articles: Sequence[Article],
@@ -33,31 +69,22 @@ def evaluate_summarizer(
     cleaning: CleaningOptions = DEFAULT_CLEANING,
 ) -> dict[str, Any]:
     """ROUGE-1/2/Lsum F1 of ``summarizer`` and of the baselines on articles that have reference summaries."""
-    pairs = [a for a in articles if a.summary and a.summary.strip() and a.text.strip()]
-    if not pairs:
-        raise ValueError("none of the articles has both a body and a reference summary to evaluate against")
     textrank = summarizer.as_textrank()
     outputs: dict[str, list[list[str]]] = {name: [] for name in SYSTEMS}
     references: list[list[str]] = []
     words: list[int] = []
     seconds = 0.0
-    for article in tqdm(pairs, desc="evaluating summaries", unit="article", disable=not progress, leave=False):
-        title = clean_title(article.title)
-        body = clean_body(article.text, title, cleaning)
-        if not body:
-            continue
+    for item in referenced_articles(articles, cleaning, progress):
         started = time.perf_counter()
-        ours = summarizer.summarize_clean(body, title)
+        ours = summarizer.summarize_clean(item.body, item.title)
         seconds += time.perf_counter() - started
-        sentences = [s.text for s in split_sentences(body)]
-        reference = split_reference(clean_text(article.summary or ""), sentences)
         k = len(ours.sentences)
-        references.append(reference)
+        references.append(item.reference)
         outputs["ours"].append([s.text for s in ours.sentences])
-        outputs["lead3"].append(sentences[:3])
-        outputs["lead_matched"].append(sentences[:k])
-        outputs["textrank"].append([s.text for s in textrank.summarize_clean(body, title, num_sentences=k).sentences])
-        outputs["oracle"].append([sentences[i] for i in greedy_oracle(sentences, "\n".join(reference))])
+        for name, chosen in item.baselines(k).items():
+            outputs[name].append(chosen)
+        textrank_summary = textrank.summarize_clean(item.body, item.title, num_sentences=k)
+        outputs["textrank"].append([s.text for s in textrank_summary.sentences])
         words.append(sum(len(s.text.split()) for s in ours.sentences))
     results: dict[str, Any] = {name: mean_rouge(outputs[name], references) for name in SYSTEMS}
     results["articles"] = len(references)
