@@ -564,6 +564,17 @@ def _backend_class(backend: str, version_dir: Path) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
+def _read_json_and_arrays(version_dir: Path, json_name: str, arrays_name: str, part: str) -> tuple[Any, dict[str, Any]]:
+    """A part's JSON file and its numpy arrays (``allow_pickle=False``: an object array is an error, never run)."""
+    try:
+        data = json.loads((version_dir / json_name).read_text(encoding="utf-8"))
+        with np.load(version_dir / arrays_name, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise BundleError(f"{version_dir}: the {part} files cannot be read ({exc})") from None
+    return data, arrays
+
+
 def load_classifier(version_dir: Path, manifest: dict[str, Any]) -> TopicModel:
     """Load the classifier of a verified bundle: TF-IDF (JSON and numpy arrays) or a transformer backend
     (safetensors weights; needs the ``transformers`` extra). Nothing is unpickled."""
@@ -577,12 +588,7 @@ def load_classifier(version_dir: Path, manifest: dict[str, Any]) -> TopicModel:
             raise BundleError(f"{version_dir} holds a {backend} model: {exc}") from None
         except (OSError, KeyError, TypeError, ValueError) as exc:
             raise BundleError(f"{version_dir}: the {backend} classifier cannot be loaded ({exc})") from None
-    try:
-        terms = json.loads((version_dir / VOCABULARY).read_text(encoding="utf-8"))
-        with np.load(version_dir / CLASSIFIER_ARRAYS, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise BundleError(f"{version_dir}: the classifier files cannot be read ({exc})") from None
+    terms, arrays = _read_json_and_arrays(version_dir, VOCABULARY, CLASSIFIER_ARRAYS, "classifier")
     if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
         raise BundleError(f"{version_dir / VOCABULARY} is not a list of terms; the bundle is damaged")
     meta = {
@@ -625,12 +631,7 @@ def load_summarizer(version_dir: Path, manifest: dict[str, Any], classifier: Any
         raise BundleError(f"{version_dir} holds a transformer summariser: {exc}") from None
     except (OSError, KeyError, TypeError, ValueError) as exc:
         raise BundleError(f"{version_dir}: the summariser cannot be loaded ({exc})") from None
-    try:
-        meta = json.loads((version_dir / SUMMARIZER_JSON).read_text(encoding="utf-8"))
-        with np.load(version_dir / SUMMARIZER_ARRAYS, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise BundleError(f"{version_dir}: the summariser files cannot be read ({exc})") from None
+    meta, arrays = _read_json_and_arrays(version_dir, SUMMARIZER_JSON, SUMMARIZER_ARRAYS, "summariser")
     terms = meta.pop("terms", None) if isinstance(meta, dict) else None
     if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
         raise BundleError(f"{version_dir / SUMMARIZER_JSON} has no list of terms; the bundle is damaged")

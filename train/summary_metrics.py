@@ -100,3 +100,16 @@ def evaluate_summarizer(
 def rouge_headline(results: dict[str, Any]) -> dict[str, float]:
     """The summariser's own ROUGE F1 scores, for manifests and logs."""
     return {name: results["ours"][name] for name in ("rouge1", "rouge2", "rougeLsum")}
+
+
+def not_evaluated(kind: str) -> dict[str, Any]:
+    """The metrics entry of a summariser trained on data without reference summaries."""
+    return {"kind": kind, "evaluated": False, "reason": "the data has no reference summaries"}
+
+
+def headline_line(results: dict[str, Any]) -> str:
+    """One progress line with the held-out ROUGE and the Lead-3 baseline."""
+    scores = ", ".join(f"{name} {value:.4f}" for name, value in rouge_headline(results).items())
+    return (
+        f"held-out summaries: {scores} (lead-3 rouge2 {results['lead3']['rouge2']:.4f}); {results['articles']} articles"
+    )

@@ -32,7 +32,7 @@ from train.ensemble import EnsembleConfig
 from train.evaluation import evaluate_classifier, headline, plot_confusion_matrix
 from train.finetune import FinetuneConfig
 from train.summarizer import SUPERVISED, ExtractiveSummarizer, SentenceFeatureProvider, SummarizerConfig
-from train.summary_metrics import evaluate_summarizer, rouge_headline
+from train.summary_metrics import evaluate_summarizer, headline_line, not_evaluated, rouge_headline
 from train.text import CleaningOptions
 
 log = logging.getLogger(__name__)
@@ -335,18 +335,10 @@ def _train_summarizer(
     summarizer = _fit_summarizer(config.summarizer, train, config.cleaning, progress=True, extra=extra)
     if summarizer.kind != SUPERVISED:
         progress("no reference summaries: the bundle gets an unsupervised TextRank summariser (Lead-k fallback)")
-        return summarizer, {
-            "kind": summarizer.kind,
-            "evaluated": False,
-            "reason": "the data has no reference summaries",
-        }
+        return summarizer, not_evaluated(summarizer.kind)
     results = evaluate_summarizer(summarizer, test, progress=True, cleaning=config.cleaning)
     results["evaluated"] = True
-    progress(
-        "held-out summaries: "
-        + ", ".join(f"{name} {value:.4f}" for name, value in rouge_headline(results).items())
-        + f" (lead-3 rouge2 {results['lead3']['rouge2']:.4f}); {results['articles']} articles"
-    )
+    progress(headline_line(results))
     if extra is not None:
         # The ROUGE change the encoder features make: the same summariser without them, same split.
         plain = _fit_summarizer(config.summarizer, train, config.cleaning)

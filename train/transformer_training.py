@@ -16,7 +16,7 @@ import numpy as np
 
 from train.data import Article
 from train.evaluation import evaluate_classifier, headline
-from train.summary_metrics import rouge_headline
+from train.summary_metrics import headline_line, not_evaluated
 
 if TYPE_CHECKING:
     from train.training import TrainConfig
@@ -178,18 +178,10 @@ def train_abstractive(
         cleaning=config.cleaning,
     )
     if not any(a.summary for a in test):
-        return summarizer, {
-            "kind": summarizer.kind,
-            "evaluated": False,
-            "reason": "the data has no reference summaries",
-        }
+        return summarizer, not_evaluated(summarizer.kind)
     results = evaluate_abstractive(summarizer, test, progress=True, cleaning=config.cleaning)
     results["evaluated"] = True
-    progress(
-        "held-out summaries: "
-        + ", ".join(f"{name} {value:.4f}" for name, value in rouge_headline(results).items())
-        + f" (lead-3 rouge2 {results['lead3']['rouge2']:.4f}); {results['articles']} articles"
-    )
+    progress(headline_line(results))
     return summarizer, results
 
 
