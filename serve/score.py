@@ -337,6 +337,8 @@ def add_score_command(subparsers: Any) -> None:
 
 def run_score_command(args: argparse.Namespace) -> int:
     """Handler of ``newsdesk score``."""
+    from train.cli import remove_boilerplate_from_args
+
     job = ScoreJob(
         input=args.input,
         model=args.model,
@@ -347,7 +349,7 @@ def run_score_command(args: argparse.Namespace) -> int:
             args.top_k,
             args.summarize,
             format=args.format,
-            remove_boilerplate=None if args.keep_boilerplate is None else not args.keep_boilerplate,
+            remove_boilerplate=remove_boilerplate_from_args(args),
         ),
         id_col=args.id_col,
         version=args.version,

@@ -308,10 +308,14 @@ def add_cleaning_options(parser: argparse.ArgumentParser, saved_in_bundle: bool 
     )
 
 
+def remove_boilerplate_from_args(args: argparse.Namespace) -> bool | None:
+    """``--keep-boilerplate`` as a choice: False when given, None (the defaults' or bundle's) otherwise."""
+    return None if args.keep_boilerplate is None else not args.keep_boilerplate
+
+
 def cleaning_from_args(args: argparse.Namespace, base: CleaningOptions | None = None) -> CleaningOptions:
     """Cleaning options from the command line, on top of ``base`` (the defaults, or a bundle's)."""
-    keep = args.keep_boilerplate
-    return (base or CleaningOptions()).overridden(args.format, None if keep is None else not keep)
+    return (base or CleaningOptions()).overridden(args.format, remove_boilerplate_from_args(args))
 
 
 def run_train(args: argparse.Namespace) -> int:
