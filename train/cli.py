@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,15 @@ def _help(cls: type, name: str) -> str:
         if f.name == name:
             return str(f.metadata.get("help", ""))
     raise KeyError(name)
+
+
+def _config_option(group: Any, flag: str, cls: type, name: str, **kwargs: Any) -> None:
+    """An option whose default, type and help come from a config dataclass field, so they cannot disagree."""
+    spec = next(f for f in fields(cls) if f.name == name)
+    default = spec.default_factory() if spec.default is MISSING else spec.default  # type: ignore[misc]
+    if "choices" not in kwargs:
+        kwargs.setdefault("type", type(default))
+    group.add_argument(flag, default=default, help=f"{_help(cls, name)} (default: %(default)s)", **kwargs)
 
 
 def add_column_options(parser: argparse.ArgumentParser) -> None:
@@ -59,41 +68,19 @@ def add_train_commands(subparsers: Any) -> None:
     train.add_argument("--name", required=True, help=_help(TrainConfig, "name"))
     train.add_argument("--models-dir", type=Path, default=None, help=_help(TrainConfig, "models_dir"))
     train.add_argument("--summaries-dir", type=Path, default=None, help=_help(TrainConfig, "summaries_dir"))
-    train.add_argument(
-        "--test-size", type=float, default=0.2, help=_help(TrainConfig, "test_size") + " (default: %(default)s)"
-    )
-    train.add_argument("--seed", type=int, default=0, help=_help(TrainConfig, "seed") + " (default: %(default)s)")
-    train.add_argument(
-        "--min-examples", type=int, default=2, help=_help(TrainConfig, "min_examples") + " (default: %(default)s)"
-    )
+    _config_option(train, "--test-size", TrainConfig, "test_size")
+    _config_option(train, "--seed", TrainConfig, "seed")
+    _config_option(train, "--min-examples", TrainConfig, "min_examples")
     train.add_argument("--drop-rare-labels", action="store_true", help=_help(TrainConfig, "drop_rare_labels"))
     train.add_argument("--refit-on-all", action="store_true", help=_help(TrainConfig, "refit_on_all"))
     add_column_options(train)
     add_cleaning_options(train)
     model = train.add_argument_group("classifier")
-    defaults = ClassifierConfig()
-    model.add_argument(
-        "--ngram-max",
-        type=int,
-        default=defaults.ngram_max,
-        help=_help(ClassifierConfig, "ngram_max") + " (default: %(default)s)",
-    )
-    model.add_argument(
-        "--min-df",
-        type=int,
-        default=defaults.min_df,
-        help=_help(ClassifierConfig, "min_df") + " (default: %(default)s)",
-    )
-    model.add_argument(
-        "--C", type=float, default=defaults.C, dest="C", help=_help(ClassifierConfig, "C") + " (default: %(default)s)"
-    )
+    _config_option(model, "--ngram-max", ClassifierConfig, "ngram_max")
+    _config_option(model, "--min-df", ClassifierConfig, "min_df")
+    _config_option(model, "--C", ClassifierConfig, "C", dest="C")
     model.add_argument("--keep-stop-words", action="store_true", help="keep English stop words as features")
-    model.add_argument(
-        "--calibration-folds",
-        type=int,
-        default=defaults.calibration_folds,
-        help=_help(ClassifierConfig, "calibration_folds") + " (default: %(default)s)",
-    )
+    _config_option(model, "--calibration-folds", ClassifierConfig, "calibration_folds")
     add_transformer_options(train)
     train.set_defaults(handler=run_train)
 
@@ -135,22 +122,14 @@ def add_transformer_options(parser: argparse.ArgumentParser) -> None:
 
     extra = " (needs: pip install 'newsdesk[transformers]')"
     group = parser.add_argument_group("backends" + extra)
-    group.add_argument(
-        "--backend", choices=BACKENDS, default="tfidf", help=_help(TrainConfig, "backend") + " (default: %(default)s)"
-    )
+    _config_option(group, "--backend", TrainConfig, "backend", choices=BACKENDS)
     group.add_argument(
         "--encoder", default=EncoderConfig().encoder, metavar="PATH_OR_ID", help=_help(EncoderConfig, "encoder")
     )
     group.add_argument(
         "--encoder-window", type=int, default=None, metavar="TOKENS", help=_help(EncoderConfig, "window")
     )
-    group.add_argument(
-        "--encoder-stride",
-        type=int,
-        default=EncoderConfig().stride,
-        metavar="TOKENS",
-        help=_help(EncoderConfig, "stride") + " (default: %(default)s)",
-    )
+    _config_option(group, "--encoder-stride", EncoderConfig, "stride", metavar="TOKENS")
     group.add_argument(
         "--no-summary-features",
         action="store_true",
@@ -167,12 +146,7 @@ def add_transformer_options(parser: argparse.ArgumentParser) -> None:
         metavar="PATH_OR_ID",
         help="model to fine-tune with --backend finetune, or the seq2seq model of --summarizer abstractive",
     )
-    group.add_argument(
-        "--summarizer",
-        choices=SUMMARIZERS,
-        default="extractive",
-        help=_help(TrainConfig, "summarizer_kind") + " (default: %(default)s)",
-    )
+    _config_option(group, "--summarizer", TrainConfig, "summarizer_kind", choices=SUMMARIZERS)
     group.add_argument(
         "--summarizer-model",
         default=None,
@@ -220,18 +194,8 @@ def add_transformer_options(parser: argparse.ArgumentParser) -> None:
         help=_help(FinetuneConfig, "validation_size") + f" (default: {classifier_defaults.validation_size})",
     )
     generation = parser.add_argument_group("generation (--summarizer abstractive)")
-    generation.add_argument(
-        "--max-new-tokens",
-        type=int,
-        default=summary_defaults.max_new_tokens,
-        help=_help(AbstractiveConfig, "max_new_tokens") + " (default: %(default)s)",
-    )
-    generation.add_argument(
-        "--num-beams",
-        type=int,
-        default=summary_defaults.num_beams,
-        help=_help(AbstractiveConfig, "num_beams") + " (default: %(default)s)",
-    )
+    _config_option(generation, "--max-new-tokens", AbstractiveConfig, "max_new_tokens")
+    _config_option(generation, "--num-beams", AbstractiveConfig, "num_beams")
     generation.add_argument(
         "--max-input-tokens", type=int, default=None, help=_help(AbstractiveConfig, "max_input_tokens")
     )
