@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from common import (
+    BBC_FILE,
     RESULTS_DIR,
     Target,
     default_data_dir,
@@ -54,7 +55,6 @@ from common import (
     timed,
 )
 
-BBC_FILE = Path("bbc-news-summary") / "bbc-news-summary.csv"
 REUTERS_TRAIN = Path("reuters21578") / "modapte-train.jsonl"
 REUTERS_TEST = Path("reuters21578") / "modapte-test.jsonl"
 CV_FOLDS = 5

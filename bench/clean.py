@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from common import (
+    BBC_FILE,
     RESULTS_DIR,
     Target,
     default_data_dir,
@@ -41,7 +42,6 @@ from common import (
     timed,
 )
 
-BBC_FILE = Path("bbc-news-summary") / "bbc-news-summary.csv"
 PAGE_BYTES = 1_000_000
 
 TARGETS = (

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+BBC_FILE = Path("bbc-news-summary") / "bbc-news-summary.csv"
+"""The BBC dataset under the shared data folder."""
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 

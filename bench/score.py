@@ -54,9 +54,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common import machine_info, markdown_table
+from common import BBC_FILE, machine_info, markdown_table
 
-BBC_FILE = Path("bbc-news-summary") / "bbc-news-summary.csv"
 COLUMNS = ("id", "category", "title", "text")
 SMALL_ROWS = 50_000
 SLICE_ROWS = 20_000

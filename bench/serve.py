@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from common import (
+    BBC_FILE,
     RESULTS_DIR,
     Target,
     default_data_dir,
@@ -66,7 +67,6 @@ from common import (
 # This file is bench/serve.py: keep its folder off the path so that ``import serve`` finds the package.
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
 
-BBC_FILE = Path("bbc-news-summary") / "bbc-news-summary.csv"
 MODEL_NAME = "bbc"
 CONNECTIONS = 16
 WRK_THREADS = 1

@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from common import (
+    BBC_FILE,
     RESULTS_DIR,
     Target,
     default_data_dir,
@@ -72,7 +73,6 @@ from common import (
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-BBC_FILE = Path("bbc-news-summary") / "bbc-news-summary.csv"
 LABEL_COL = "category"
 MODEL_NAME = "bbc"
 PHASES = ("warmup", "before", "during", "after")

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from common import (
+    BBC_FILE,
     RESULTS_DIR,
     Target,
     default_data_dir,
@@ -45,7 +46,6 @@ from common import (
     timed,
 )
 
-BBC_FILE = Path("bbc-news-summary") / "bbc-news-summary.csv"
 SYSTEMS = ("ours", "lead3", "lead_matched", "textrank", "oracle")
 THROUGHPUT_RUNS = 3
 

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from common import (
+    BBC_FILE,
     RESULTS_DIR,
     Target,
     default_data_dir,
@@ -59,7 +60,6 @@ from common import (
 # the import path so that `import transformers` finds the library, not this script.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-BBC_FILE = Path("bbc-news-summary") / "bbc-news-summary.csv"
 CV_FOLDS = 5
 CLIENTS = 16
 REQUESTS_PER_CLIENT = 6
