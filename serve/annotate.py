@@ -22,20 +22,18 @@ follow at the end, with ``placed`` false. Nothing here raises on odd input.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from serve.analysis import CleanArticle
 from train.summarizer import Summary
-from train.text import clean_text
+from train.text import clean_text, word_key
 from train.webpage import visible_lines
 
 KEPT = "kept"
 REMOVED = "removed"
 UNKNOWN_REASON = "removed by cleaning"
-_WORDS = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -155,23 +153,19 @@ def _text_blocks(
     return blocks
 
 
-def _word_key(text: str) -> str:
-    return " ".join(_WORDS.findall(text.lower()))
-
-
 def _html_blocks(
     original: str, article: CleanArticle, body_lines: list[_Line], kept: list[Block]
 ) -> list[Block] | None:
     """Walk the page's visible lines: removed ones in place, each body paragraph where its first page line sat."""
     removed = deque(article.removed)
-    keys = [f" {_word_key(line.text)} " for line in body_lines]
+    keys = [f" {word_key(line.text)} " for line in body_lines]
     blocks: list[Block] = []
     next_kept = 0
     for line in visible_lines(original):
         if removed and removed[0][0] == line:
             blocks.append(Block(REMOVED, line, removed.popleft()[1] or UNKNOWN_REASON))
             continue
-        key = _word_key(line)
+        key = word_key(line)
         if not key or (next_kept > 0 and f" {key} " in keys[next_kept - 1]):
             continue  # more of the paragraph just placed
         found = next((j for j in range(next_kept, len(keys)) if f" {key} " in keys[j]), None)

@@ -143,8 +143,10 @@ def clean_body_report(text: str, title: str = "", options: CleaningOptions = DEF
     )
 
 
-def _word_key(text: str) -> str:
-    return " ".join(_WORDS.findall(text.lower()))
+def word_key(text: str) -> str:
+    """The words of a line, lower case, space-separated: how a page line is matched to the extracted
+    article, whatever markup, punctuation or spacing the extractor changed."""
+    return " ".join(_WORDS.findall(clean_text(text).lower()))
 
 
 def lines_left_out(page_lines: tuple[str, ...], body: str) -> list[str]:
@@ -153,7 +155,7 @@ def lines_left_out(page_lines: tuple[str, ...], body: str) -> list[str]:
     A line counts as kept when it is one of the body's lines, or (three words or more) runs inside
     one; a one-word menu item that happens to occur in a story sentence is still left out.
     """
-    paragraphs = list(dict.fromkeys(_word_key(line) for line in body.split("\n") if line.strip()))
+    paragraphs = list(dict.fromkeys(word_key(line) for line in body.split("\n") if line.strip()))
     exact = set(paragraphs)
     # Which paragraphs hold each run of three words: a line runs inside a paragraph only if all its
     # runs are there, so only those few paragraphs are searched (searching them all is quadratic).
@@ -164,7 +166,7 @@ def lines_left_out(page_lines: tuple[str, ...], body: str) -> list[str]:
             by_trigram.setdefault(tuple(words[k : k + 3]), set()).add(index)
     left_out = []
     for line in page_lines:
-        key = _word_key(clean_text(line))
+        key = word_key(line)
         if not key or key in exact:
             continue
         words = key.split()
