@@ -23,24 +23,41 @@ def test_help_works_for_every_command(argv: list[str], capsys: pytest.CaptureFix
 
 def test_train_then_evaluate_json(tmp_path: Path, articles_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
     models = tmp_path / "models"
-    code = main(["train", "--data", str(articles_csv), "--label-col", "category", "--name", "tiny",
-                 "--models-dir", str(models), "--test-size", "0.25", "--calibration-folds", "3"])
+    code = main(
+        [
+            "train",
+            "--data",
+            str(articles_csv),
+            "--label-col",
+            "category",
+            "--name",
+            "tiny",
+            "--models-dir",
+            str(models),
+            "--test-size",
+            "0.25",
+            "--calibration-folds",
+            "3",
+        ]
+    )
     assert code == 0
     captured = capsys.readouterr()
     assert captured.out.strip() == str(models / "tiny" / "v0001")
     assert "holding out 6" in captured.err
     assert load_bundle(models / "tiny").version == "v0001"
 
-    code = main(["evaluate", "--model", str(models / "tiny"), "--data", str(articles_csv),
-                 "--label-col", "category", "--json"])
+    code = main(
+        ["evaluate", "--model", str(models / "tiny"), "--data", str(articles_csv), "--label-col", "category", "--json"]
+    )
     assert code == 0
     metrics = json.loads(capsys.readouterr().out)
     assert {"accuracy", "macro_f1"} <= set(metrics)
     assert metrics["accuracy"] >= 0.9
 
 
-def test_evaluate_counts_unseen_labels_as_errors(tmp_path: Path, tiny_bundle_dir: Path, articles: pd.DataFrame,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_evaluate_counts_unseen_labels_as_errors(
+    tmp_path: Path, tiny_bundle_dir: Path, articles: pd.DataFrame, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = articles.copy()
     data.loc[data.category == "tech", "category"] = "science"
     path = tmp_path / "relabelled.csv"
@@ -53,22 +70,45 @@ def test_evaluate_counts_unseen_labels_as_errors(tmp_path: Path, tiny_bundle_dir
     assert metrics["per_class"]["science"]["recall"] == 0.0
 
 
-def test_evaluate_multi_label_json_keys(tmp_path: Path, articles: pd.DataFrame, capsys: pytest.CaptureFixture[str]) -> None:
+def test_evaluate_multi_label_json_keys(
+    tmp_path: Path, articles: pd.DataFrame, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = articles.copy()
     data["category"] = [f"{c}|economy" if c in ("business", "politics") else c for c in data.category]
     path = tmp_path / "multi.csv"
     data.to_csv(path, index=False)
     models = tmp_path / "models"
-    assert main(["train", "--data", str(path), "--label-col", "category", "--name", "multi",
-                 "--models-dir", str(models), "--calibration-folds", "3"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(path),
+                "--label-col",
+                "category",
+                "--name",
+                "multi",
+                "--models-dir",
+                str(models),
+                "--calibration-folds",
+                "3",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
-    assert main(["evaluate", "--model", str(models / "multi"), "--data", str(path), "--label-col", "category", "--json"]) == 0
+    assert (
+        main(["evaluate", "--model", str(models / "multi"), "--data", str(path), "--label-col", "category", "--json"])
+        == 0
+    )
     metrics = json.loads(capsys.readouterr().out)
     assert {"micro_f1", "macro_f1"} <= set(metrics)
     assert "accuracy" not in metrics
 
 
-def test_missing_column_is_a_clear_error(tmp_path: Path, articles_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_column_is_a_clear_error(
+    tmp_path: Path, articles_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = main(["train", "--data", str(articles_csv), "--name", "x", "--models-dir", str(tmp_path)])
     assert code == 2
     err = capsys.readouterr().err
@@ -84,23 +124,62 @@ def test_missing_model_is_a_clear_error(tmp_path: Path, articles_csv: Path, caps
 
 
 def test_bad_option_values_are_refused(tmp_path: Path, articles_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["train", "--data", str(articles_csv), "--label-col", "category", "--name", "x",
-                 "--models-dir", str(tmp_path), "--test-size", "1.5"])
+    code = main(
+        [
+            "train",
+            "--data",
+            str(articles_csv),
+            "--label-col",
+            "category",
+            "--name",
+            "x",
+            "--models-dir",
+            str(tmp_path),
+            "--test-size",
+            "1.5",
+        ]
+    )
     assert code == 2
     assert "test_size must be between 0 and 1" in capsys.readouterr().err
 
 
-def test_models_dir_from_environment(tmp_path: Path, articles_csv: Path, monkeypatch: pytest.MonkeyPatch,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_models_dir_from_environment(
+    tmp_path: Path, articles_csv: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("NEWSDESK_MODELS", str(tmp_path / "env-models"))
-    assert main(["train", "--data", str(articles_csv), "--label-col", "category", "--name", "envy",
-                 "--calibration-folds", "3"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(articles_csv),
+                "--label-col",
+                "category",
+                "--name",
+                "envy",
+                "--calibration-folds",
+                "3",
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "env-models" / "envy" / "v0001" / "manifest.json").is_file()
 
 
 def test_versions_lists_and_rolls_back(tmp_path: Path, articles_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["train", "--data", str(articles_csv), "--label-col", "category", "--name", "tiny",
-            "--models-dir", str(tmp_path), "--calibration-folds", "3"]
+    args = [
+        "train",
+        "--data",
+        str(articles_csv),
+        "--label-col",
+        "category",
+        "--name",
+        "tiny",
+        "--models-dir",
+        str(tmp_path),
+        "--calibration-folds",
+        "3",
+    ]
     assert main(args) == 0 and main(args + ["--seed", "1"]) == 0
     capsys.readouterr()
     assert main(["versions", "--model", str(tmp_path / "tiny")]) == 0
@@ -121,11 +200,15 @@ def test_console_script_is_installed_and_imports_stay_light() -> None:
 
     script = Path(sys.executable).with_name("newsdesk")
     assert script.exists() or shutil.which("newsdesk"), "the newsdesk console script is not installed"
-    done = subprocess.run([str(script) if script.exists() else "newsdesk", "--help"], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [str(script) if script.exists() else "newsdesk", "--help"], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0 and "train" in done.stdout and "evaluate" in done.stdout
-    probe = ("import sys, os; before = set(os.listdir('.')); import serve.cli, train.training, train.bundle; "
-             "assert 'torch' not in sys.modules and 'transformers' not in sys.modules; "
-             "assert set(os.listdir('.')) == before")
+    probe = (
+        "import sys, os; before = set(os.listdir('.')); import serve.cli, train.training, train.bundle; "
+        "assert 'torch' not in sys.modules and 'transformers' not in sys.modules; "
+        "assert set(os.listdir('.')) == before"
+    )
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, check=False).returncode == 0
 
 
@@ -133,12 +216,30 @@ def test_train_and_evaluate_with_summaries_report_rouge(
     tmp_path: Path, summaries_csv: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     models = tmp_path / "models"
-    assert main(["train", "--data", str(summaries_csv), "--label-col", "category", "--name", "news",
-                 "--models-dir", str(models), "--calibration-folds", "3"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(summaries_csv),
+                "--label-col",
+                "category",
+                "--name",
+                "news",
+                "--models-dir",
+                str(models),
+                "--calibration-folds",
+                "3",
+            ]
+        )
+        == 0
+    )
     err = capsys.readouterr().err
     assert "held-out summaries: rouge1" in err and "lead-3 rouge2" in err
-    assert main(["evaluate", "--model", str(models / "news"), "--data", str(summaries_csv),
-                 "--label-col", "category"]) == 0
+    assert (
+        main(["evaluate", "--model", str(models / "news"), "--data", str(summaries_csv), "--label-col", "category"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "summaries (80 articles with references), ROUGE F1:" in out
     assert all(system in out for system in ("ours", "lead3", "lead_matched", "textrank", "oracle"))

@@ -442,7 +442,13 @@ def test_empty_file(tmp_path, suffix):
         ("text,label\nThe team won the cup,sport\nShares rose, analysts said,business\n", "quoting"),
         ("text,label\nShares rose, analysts said,business\nThe team won the cup,sport\n", "quoting"),
     ],
-    ids=["whitespace-only", "header-only", "unterminated-quote", "unquoted-comma-later-row", "unquoted-comma-first-row"],
+    ids=[
+        "whitespace-only",
+        "header-only",
+        "unterminated-quote",
+        "unquoted-comma-later-row",
+        "unquoted-comma-first-row",
+    ],
 )
 def test_malformed_csv_is_a_clear_error(tmp_path, content, expected):
     path = tmp_path / "news.csv"

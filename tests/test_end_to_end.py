@@ -15,11 +15,14 @@ from train.text import prepare_article
 pytestmark = pytest.mark.slow
 
 
-def test_bbc_csv_train_reaches_95_percent_held_out(shared_data: Path, tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_bbc_csv_train_reaches_95_percent_held_out(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = shared_data / "bbc-news-summary" / "bbc-news-summary.csv"
-    assert main(["train", "--data", str(data), "--label-col", "category", "--name", "bbc",
-                 "--models-dir", str(tmp_path)]) == 0
+    assert (
+        main(["train", "--data", str(data), "--label-col", "category", "--name", "bbc", "--models-dir", str(tmp_path)])
+        == 0
+    )
     err = capsys.readouterr().err
     assert "removed 133 exact duplicate texts" in err
     bundle = load_bundle(tmp_path / "bbc")
@@ -30,13 +33,15 @@ def test_bbc_csv_train_reaches_95_percent_held_out(shared_data: Path, tmp_path: 
     # calibrated: confident and right on held-out data, not over-confident
     assert metrics["calibration"]["ece"] < 0.1
     # obvious headlines get obvious topics
-    predicted = bundle.classifier.predict([
-        prepare_article("The striker scored twice as Chelsea beat Arsenal in the Premiership.", ""),
-        prepare_article("Shares fell as the central bank raised interest rates.", ""),
-        prepare_article("The prime minister told MPs the election would be held in May.", ""),
-        prepare_article("The new games console and broadband software were shown to users.", ""),
-        prepare_article("The actor won an Oscar for best film at the Academy Awards.", ""),
-    ])
+    predicted = bundle.classifier.predict(
+        [
+            prepare_article("The striker scored twice as Chelsea beat Arsenal in the Premiership.", ""),
+            prepare_article("Shares fell as the central bank raised interest rates.", ""),
+            prepare_article("The prime minister told MPs the election would be held in May.", ""),
+            prepare_article("The new games console and broadband software were shown to users.", ""),
+            prepare_article("The actor won an Oscar for best film at the Academy Awards.", ""),
+        ]
+    )
     assert [p[0] for p in predicted] == ["sport", "business", "politics", "tech", "entertainment"]
 
     # The summariser was trained on the references and beats the lead baselines on the same split.
@@ -63,8 +68,25 @@ def test_bbc_raw_tree_loads_with_summaries_and_latin1(shared_data: Path) -> None
 
 def test_reuters_multi_label_train(shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     train_file = shared_data / "reuters21578" / "modapte-train.jsonl"
-    assert main(["train", "--data", str(train_file), "--label-col", "topics", "--name", "reuters",
-                 "--models-dir", str(tmp_path), "--drop-rare-labels", "--calibration-folds", "3"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(train_file),
+                "--label-col",
+                "topics",
+                "--name",
+                "reuters",
+                "--models-dir",
+                str(tmp_path),
+                "--drop-rare-labels",
+                "--calibration-folds",
+                "3",
+            ]
+        )
+        == 0
+    )
     err = capsys.readouterr().err
     assert "without a label" in err
     bundle = load_bundle(tmp_path / "reuters")
