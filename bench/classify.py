@@ -1,7 +1,7 @@
 """Benchmark newsdesk's default topic classifier on BBC News and Reuters-21578.
 
-What it measures (all with ``train.classifier.TopicClassifier()`` at its defaults, seed 0, and the
-project's own loading and cleaning from ``train.data``):
+What it measures (all with ``newsdesk.train.classify.tfidf.TopicClassifier()`` at its defaults, seed 0, and the
+project's own loading and cleaning from ``newsdesk.train.data``):
 
 * BBC News (2,225 rows, deduplicated by the loader to about 2,090 articles, 5 topics):
   - accuracy and macro-F1, mean over a 5-fold ``StratifiedKFold(shuffle=True, random_state=0)``;
@@ -11,7 +11,7 @@ project's own loading and cleaning from ``train.data``):
 * Reuters-21578, ModApte split, the usual 90-topic subset (topics with at least one training and one
   test document; each document keeps only those topics and is dropped if it keeps none):
   - micro- and macro-F1 on the test set with the classifier's tuned per-label thresholds
-    (``train.evaluation.multi_label_metrics``);
+    (``newsdesk.train.classify.evaluation.multi_label_metrics``);
   - the same model's micro/macro-F1 with every threshold fixed at 0.5 (for comparison), and the
     training seconds.
 
@@ -108,7 +108,7 @@ def missing_inputs(data_dir: Path, run_bbc: bool, run_reuters: bool) -> list[Pat
 
 def load_bbc(data_dir: Path) -> tuple[list[str], list[str], dict[str, Any]]:
     """Deduplicated BBC texts, one label each, and the loader's report."""
-    from train.data import ColumnMap, load_dataset
+    from newsdesk.train.data import ColumnMap, load_dataset
 
     dataset = load_dataset(data_dir / BBC_FILE, ColumnMap(label="category"))
     return dataset.texts, [labels[0] for labels in dataset.labels], dataset.report.to_dict()
@@ -121,7 +121,7 @@ def cross_validate(texts: list[str], labels: list[str], folds: int = CV_FOLDS) -
     from sklearn.model_selection import StratifiedKFold
     from tqdm import tqdm
 
-    from train.classifier import TopicClassifier
+    from newsdesk.train.classify.tfidf import TopicClassifier
 
     splitter = StratifiedKFold(folds, shuffle=True, random_state=0)
     text_array, label_array = np.array(texts, dtype=object), np.array(labels, dtype=object)
@@ -159,7 +159,7 @@ def run_bbc(data_dir: Path) -> dict[str, Any]:
     """All BBC measurements, as flat ``bbc.*`` keys."""
     from threadpoolctl import threadpool_limits
 
-    from train.classifier import TopicClassifier
+    from newsdesk.train.classify.tfidf import TopicClassifier
 
     texts, labels, report = load_bbc(data_dir)
     print(
@@ -200,7 +200,7 @@ def keep_topics(
 
 def load_reuters(data_dir: Path) -> ReutersSplit:
     """The ModApte 90-topic subset: topics with >= 1 training and >= 1 test document."""
-    from train.data import ColumnMap, load_dataset
+    from newsdesk.train.data import ColumnMap, load_dataset
 
     columns = ColumnMap(label="topics")
     train = load_dataset(data_dir / REUTERS_TRAIN, columns)
@@ -239,8 +239,8 @@ def run_reuters(data_dir: Path) -> dict[str, Any]:
     """All Reuters measurements, as flat ``reuters.*`` keys."""
     from threadpoolctl import threadpool_limits
 
-    from train.classifier import TopicClassifier
-    from train.evaluation import multi_label_metrics
+    from newsdesk.train.classify.evaluation import multi_label_metrics
+    from newsdesk.train.classify.tfidf import TopicClassifier
 
     split = load_reuters(data_dir)
     c = split.counts

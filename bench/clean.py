@@ -80,14 +80,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def _key(line: str) -> str:
-    from train.text import clean_text
+    from newsdesk.train.text.cleaning import clean_text
 
     return " ".join(clean_text(line).lower().split())
 
 
 def line_scores(fixtures: Sequence[Any]) -> dict[str, Any]:
     """Pooled precision and recall of line removal, overall and per format."""
-    from train.text import clean_body, lines_left_out
+    from newsdesk.train.text.cleaning import clean_body, lines_left_out
 
     counts = {fmt: {"tp": 0, "removed": 0, "boilerplate": 0} for fmt in ("text", "html")}
     misses: list[dict[str, Any]] = []
@@ -139,7 +139,7 @@ def big_page(fixtures: Sequence[Any]) -> str:
 
 
 def run_page(fixtures: Sequence[Any]) -> dict[str, Any]:
-    from train.text import clean_body_report
+    from newsdesk.train.text.cleaning import clean_body_report
 
     page = big_page(fixtures)
     best = min(timed(lambda: clean_body_report(page))[1] for _ in range(3))
@@ -152,12 +152,12 @@ def run_page(fixtures: Sequence[Any]) -> dict[str, Any]:
 
 
 def run_bbc(data_dir: Path) -> dict[str, Any]:
-    from train.data import ColumnMap, load_dataset
-    from train.evaluation import evaluate_classifier
-    from train.summarizer import ExtractiveSummarizer
-    from train.summary_metrics import evaluate_summarizer
-    from train.text import CleaningOptions, clean_body_report
-    from train.training import ClassifierConfig, split_dataset
+    from newsdesk.train.classify.evaluation import evaluate_classifier
+    from newsdesk.train.data import ColumnMap, load_dataset
+    from newsdesk.train.pipeline import ClassifierConfig, split_dataset
+    from newsdesk.train.summarize.extractive import ExtractiveSummarizer
+    from newsdesk.train.summarize.metrics import evaluate_summarizer
+    from newsdesk.train.text.cleaning import CleaningOptions, clean_body_report
 
     dataset = load_dataset(data_dir / BBC_FILE, ColumnMap(label="category"))
     train_idx, test_idx = split_dataset(dataset, 0.2, seed=0)
@@ -193,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     ensure_project_importable()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from messy_fixtures import load_messy_fixtures
+    from helpers.messy_fixtures import load_messy_fixtures
 
     fixtures = load_messy_fixtures()
     results = results_header(data_dir)

@@ -53,11 +53,11 @@ def limit_threads() -> None:
 
 
 def ensure_project_importable() -> None:
-    """Make ``import train`` work when the project is not installed."""
+    """Stop with an install hint when ``newsdesk`` is not installed (the benchmarks import it by its package name)."""
     try:
-        import train  # noqa: F401
+        import newsdesk.train  # noqa: F401
     except ImportError:
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        sys.exit("newsdesk is not installed in this Python; run: pip install -e . (from the checkout)")
 
 
 def missing_data_message(data_dir: Path, missing: Sequence[Path]) -> str:
@@ -219,7 +219,7 @@ def running_server(
     variables from this process); yields its URL and process once every worker has loaded the model,
     and stops it with SIGTERM."""
     port = free_port()
-    command = [sys.executable, "-m", "serve.cli", "serve", "--model", str(model), "--port", str(port)]
+    command = [sys.executable, "-m", "newsdesk.serve.cli", "serve", "--model", str(model), "--port", str(port)]
     command += ["--host", "127.0.0.1", "--workers", str(workers), *extra_args]
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_") and k not in THREAD_ENV_VARS}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)

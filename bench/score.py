@@ -15,7 +15,7 @@ What it measures, in a temporary folder:
   own machinery (reading, writing, checkpointing) costs next to the same work done in memory.
 * **summarize**: the local engine with ``--summarize`` on the 20,000-row file.
 * **inprocess** (the ceiling): on 20,000 of the same texts already in memory, in this process,
-  ``serve.analysis.predict_topics`` on articles cleaned beforehand (``inprocess.docs_per_s``), and
+  ``newsdesk.serve.analysis.predict_topics`` on articles cleaned beforehand (``inprocess.docs_per_s``), and
   cleaning plus prediction together (``inprocess.clean_predict_docs_per_s``); best of 3.
 * **dask**: ``--engine dask`` on a 2-worker ``LocalCluster`` (started by the command), topic only,
   on the 200,000-row file.
@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common import BBC_FILE, machine_info, markdown_table
+from common import BBC_FILE, ensure_project_importable, machine_info, markdown_table
 
 COLUMNS = ("id", "category", "title", "text")
 SMALL_ROWS = 50_000
@@ -114,13 +114,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def ensure_project_importable() -> None:
-    """Import the project, not ``bench/serve.py``: the script's own folder is first on ``sys.path``."""
-    here = Path(__file__).resolve().parent
-    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
-    sys.path.insert(0, str(PROJECT_ROOT))
-
-
 def build_inputs(source: Path, folder: Path, rows: int) -> dict[str, Path]:
     """The large CSV and its 50,000- and 20,000-row prefixes, BBC rows repeated with unique ids."""
     with source.open(newline="", encoding="utf-8") as handle:
@@ -147,7 +140,7 @@ def build_inputs(source: Path, folder: Path, rows: int) -> dict[str, Path]:
 def train_bundle(data: Path, folder: Path) -> Path:
     """Train a BBC bundle with ``newsdesk train`` into ``folder``; returns ``models/bbc``."""
     models = folder / "models"
-    command = [sys.executable, "-m", "serve.cli", "train", "--data", str(data), "--label-col", "category",
+    command = [sys.executable, "-m", "newsdesk.serve.cli", "train", "--data", str(data), "--label-col", "category",
                "--name", "bbc", "--models-dir", str(models)]  # fmt: skip
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=PROJECT_ROOT)
     return models / "bbc"
@@ -189,7 +182,7 @@ def run_scorer(args: list[str], quiet_timeout: float) -> dict[str, Any]:
     import psutil
 
     others_before = wait_for_quiet(quiet_timeout)
-    command = [sys.executable, "-m", "serve.cli", "score", *args, "--json", "--no-progress"]
+    command = [sys.executable, "-m", "newsdesk.serve.cli", "score", *args, "--json", "--no-progress"]
     machine, own = machine_cpu_seconds(), own_cpu_seconds()
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
@@ -228,8 +221,8 @@ def in_process_ceiling(model: Path, data: Path, rows: int) -> dict[str, float]:
     import pandas as pd
     from threadpoolctl import threadpool_limits
 
-    from serve.analysis import clean_article, predict_topics
-    from train.bundle import load_bundle
+    from newsdesk.serve.analysis import clean_article, predict_topics
+    from newsdesk.train.bundle import load_bundle
 
     bundle = load_bundle(model)
     frame = pd.read_csv(data, dtype=str, keep_default_na=False, nrows=rows)

@@ -64,9 +64,6 @@ from common import (
     running_server,
 )
 
-# This file is bench/serve.py: keep its folder off the path so that ``import serve`` finds the package.
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
-
 MODEL_NAME = "bbc"
 CONNECTIONS = 16
 WRK_THREADS = 1
@@ -143,7 +140,7 @@ end
 
 def ensure_bundle(data_file: Path, models_dir: Path) -> Path:
     """``models_dir/bbc``, trained now unless a bundle there still loads with this code."""
-    from train.bundle import BundleError, load_bundle
+    from newsdesk.train.bundle import BundleError, load_bundle
 
     model = models_dir / MODEL_NAME
     if model.exists():
@@ -158,7 +155,7 @@ def ensure_bundle(data_file: Path, models_dir: Path) -> Path:
     command = [
         sys.executable,
         "-m",
-        "serve.cli",
+        "newsdesk.serve.cli",
         "train",
         "--data",
         str(data_file),
@@ -183,9 +180,9 @@ def load_articles(data_file: Path) -> list[dict[str, str]]:
 
 def inprocess_ceiling(model: Path, articles: list[dict[str, str]]) -> dict[str, float]:
     """Documents/s of the bundle called directly (same cleaning and model code as the server), one thread."""
-    from serve.analysis import clean_article, predict_topics, summarize_article
-    from serve.state import prepare_for_serving
-    from train.bundle import load_bundle
+    from newsdesk.serve.analysis import clean_article, predict_topics, summarize_article
+    from newsdesk.serve.api.state import prepare_for_serving
+    from newsdesk.train.bundle import load_bundle
 
     bundle = prepare_for_serving(load_bundle(model))  # as the server loads it
 
@@ -341,7 +338,7 @@ def measure_server(
     model: Path, workers: int, args: argparse.Namespace, script: Path, bodies: Path, log: Path, prefix: str
 ) -> dict[str, Any]:
     """Start a server, load /v1/predict and /v1/summarize in turn, read its memory; results keyed with ``prefix``."""
-    from serve.settings import ServeSettings
+    from newsdesk.serve.api.settings import ServeSettings
 
     threads = args.threads or ServeSettings.model_fields["threads"].default
     results: dict[str, Any] = {f"{prefix}server.workers": workers, f"{prefix}server.threads": threads}

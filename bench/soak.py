@@ -69,9 +69,6 @@ from common import (
     running_server,
 )
 
-# This file lives beside bench/serve.py: keep its folder off the path so that ``import serve`` finds the package.
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
-
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LABEL_COL = "category"
 MODEL_NAME = "bbc"
@@ -206,7 +203,7 @@ def train_version(data: Path, models_dir: Path, seed: int) -> tuple[str, float]:
     command = [
         sys.executable,
         "-m",
-        "serve.cli",
+        "newsdesk.serve.cli",
         "train",
         "--data",
         str(data),
@@ -230,7 +227,7 @@ def train_version(data: Path, models_dir: Path, seed: int) -> tuple[str, float]:
 
 def corrupt_copy(model: Path, version: str) -> str:
     """Copy ``version`` to the next version number and flip one byte of its classifier; return the new name."""
-    from train.bundle import CLASSIFIER_ARRAYS, list_versions
+    from newsdesk.train.bundle import CLASSIFIER_ARRAYS, list_versions
 
     bad = f"v{int(list_versions(model)[-1][1:]) + 1:04d}"
     shutil.copytree(model / version, model / bad)

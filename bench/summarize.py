@@ -2,7 +2,7 @@
 
 What it measures, with the project's own loading, cleaning, split and summariser:
 
-* the deduplicated BBC set (about 2,090 articles) split 80/20 with ``train.training.split_dataset``
+* the deduplicated BBC set (about 2,090 articles) split 80/20 with ``newsdesk.train.pipeline.split_dataset``
   (seeded, stratified by topic; the same split ``newsdesk train`` uses);
 * ``bbc.train_seconds``: fitting the summariser on the 80% (sentence splitting, labelling against
   the references, features, the scorer and the length model);
@@ -82,7 +82,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def reload(summarizer: Any) -> Any:
     """Write the summariser's bundle files and load them back, as a server would."""
-    from train.bundle import load_summarizer, write_summarizer
+    from newsdesk.train.bundle import load_summarizer, write_summarizer
 
     with tempfile.TemporaryDirectory() as tmp:
         entry = write_summarizer(Path(tmp), summarizer)
@@ -99,10 +99,10 @@ def throughput(summarizer: Any, articles: Sequence[Any], runs: int = THROUGHPUT_
 
 
 def run_bbc(data_dir: Path) -> dict[str, Any]:
-    from train.data import ColumnMap, load_dataset
-    from train.summarizer import ExtractiveSummarizer
-    from train.summary_metrics import evaluate_summarizer
-    from train.training import split_dataset
+    from newsdesk.train.data import ColumnMap, load_dataset
+    from newsdesk.train.pipeline import split_dataset
+    from newsdesk.train.summarize.extractive import ExtractiveSummarizer
+    from newsdesk.train.summarize.metrics import evaluate_summarizer
 
     dataset = load_dataset(data_dir / BBC_FILE, ColumnMap(label="category"))
     train_idx, test_idx = split_dataset(dataset, 0.2, seed=0)

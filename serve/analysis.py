@@ -9,9 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from train.bundle import Bundle
-from train.summarizer import Summary, SummaryError
-from train.text import DEFAULT_CLEANING, CleaningOptions, clean_body_report, clean_title, join_title_body
+from newsdesk.train.bundle import Bundle
+from newsdesk.train.summarize.extractive import Summary, SummaryError
+from newsdesk.train.text.cleaning import (
+    DEFAULT_CLEANING,
+    CleaningOptions,
+    clean_body_report,
+    clean_title,
+    join_title_body,
+)
 
 
 class NoSummarizerError(RuntimeError):
@@ -102,7 +108,7 @@ def summarize_article(
     """Summarise a cleaned article with the bundle's summariser.
 
     Raises :class:`NoSummarizerError` when the bundle has none and
-    :class:`~train.summarizer.SummaryError` for an empty body or bad options.
+    :class:`~newsdesk.train.summarize.extractive.SummaryError` for an empty body or bad options.
     """
     if bundle.summarizer is None:
         raise NoSummarizerError(

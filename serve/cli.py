@@ -8,9 +8,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from serve.score import add_score_command
-from serve.server import add_serve_command
-from train.cli import EXIT_USAGE, add_train_commands
+from newsdesk.serve.api.server import add_serve_command
+from newsdesk.serve.batch.job import add_score_command
+from newsdesk.train.cli import EXIT_USAGE, add_train_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,8 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
-    from train.bundle import BundleError, disk_full
-    from train.data import DatasetError
+    from newsdesk.train.bundle import BundleError, disk_full
+    from newsdesk.train.data import DatasetError
 
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from train.bundle import set_current
-from train.data import ColumnMap
-from train.training import ClassifierConfig, TrainConfig, TrainResult, train_model
+from helpers.training import ARTICLES_CSV, DATA_ENV, composite_articles, shared_data_dir, train_tiny
 
-FIXTURES = Path(__file__).parent / "fixtures"
-ARTICLES_CSV = FIXTURES / "articles.csv"
-DATA_ENV = "NEWSDESK_DATA"
-
-
-def shared_data_dir() -> Path:
-    """``$NEWSDESK_DATA``, or ``shared/data`` beside the checkout."""
-    return Path(os.environ.get(DATA_ENV) or Path(__file__).resolve().parents[2] / "shared" / "data")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no test reaches a model hub
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 @pytest.fixture(scope="session")
@@ -43,35 +34,6 @@ def articles() -> pd.DataFrame:
     return pd.read_csv(ARTICLES_CSV, dtype=str, keep_default_na=False)
 
 
-def train_tiny(models_dir: Path, name: str = "tiny", data: Path = ARTICLES_CSV, **overrides) -> TrainResult:
-    """Train a bundle on the fixture articles into ``models_dir``."""
-    config = TrainConfig(
-        data=data,
-        name=name,
-        models_dir=models_dir,
-        columns=ColumnMap(label="category"),
-        test_size=0.25,
-        classifier=ClassifierConfig(calibration_folds=3),
-        **overrides,
-    )
-    return train_model(config, progress=lambda line: None)
-
-
-def train_versions(models_dir: Path, count: int) -> Path:
-    """``models_dir/tiny`` with ``count`` versions (seeds 0, 1, ...) saved and v0001 current."""
-    for seed in range(count):
-        train_tiny(models_dir, seed=seed)
-    set_current(models_dir / "tiny", "v0001")
-    return models_dir / "tiny"
-
-
-def private_copy(model: Path, tmp_path: Path) -> Path:
-    """A copy of a model folder that one test may change."""
-    target = tmp_path / "models" / model.name
-    shutil.copytree(model, target)
-    return target
-
-
 @pytest.fixture(scope="session")
 def tiny_bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``models/tiny`` trained once per session; tests must not modify it."""
@@ -80,40 +42,27 @@ def tiny_bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return models / "tiny"
 
 
-def composite_articles(articles: pd.DataFrame, per_article: int = 3) -> pd.DataFrame:
-    """Longer articles with extractive reference summaries, built from the fixture articles.
-
-    Each composite joins ``per_article`` fixture articles of one topic as paragraphs; its
-    reference summary is the first sentence of each paragraph (the ledes), glued together
-    without spaces the way the BBC summaries are. A summariser that learns anything about
-    position learns to pick the ledes.
-    """
-    from itertools import combinations
-
-    from train.sentences import sentence_texts
-
-    rows = []
-    for category, group in articles.groupby("category", sort=True):
-        bodies = list(group["text"])
-        titles = list(group["title"])
-        for n, combo in enumerate(combinations(range(len(bodies)), per_article)):
-            paragraphs = [bodies[i] for i in combo]
-            ledes = [sentence_texts(p)[0] for p in paragraphs]
-            rows.append(
-                {
-                    "id": f"{category}-c{n:02d}",
-                    "title": titles[combo[0]],
-                    "text": "\n\n".join(paragraphs),
-                    "summary": "".join(reversed(ledes)),  # out of article order, as in BBC
-                    "category": category,
-                }
-            )
-    return pd.DataFrame(rows)
-
-
 @pytest.fixture(scope="session")
 def summaries_csv(articles: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """80 composite articles (4 topics) with lede-sentence reference summaries; see :func:`composite_articles`."""
     path = tmp_path_factory.mktemp("summaries") / "summaries.csv"
     composite_articles(articles).to_csv(path, index=False)
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Folder of a 2-layer BERT (hidden size 32, 64 positions) with random weights."""
+    pytest.importorskip("transformers", reason="the transformer backends need the 'transformers' extra")
+    from helpers.tiny_models import build_tiny_bert
+
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture(scope="session")
+def tiny_bart(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Folder of a 2-layer BART (d_model 32, 128 positions) with random weights."""
+    pytest.importorskip("transformers", reason="the transformer backends need the 'transformers' extra")
+    from helpers.tiny_models import build_tiny_bart
+
+    return build_tiny_bart(tmp_path_factory.mktemp("tiny-bart"))

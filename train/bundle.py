@@ -60,10 +60,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from train.classifier import TopicClassifier
-from train.durable import fsync_dir, fsync_file
-from train.summarizer import ExtractiveSummarizer
-from train.text import CleaningOptions
+from newsdesk.train.classify.tfidf import TopicClassifier
+from newsdesk.train.durable import fsync_dir, fsync_file
+from newsdesk.train.summarize.extractive import ExtractiveSummarizer
+from newsdesk.train.text.cleaning import CleaningOptions
 
 FORMAT_NAME = "newsdesk-bundle"
 FORMAT_VERSION = 2
@@ -92,9 +92,9 @@ TRANSFORMER_LIBRARIES = ("torch", "transformers", "tokenizers", "safetensors")
 TFIDF_BACKEND = "tfidf-linear-svm"
 CLASSIFIER_BACKENDS = {
     TFIDF_BACKEND: None,
-    "sentence-encoder-linear": "train.encoder:EncoderClassifier",
-    "ensemble": "train.ensemble:EnsembleClassifier",
-    "finetuned-transformer": "train.finetune:FinetunedClassifier",
+    "sentence-encoder-linear": "newsdesk.train.classify.encoder:EncoderClassifier",
+    "ensemble": "newsdesk.train.classify.ensemble:EnsembleClassifier",
+    "finetuned-transformer": "newsdesk.train.classify.finetune:FinetunedClassifier",
 }
 """Manifest ``classifier.backend`` -> the class that loads it (imported only when such a bundle is loaded)."""
 ABSTRACTIVE_KIND = "abstractive"
@@ -127,7 +127,7 @@ class Bundle:
     manifest: dict[str, Any]
     classifier: TopicModel
     summarizer: Any = None
-    """An :class:`ExtractiveSummarizer`, a ``train.abstractive.AbstractiveSummarizer``, or None (format 1)."""
+    """An :class:`ExtractiveSummarizer`, a ``newsdesk.train.summarize.abstractive.AbstractiveSummarizer``, or None (format 1)."""
 
     @property
     def name(self) -> str:
@@ -428,7 +428,7 @@ def write_summarizer(directory: Path, summarizer: Any, classifier_encoder: Any =
         "files": [SUMMARIZER_JSON, SUMMARIZER_ARRAYS],
     }
     if meta.get("extra_features"):
-        from train.encoder import ENCODER_DIR
+        from newsdesk.train.classify.encoder import ENCODER_DIR
 
         encoder = summarizer.extra_features.encoder  # type: ignore[union-attr]
         folder = ENCODER_DIR if encoder is classifier_encoder else SUMMARY_ENCODER_DIR
@@ -614,11 +614,11 @@ def load_summarizer(version_dir: Path, manifest: dict[str, Any], classifier: Any
     extra = None
     try:
         if entry.get("kind") == ABSTRACTIVE_KIND:
-            from train.abstractive import AbstractiveSummarizer
+            from newsdesk.train.summarize.abstractive import AbstractiveSummarizer
 
             return AbstractiveSummarizer.load_files(version_dir, entry)
         if "sentence_encoder" in entry:
-            from train.encoder import ENCODER_DIR, SentenceSimilarityFeatures, load_bundled_encoder
+            from newsdesk.train.classify.encoder import ENCODER_DIR, SentenceSimilarityFeatures, load_bundled_encoder
 
             settings = entry["sentence_encoder"]
             shared = getattr(classifier, "sentence_encoder", None)

@@ -101,7 +101,7 @@ def render_model_card(manifest: dict[str, Any], metrics: dict[str, Any], summary
             "- Only the labels above can be predicted. Articles far from the training data's style or period "
             "may be classified with less accuracy than the held-out numbers suggest."
         ),
-        "- Load with `train.bundle.load_bundle(path)`: the loader checks the format version and checksums.",
+        "- Load with `newsdesk.train.bundle.load_bundle(path)`: the loader checks the format version and checksums.",
         "",
     ]
     return "\n".join(lines)

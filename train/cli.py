@@ -9,9 +9,9 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
-from train.data import ColumnMap
-from train.text import CleaningOptions
-from train.webpage import FORMATS
+from newsdesk.train.data import ColumnMap
+from newsdesk.train.text.cleaning import CleaningOptions
+from newsdesk.train.text.webpage import FORMATS
 
 EXIT_USAGE = 2
 
@@ -55,7 +55,7 @@ def columns_from_args(args: argparse.Namespace) -> ColumnMap:
 
 def add_train_commands(subparsers: Any) -> None:
     """Register ``train`` and ``evaluate`` on the top-level parser's subparsers."""
-    from train.training import ClassifierConfig, TrainConfig
+    from newsdesk.train.pipeline import ClassifierConfig, TrainConfig
 
     train = subparsers.add_parser(
         "train",
@@ -115,10 +115,10 @@ def add_train_commands(subparsers: Any) -> None:
 
 def add_transformer_options(parser: argparse.ArgumentParser) -> None:
     """Backend, summariser, fine-tuning and generation options (the transformer ones need the extra)."""
-    from train.abstractive import AbstractiveConfig
-    from train.encoder import EncoderConfig
-    from train.finetune import FinetuneConfig
-    from train.training import BACKENDS, SUMMARIZERS, TrainConfig
+    from newsdesk.train.classify.encoder import EncoderConfig
+    from newsdesk.train.classify.finetune import FinetuneConfig
+    from newsdesk.train.pipeline import BACKENDS, SUMMARIZERS, TrainConfig
+    from newsdesk.train.summarize.abstractive import AbstractiveConfig
 
     extra = " (needs: pip install 'newsdesk[transformers]')"
     group = parser.add_argument_group("backends" + extra)
@@ -203,10 +203,10 @@ def add_transformer_options(parser: argparse.ArgumentParser) -> None:
 
 def transformer_configs_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """The TrainConfig fields of the backend, summariser, fine-tuning and generation options."""
-    from train.abstractive import AbstractiveConfig
-    from train.encoder import EncoderConfig
-    from train.ensemble import EnsembleConfig
-    from train.finetune import FinetuneConfig
+    from newsdesk.train.classify.encoder import EncoderConfig
+    from newsdesk.train.classify.ensemble import EnsembleConfig
+    from newsdesk.train.classify.finetune import FinetuneConfig
+    from newsdesk.train.summarize.abstractive import AbstractiveConfig
 
     shared = {
         name: value
@@ -286,7 +286,7 @@ def run_train(args: argparse.Namespace) -> int:
     """Handle ``newsdesk train``."""
     from tqdm import tqdm
 
-    from train.training import ClassifierConfig, TrainConfig, train_model
+    from newsdesk.train.pipeline import ClassifierConfig, TrainConfig, train_model
 
     config = TrainConfig(
         data=args.data,
@@ -316,9 +316,9 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """Handle ``newsdesk evaluate``."""
-    from train.bundle import load_bundle
-    from train.evaluation import headline
-    from train.training import evaluate_bundle
+    from newsdesk.train.bundle import load_bundle
+    from newsdesk.train.classify.evaluation import headline
+    from newsdesk.train.pipeline import evaluate_bundle
 
     bundle = load_bundle(args.model, args.version)
     metrics = evaluate_bundle(bundle, args.data, columns_from_args(args))
@@ -349,7 +349,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def run_versions(args: argparse.Namespace) -> int:
     """Handle ``newsdesk versions``."""
-    from train.bundle import (
+    from newsdesk.train.bundle import (
         BundleError,
         list_versions,
         read_current,

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from train.text import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_text, prepare_article
+from newsdesk.train.text.cleaning import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_text, prepare_article
 
 TABLE_SUFFIXES = {
     ".csv": "csv",

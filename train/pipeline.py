@@ -12,9 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from train.abstractive import KIND as ABSTRACTIVE
-from train.abstractive import AbstractiveConfig
-from train.bundle import (
+from newsdesk.train.bundle import (
     CONFUSION_PNG,
     METRICS,
     TFIDF_BACKEND,
@@ -24,16 +22,23 @@ from train.bundle import (
     save_bundle,
     write_json,
 )
-from train.card import render_model_card
-from train.classifier import TopicClassifier
-from train.data import Article, ColumnMap, Dataset, check_label_counts, load_dataset
-from train.encoder import EncoderConfig
-from train.ensemble import EnsembleConfig
-from train.evaluation import evaluate_classifier, headline, plot_confusion_matrix
-from train.finetune import FinetuneConfig
-from train.summarizer import SUPERVISED, ExtractiveSummarizer, SentenceFeatureProvider, SummarizerConfig
-from train.summary_metrics import evaluate_summarizer, headline_line, not_evaluated, rouge_headline
-from train.text import CleaningOptions
+from newsdesk.train.card import render_model_card
+from newsdesk.train.classify.encoder import EncoderConfig
+from newsdesk.train.classify.ensemble import EnsembleConfig
+from newsdesk.train.classify.evaluation import evaluate_classifier, headline, plot_confusion_matrix
+from newsdesk.train.classify.finetune import FinetuneConfig
+from newsdesk.train.classify.tfidf import TopicClassifier
+from newsdesk.train.data import Article, ColumnMap, Dataset, check_label_counts, load_dataset
+from newsdesk.train.summarize.abstractive import KIND as ABSTRACTIVE
+from newsdesk.train.summarize.abstractive import AbstractiveConfig
+from newsdesk.train.summarize.extractive import (
+    SUPERVISED,
+    ExtractiveSummarizer,
+    SentenceFeatureProvider,
+    SummarizerConfig,
+)
+from newsdesk.train.summarize.metrics import evaluate_summarizer, headline_line, not_evaluated, rouge_headline
+from newsdesk.train.text.cleaning import CleaningOptions
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +235,7 @@ def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResu
         comparison: dict[str, Any] = {}
         progress("held-out " + ", ".join(f"{k} {v:.4f}" for k, v in headline(metrics).items()))
     else:
-        from train.transformer_training import fit_transformer_classifier
+        from newsdesk.train.transformer_pipeline import fit_transformer_classifier
 
         run = fit_transformer_classifier(config, texts, labels, train_idx, test_idx, dataset.multi_label, progress)
         classifier, metrics, comparison = run.classifier, run.metrics, run.comparison
@@ -244,7 +249,7 @@ def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResu
             classifier = config.classifier.build(config.seed).set_params(multi_label=dataset.multi_label)
             classifier.fit(texts, labels)
         else:
-            from train.transformer_training import refit_on_all
+            from newsdesk.train.transformer_pipeline import refit_on_all
 
             classifier = refit_on_all(classifier, texts, labels, run)
         if config.summarizer_kind != ABSTRACTIVE:
@@ -301,7 +306,7 @@ def _summary_features(config: TrainConfig, encoder: Any) -> SentenceFeatureProvi
     """Sentence-encoder features for the extractive summariser, when the run has an encoder and wants them."""
     if encoder is None or not config.encoder.summary_features or config.summarizer_kind == ABSTRACTIVE:
         return None
-    from train.encoder import SentenceSimilarityFeatures
+    from newsdesk.train.classify.encoder import SentenceSimilarityFeatures
 
     return SentenceSimilarityFeatures(encoder)
 
@@ -329,7 +334,7 @@ def _train_summarizer(
 ) -> tuple[Any, dict[str, Any]]:
     """Fit the summariser on the training part and evaluate it on the held-out part when it has references."""
     if config.summarizer_kind == ABSTRACTIVE:
-        from train.transformer_training import train_abstractive
+        from newsdesk.train.transformer_pipeline import train_abstractive
 
         return train_abstractive(config, train, test, progress)
     summarizer = _fit_summarizer(config.summarizer, train, config.cleaning, progress=True, extra=extra)
@@ -357,11 +362,11 @@ def render_card(manifest: dict[str, Any], metrics: dict[str, Any], summary: dict
     lines = render_model_card(base, metrics, None if abstractive else summary).split("\n")
     backend = manifest["classifier"]["backend"]
     if backend != TFIDF_BACKEND:
-        from train.transformer_training import describe_classifier
+        from newsdesk.train.transformer_pipeline import describe_classifier
 
         lines = [describe_classifier(manifest) if line.startswith("- Classifier:") else line for line in lines]
     if abstractive or (isinstance(entry, dict) and "sentence_encoder" in entry):
-        from train.transformer_training import summarizer_card_lines
+        from newsdesk.train.transformer_pipeline import summarizer_card_lines
 
         start = lines.index("## Summariser")
         end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("## "))
@@ -381,7 +386,7 @@ def evaluate_bundle(bundle: Bundle, data: Path, columns: ColumnMap | None = None
     metrics["model"] = {"name": bundle.name, "version": bundle.version}
     if dataset.has_summaries and bundle.summarizer is not None:
         if getattr(bundle.summarizer, "kind", None) == ABSTRACTIVE:
-            from train.abstractive import evaluate_abstractive
+            from newsdesk.train.summarize.abstractive import evaluate_abstractive
 
             metrics["summarizer"] = evaluate_abstractive(
                 bundle.summarizer, dataset.articles, progress=True, cleaning=bundle.cleaning

@@ -1,4 +1,4 @@
-"""The training steps of the transformer backends, called by ``train.training.train_model``.
+"""The training steps of the transformer backends, called by ``newsdesk.train.pipeline.train_model``.
 
 Articles are embedded once per run and the embeddings reused for fitting, held-out
 evaluation and refitting. ``--backend ensemble`` reports the held-out scores of the
@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from train.data import Article
-from train.evaluation import evaluate_classifier, headline
-from train.summary_metrics import headline_line, not_evaluated
+from newsdesk.train.classify.evaluation import evaluate_classifier, headline
+from newsdesk.train.data import Article
+from newsdesk.train.summarize.metrics import headline_line, not_evaluated
 
 if TYPE_CHECKING:
-    from train.training import TrainConfig
+    from newsdesk.train.pipeline import TrainConfig
 
 Progress = Callable[[str], None]
 
@@ -77,7 +77,7 @@ def fit_transformer_classifier(
     train_texts, train_labels = [texts[i] for i in train_idx], [labels[i] for i in train_idx]
     test_texts, test_labels = [texts[i] for i in test_idx], [labels[i] for i in test_idx]
     if config.backend == "finetune":
-        from train.finetune import FinetunedClassifier
+        from newsdesk.train.classify.finetune import FinetunedClassifier
 
         progress(f"fine-tuning {config.finetune.base_model} on {len(train_texts)} articles (CPU)")
         classifier = FinetunedClassifier(config.finetune, multi_label=multi_label, seed=config.seed)
@@ -87,7 +87,7 @@ def fit_transformer_classifier(
         progress(_line("held-out", metrics))
         return ClassifierRun(classifier, metrics, {}, None, multi_label, config)
 
-    from train.encoder import EncoderClassifier, set_torch_threads
+    from newsdesk.train.classify.encoder import EncoderClassifier, set_torch_threads
 
     set_torch_threads()
     encoder = EncoderClassifier.from_config(config.encoder, seed=config.seed, folds=config.classifier.calibration_folds)
@@ -101,7 +101,7 @@ def fit_transformer_classifier(
         progress(_line("held-out", metrics))
         return ClassifierRun(encoder, metrics, {}, embeddings, multi_label, config, encoder.sentence_encoder)
 
-    from train.ensemble import EnsembleClassifier, combine
+    from newsdesk.train.classify.ensemble import EnsembleClassifier, combine
 
     tfidf = config.classifier.build(config.seed)
     ensemble = EnsembleClassifier(
@@ -141,9 +141,9 @@ def fit_transformer_classifier(
 
 def refit_on_all(classifier: Any, texts: list[str], labels: list[tuple[str, ...]], run: ClassifierRun) -> Any:
     """The kept encoder, ensemble or TF-IDF model refitted on every article (the embeddings are reused)."""
-    from train.classifier import TopicClassifier
-    from train.encoder import EncoderClassifier
-    from train.ensemble import EnsembleClassifier
+    from newsdesk.train.classify.encoder import EncoderClassifier
+    from newsdesk.train.classify.ensemble import EnsembleClassifier
+    from newsdesk.train.classify.tfidf import TopicClassifier
 
     config = run.config
     if isinstance(classifier, TopicClassifier):
@@ -159,7 +159,7 @@ def train_abstractive(
     config: TrainConfig, train: list[Article], test: list[Article], progress: Progress
 ) -> tuple[Any, dict[str, Any]]:
     """Fine-tune (or load) the abstractive summariser and score it on the held-out articles with references."""
-    from train.abstractive import AbstractiveSummarizer, evaluate_abstractive
+    from newsdesk.train.summarize.abstractive import AbstractiveSummarizer, evaluate_abstractive
 
     summarizer = AbstractiveSummarizer(config.abstractive)
     has_references = any(a.summary for a in train)

@@ -2,8 +2,8 @@
 
 The API reports the cleaned text (with sentence offsets into it) and the removed
 lines separately; a reader wants one document. :func:`annotate_article` rebuilds
-it from the original text, the :class:`~serve.analysis.CleanArticle` and the
-:class:`~train.summarizer.Summary`, calling the same cleaning functions the
+it from the original text, the :class:`~newsdesk.serve.analysis.CleanArticle` and the
+:class:`~newsdesk.train.summarize.extractive.Summary`, calling the same cleaning functions the
 models' input came from (nothing here decides what is boilerplate):
 
 * **plain text**: the lines of ``clean_text(original)`` in order; each is kept
@@ -26,10 +26,10 @@ from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from serve.analysis import CleanArticle
-from train.summarizer import Summary
-from train.text import clean_text, word_key
-from train.webpage import visible_lines
+from newsdesk.serve.analysis import CleanArticle
+from newsdesk.train.summarize.extractive import Summary
+from newsdesk.train.text.cleaning import clean_text, word_key
+from newsdesk.train.text.webpage import visible_lines
 
 KEPT = "kept"
 REMOVED = "removed"

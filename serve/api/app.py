@@ -19,15 +19,18 @@ from importlib import metadata
 import anyio.to_thread
 from fastapi import Depends, FastAPI
 
-from serve import routes_articles, routes_health, routes_models, routes_page
-from serve.deps import require_api_key
-from serve.errors import documented_errors, install_error_handlers
-from serve.metrics import ServiceMetrics
-from serve.reloading import ModelReloader, ReloadBroadcast
-from serve.request_context import RequestContextMiddleware
-from serve.settings import ServeSettings
-from serve.state import BundleLoader, ServedModel
-from train.bundle import BundleError, load_bundle
+from newsdesk.serve.api.deps import require_api_key
+from newsdesk.serve.api.errors import documented_errors, install_error_handlers
+from newsdesk.serve.api.metrics import ServiceMetrics
+from newsdesk.serve.api.middleware import RequestContextMiddleware
+from newsdesk.serve.api.reloading import ModelReloader, ReloadBroadcast
+from newsdesk.serve.api.routes import articles as routes_articles
+from newsdesk.serve.api.routes import health as routes_health
+from newsdesk.serve.api.routes import models as routes_models
+from newsdesk.serve.api.routes import page as routes_page
+from newsdesk.serve.api.settings import ServeSettings
+from newsdesk.serve.api.state import BundleLoader, ServedModel
+from newsdesk.train.bundle import BundleError, load_bundle
 
 log = logging.getLogger("newsdesk.serve")
 
@@ -116,6 +119,6 @@ def create_app(settings: ServeSettings, *, loader: BundleLoader = load_bundle) -
 
 def app_from_environment() -> FastAPI:
     """The uvicorn factory for worker processes: settings from the ``NEWSDESK_*`` variables."""
-    from serve.settings import load_settings
+    from newsdesk.serve.api.settings import load_settings
 
     return create_app(load_settings())

@@ -1,6 +1,6 @@
 """FastAPI dependencies: the served bundle, the settings, the metrics, and the API-key check.
 
-Everything lives on ``app.state`` (set by :func:`serve.app.create_app`), so tests
+Everything lives on ``app.state`` (set by :func:`newsdesk.serve.api.app.create_app`), so tests
 can build apps with other settings or override a dependency. The dependencies
 are ``async def`` because they only read memory; FastAPI would otherwise run
 each one on a worker thread.
@@ -15,12 +15,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from serve.errors import NOT_READY, UNAUTHORIZED, ApiError
-from serve.metrics import ServiceMetrics
-from serve.reloading import ModelReloader
-from serve.settings import API_KEY_ENV, ServeSettings
-from serve.state import ServedModel
-from train.bundle import Bundle
+from newsdesk.serve.api.errors import NOT_READY, UNAUTHORIZED, ApiError
+from newsdesk.serve.api.metrics import ServiceMetrics
+from newsdesk.serve.api.reloading import ModelReloader
+from newsdesk.serve.api.settings import API_KEY_ENV, ServeSettings
+from newsdesk.serve.api.state import ServedModel
+from newsdesk.train.bundle import Bundle
 
 MODEL_VERSION_STATE = "model_version"
 """Key under ``request.state`` holding the version that served the request (for metrics and logs)."""

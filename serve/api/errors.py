@@ -3,7 +3,7 @@
 Endpoints raise :class:`ApiError`; FastAPI's own validation errors and
 Starlette's 404/405 are translated by the handlers installed with
 :func:`install_error_handlers`; unexpected exceptions become a 500 in
-:mod:`serve.request_context`.
+:mod:`newsdesk.serve.api.middleware`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from serve.schemas import ErrorResponse
+from newsdesk.serve.api.schemas import ErrorResponse
 
 # Error codes, one constant each so tests and clients can rely on them.
 BAD_REQUEST = "bad_request"

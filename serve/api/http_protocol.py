@@ -8,7 +8,7 @@ seconds, counted from the connection being opened or from the previous response,
 to deliver its complete headers. A client that sent part of a request then gets a
 408 in the API's error shape and the connection is closed; a connection that sent
 nothing is closed silently. The body has its own deadline, in
-:class:`serve.request_context.RequestContextMiddleware`.
+:class:`newsdesk.serve.api.middleware.RequestContextMiddleware`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from serve.errors import REQUEST_TIMEOUT, error_body
+from newsdesk.serve.api.errors import REQUEST_TIMEOUT, error_body
 
 log = logging.getLogger("newsdesk.serve")
 

@@ -29,8 +29,8 @@ import anyio
 import numpy as np
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from serve.deps import MODEL_VERSION_STATE
-from serve.errors import (
+from newsdesk.serve.api.deps import MODEL_VERSION_STATE
+from newsdesk.serve.api.errors import (
     ERROR_CODE_STATE,
     INTERNAL_ERROR,
     INVALID_JSON,
@@ -38,8 +38,8 @@ from serve.errors import (
     REQUEST_TIMEOUT,
     error_body,
 )
-from serve.metrics import NO_MODEL, UNMATCHED, ServiceMetrics
-from serve.request_log import REQUEST_FIELDS, REQUEST_LOGGER
+from newsdesk.serve.api.metrics import NO_MODEL, UNMATCHED, ServiceMetrics
+from newsdesk.serve.api.request_log import REQUEST_FIELDS, REQUEST_LOGGER
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_BYTES = REQUEST_ID_HEADER.lower().encode("latin-1")

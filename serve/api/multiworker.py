@@ -1,4 +1,4 @@
-"""Several uvicorn workers under one small parent: ``python -m serve.multiworker``, run by ``newsdesk serve --workers N``.
+"""Several uvicorn workers under one small parent: ``python -m newsdesk.serve.api.multiworker``, run by ``newsdesk serve --workers N``.
 
 Why not ``uvicorn --workers``: its workers share one listening socket, and the
 first worker to wake accepts every waiting connection. Clients that keep their
@@ -7,7 +7,7 @@ one worker while the others idle. Here every worker listens on its own
 ``SO_REUSEPORT`` socket on the same port, and the kernel spreads new
 connections over them.
 
-The workers are ``python -m serve.multiworker --worker`` processes. The parent
+The workers are ``python -m newsdesk.serve.api.multiworker --worker`` processes. The parent
 imports neither FastAPI nor the model code. It reads the settings
 from the ``NEWSDESK_*`` variables that ``newsdesk serve`` exported, makes a
 temporary folder the workers share (reload notices, Prometheus files), starts
@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-APP_FACTORY = "serve.app:app_from_environment"
+APP_FACTORY = "newsdesk.serve.api.app:app_from_environment"
 PROMETHEUS_MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 STARTUP_FAILURE = 3  # the exit code uvicorn uses when an app cannot start
 WORKER_FLAG = "--worker"
@@ -61,11 +61,11 @@ def _stop_when_orphaned(parent: int) -> None:
 
 
 def run_worker() -> int:
-    """One worker process (``python -m serve.multiworker --worker``): its own socket, one uvicorn server."""
+    """One worker process (``python -m newsdesk.serve.api.multiworker --worker``): its own socket, one uvicorn server."""
     import uvicorn
 
-    from serve.server import uvicorn_options
-    from serve.settings import load_settings
+    from newsdesk.serve.api.server import uvicorn_options
+    from newsdesk.serve.api.settings import load_settings
 
     settings = load_settings()
     threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True).start()
@@ -94,7 +94,7 @@ class WorkerSupervisor:
         self.failed = False
 
     def _start_worker(self) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen([sys.executable, "-m", "serve.multiworker", WORKER_FLAG])
+        process = subprocess.Popen([sys.executable, "-m", "newsdesk.serve.api.multiworker", WORKER_FLAG])
         log.info("started worker %s", process.pid)
         return process
 
@@ -139,8 +139,8 @@ class WorkerSupervisor:
 
 def main() -> int:
     """Run the workers; returns the exit code."""
-    from serve.request_log import log_config
-    from serve.settings import ENV_PREFIX, SettingsError, load_settings
+    from newsdesk.serve.api.request_log import log_config
+    from newsdesk.serve.api.settings import ENV_PREFIX, SettingsError, load_settings
 
     try:
         settings = load_settings()

@@ -31,9 +31,9 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 
-from serve.metrics import ServiceMetrics
-from serve.state import LoadResult, ServedModel
-from train.bundle import BundleError
+from newsdesk.serve.api.metrics import ServiceMetrics
+from newsdesk.serve.api.state import LoadResult, ServedModel
+from newsdesk.train.bundle import BundleError
 
 NOTICE_FILE = "reload.json"
 T = TypeVar("T")

@@ -1,6 +1,6 @@
 """``newsdesk serve``: validate the settings, check the model, and run the app under uvicorn.
 
-This module is imported by :mod:`serve.cli` for every command, so it imports
+This module is imported by :mod:`newsdesk.serve.cli` for every command, so it imports
 only the standard library at the top; FastAPI, uvicorn and the model code are
 imported when ``serve`` actually runs.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from serve.settings import ServeSettings
+    from newsdesk.serve.api.settings import ServeSettings
 
 GRACEFUL_SHUTDOWN_SECONDS = 30
 MAX_HEADER_BYTES = 16 * 1024
@@ -141,7 +141,7 @@ def add_serve_command(subparsers: Any) -> None:
 
 def check_model(path: Path) -> None:
     """Load the bundle the server would serve, so a bad model fails the command before uvicorn starts."""
-    from train.bundle import load_bundle
+    from newsdesk.train.bundle import load_bundle
 
     load_bundle(path)
 
@@ -150,8 +150,8 @@ def uvicorn_options(settings: ServeSettings) -> dict[str, Any]:
     """The keyword arguments for ``uvicorn.run`` shared by the one-worker and many-worker modes."""
     from functools import partial
 
-    from serve.http_protocol import HeaderDeadlineProtocol
-    from serve.request_log import log_config
+    from newsdesk.serve.api.http_protocol import HeaderDeadlineProtocol
+    from newsdesk.serve.api.request_log import log_config
 
     return {
         "host": settings.host,
@@ -161,8 +161,8 @@ def uvicorn_options(settings: ServeSettings) -> dict[str, Any]:
         "access_log": False,  # the app writes its own structured request log
         "server_header": False,
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
-        # Slow and idle clients: uvicorn itself has no deadline for request headers (see serve.http_protocol);
-        # the body deadline is the app's (serve.request_context).
+        # Slow and idle clients: uvicorn itself has no deadline for request headers (see newsdesk.serve.api.http_protocol);
+        # the body deadline is the app's (newsdesk.serve.api.middleware).
         "http": partial(HeaderDeadlineProtocol, header_timeout=settings.request_timeout_seconds),
         "timeout_keep_alive": settings.keep_alive_seconds,
         "limit_concurrency": settings.max_connections,
@@ -172,7 +172,7 @@ def uvicorn_options(settings: ServeSettings) -> dict[str, Any]:
 
 def run_serve(args: argparse.Namespace) -> int:
     """Handle ``newsdesk serve``."""
-    from serve.settings import load_settings
+    from newsdesk.serve.api.settings import load_settings
 
     settings = load_settings({name: getattr(args, name, None) for name in SETTING_OPTIONS})
     check_model(settings.model)
@@ -182,10 +182,10 @@ def run_serve(args: argparse.Namespace) -> int:
         env = {**os.environ, **settings.to_environment()}
         sys.stdout.flush()
         sys.stderr.flush()
-        os.execve(sys.executable, [sys.executable, "-m", "serve.multiworker"], env)
+        os.execve(sys.executable, [sys.executable, "-m", "newsdesk.serve.api.multiworker"], env)
     import uvicorn
 
-    from serve.app import create_app
+    from newsdesk.serve.api.app import create_app
 
     uvicorn.run(create_app(settings), **uvicorn_options(settings))
     return 0

@@ -5,7 +5,7 @@ dependency) and use it to the end, so a request that is running when a reload
 swaps the model in finishes on the old model. The swap itself is one attribute
 assignment; a lock serialises loads, so concurrent reloads run one after the
 other and each swaps in a whole bundle. A failed load raises
-:class:`~train.bundle.BundleError` before the swap, so the old model keeps
+:class:`~newsdesk.train.bundle.BundleError` before the swap, so the old model keeps
 serving.
 
 After a swap, once the last request using the old bundle has finished, the
@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from serve.batching import MicroBatcher
-from train.bundle import MANIFEST, TFIDF_BACKEND, Bundle, BundleError, list_versions, load_bundle, read_current
+from newsdesk.serve.api.batching import MicroBatcher
+from newsdesk.train.bundle import MANIFEST, TFIDF_BACKEND, Bundle, BundleError, list_versions, load_bundle, read_current
 
 BundleLoader = Callable[[Path, str | None], Bundle]
 MICRO_BATCH = 16

@@ -1,12 +1,12 @@
 """The Dask engine of ``newsdesk score``: the per-chunk scoring function, per partition, on a Dask cluster.
 
 * **Partitions** are slices of the input files that start and end between records, planned on
-  the client (:func:`serve.score_partitions.plan_partitions`); a ``dask.dataframe`` is built over them
+  the client (:func:`newsdesk.serve.batch.partitions.plan_partitions`); a ``dask.dataframe`` is built over them
   with ``from_map``, scored with ``map_partitions(score_partition)`` (which calls
-  :func:`serve.score_rows.score_table`, like the local engine) and written part by part.
+  :func:`newsdesk.serve.batch.rows.score_table`, like the local engine) and written part by part.
 * **The model** travels as bytes: the client reads the bundle's files, checks each against the
   sha256 in its manifest, and scatters them to every worker. A worker writes them into a private
-  temporary folder once, loads them with :func:`train.bundle.load_bundle` (which checks every
+  temporary folder once, loads them with :func:`newsdesk.train.bundle.load_bundle` (which checks every
   checksum again) and keeps the bundle for its later partitions. Workers need no access to the
   client's ``models/`` folder.
 * **Data**: like ``dask.dataframe.read_csv`` and ``to_parquet``, workers read their slice of
@@ -35,16 +35,16 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import pyarrow as pa
 
-from serve.score import ERROR_COL, ScoreJob, ScoreOptions, ScoreReport, count_errors
-from serve.score_partitions import Partition, plan_partitions, read_partition
-from serve.score_rows import score_table
-from train.bundle import MANIFEST, Bundle, BundleError, load_bundle
+from newsdesk.serve.batch.job import ERROR_COL, ScoreJob, ScoreOptions, ScoreReport, count_errors
+from newsdesk.serve.batch.partitions import Partition, plan_partitions, read_partition
+from newsdesk.serve.batch.rows import score_table
+from newsdesk.train.bundle import MANIFEST, Bundle, BundleError, load_bundle
 
 if TYPE_CHECKING:
     from distributed import Client
 
-    from serve.score_input import ScoreInput
-    from serve.score_output import Checkpoint, PartInfo
+    from newsdesk.serve.batch.input import ScoreInput
+    from newsdesk.serve.batch.output import Checkpoint, PartInfo
 
 CONNECT_TIMEOUT = "20s"
 DASK_CONFIG = {
@@ -114,7 +114,7 @@ def read_partition_frame(part: Partition, source: ScoreInput) -> pd.DataFrame:
 def score_partition(
     frame: pd.DataFrame, payload: dict[str, Any], options: ScoreOptions, input_schema: pa.Schema
 ) -> pd.DataFrame:
-    """Score one partition with :func:`serve.score_rows.score_table`, the local engine's function."""
+    """Score one partition with :func:`newsdesk.serve.batch.rows.score_table`, the local engine's function."""
     bundle = bundle_from_payload(payload)
     table = pa.Table.from_pandas(frame, preserve_index=False)
     errors = ["" if e is None else e for e in table.column(ERROR_COL).to_pylist()]
@@ -131,7 +131,7 @@ def write_partition(
     partition_info: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Write a scored partition as its part of the checkpoint; one row of statistics."""
-    from serve.score_output import write_part
+    from newsdesk.serve.batch.output import write_part
 
     assert partition_info is not None, "dask passes partition_info to map_partitions functions that take it"
     index = part_ids[partition_info["number"]]
@@ -222,7 +222,7 @@ def run_dask(
     from distributed import as_completed
     from tqdm import tqdm
 
-    from serve.score_output import PartInfo
+    from newsdesk.serve.batch.output import PartInfo
 
     started = time.perf_counter()
     payload = bundle_payload(bundle)

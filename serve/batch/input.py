@@ -2,9 +2,9 @@
 
 INPUT is a CSV, TSV, JSON lines or Parquet file, a glob, or a folder of such files. Problems
 that make the whole input unusable (no files, an empty file, a missing text column, files whose
-columns differ) raise :class:`~train.data.DatasetError` here, before any scoring starts, with a
+columns differ) raise :class:`~newsdesk.train.data.DatasetError` here, before any scoring starts, with a
 message that says what was expected, what arrived and how to fix it. Problems of single rows are
-left to :mod:`serve.score_reader`, which keeps such rows with a per-row error.
+left to :mod:`newsdesk.serve.batch.reader`, which keeps such rows with a per-row error.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from train.data import COLUMN_ALIASES, PARQUET_MAGIC, TABLE_SUFFIXES, DatasetError
+from newsdesk.train.data import COLUMN_ALIASES, PARQUET_MAGIC, TABLE_SUFFIXES, DatasetError
 
 DEFAULT_ENCODING = "utf-8"
 UTF8_BOM = b"\xef\xbb\xbf"

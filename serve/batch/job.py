@@ -3,14 +3,14 @@
 The output has every input column, in input order, then ``topic``, ``topic_score``, ``topics``
 (with ``--top-k``), ``summary`` (with ``--summarize``) and ``error``, and exactly one row per input
 row. A row that could not be read cleanly, or whose text is empty, keeps its place with ``error``
-filled (``code: message``) and no topic. Articles go through :mod:`serve.analysis`, the code the
+filled (``code: message``) and no topic. Articles go through :mod:`newsdesk.serve.analysis`, the code the
 HTTP API uses, so a file scores exactly like the same articles sent to the server.
 
-Two engines share :func:`serve.score_rows.score_table`, the per-chunk scoring function: ``local``
-(:mod:`serve.score_local`, chunked streaming in one process plus helper processes for cleaning)
-and ``dask`` (:mod:`serve.score_dask`, the same function per partition on a Dask cluster). Both
+Two engines share :func:`newsdesk.serve.batch.rows.score_table`, the per-chunk scoring function: ``local``
+(:mod:`newsdesk.serve.batch.local`, chunked streaming in one process plus helper processes for cleaning)
+and ``dask`` (:mod:`newsdesk.serve.batch.dask_engine`, the same function per partition on a Dask cluster). Both
 write parts into a checkpoint folder and rename the result onto OUTPUT only when it is complete
-(:mod:`serve.score_output`).
+(:mod:`newsdesk.serve.batch.output`).
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from serve.score_input import ScoreInput
-    from train.bundle import Bundle
-    from train.text import CleaningOptions
+    from newsdesk.serve.batch.input import ScoreInput
+    from newsdesk.train.bundle import Bundle
+    from newsdesk.train.text.cleaning import CleaningOptions
 
-# This module is imported by serve.cli for every command: only the standard library at the top.
+# This module is imported by newsdesk.serve.cli for every command: only the standard library at the top.
 
 log = logging.getLogger(__name__)
 
@@ -176,11 +176,11 @@ def run_score(job: ScoreJob, progress: bool = True) -> ScoreReport:
     """Score ``job.input`` into ``job.out``; returns the report. Raises DatasetError/BundleError/OutputError."""
     from pyarrow.types import is_nested as pa_is_nested
 
-    from serve.score_input import open_input
-    from serve.score_output import Checkpoint, resolve_output
-    from serve.score_rows import output_schema
-    from train.bundle import load_bundle
-    from train.data import DatasetError
+    from newsdesk.serve.batch.input import open_input
+    from newsdesk.serve.batch.output import Checkpoint, resolve_output
+    from newsdesk.serve.batch.rows import output_schema
+    from newsdesk.train.bundle import load_bundle
+    from newsdesk.train.data import DatasetError
 
     started = time.perf_counter()
     source = open_input(job.input, job.options.text_col, job.options.title_col, job.id_col, job.encoding)
@@ -210,11 +210,11 @@ def run_score(job: ScoreJob, progress: bool = True) -> ScoreReport:
     )
     try:
         if job.engine == "dask":
-            from serve.score_dask import run_dask
+            from newsdesk.serve.batch.dask_engine import run_dask
 
             parts = run_dask(job, source, bundle, options, checkpoint, report, progress)
         else:
-            from serve.score_local import run_local
+            from newsdesk.serve.batch.local import run_local
 
             parts = run_local(job, source, bundle, options, checkpoint, report, progress)
     except BaseException:
@@ -250,7 +250,7 @@ def default_workers() -> int:
 
 def add_score_command(subparsers: Any) -> None:
     """Register ``newsdesk score`` on the top-level parser's subparsers."""
-    from train.cli import add_cleaning_options
+    from newsdesk.train.cli import add_cleaning_options
 
     parser = subparsers.add_parser(
         "score",
@@ -337,7 +337,7 @@ def add_score_command(subparsers: Any) -> None:
 
 def run_score_command(args: argparse.Namespace) -> int:
     """Handler of ``newsdesk score``."""
-    from train.cli import remove_boilerplate_from_args
+    from newsdesk.train.cli import remove_boilerplate_from_args
 
     job = ScoreJob(
         input=args.input,
@@ -370,6 +370,6 @@ def run_score_command(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from serve.cli import main
+    from newsdesk.serve.cli import main
 
     sys.exit(main(["score", *sys.argv[1:]]))

@@ -1,7 +1,7 @@
 """The local engine of ``newsdesk score``: stream the input in chunks, score them, write parts.
 
 The main process reads chunks and writes their parts; helper processes (one per CPU by default)
-score them with :func:`serve.score_rows.score_rows`, the function the Dask engine runs per
+score them with :func:`newsdesk.serve.batch.rows.score_rows`, the function the Dask engine runs per
 partition, so the output is the same with any number of helpers (``--workers 0``: everything in
 the main process). Only a few chunks are in flight at a time, so memory stays bounded whatever
 the input size. Helpers start only when the input has more than one chunk: they cost a second or
@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from serve.score import ScoreJob, ScoreOptions, ScoreReport, count_errors, default_workers
-from serve.score_reader import Chunk, Position, iter_chunks
-from serve.score_rows import attach, column_texts, error_locations, score_rows
-from train.bundle import Bundle, load_bundle
+from newsdesk.serve.batch.job import ScoreJob, ScoreOptions, ScoreReport, count_errors, default_workers
+from newsdesk.serve.batch.reader import Chunk, Position, iter_chunks
+from newsdesk.serve.batch.rows import attach, column_texts, error_locations, score_rows
+from newsdesk.train.bundle import Bundle, load_bundle
 
 if TYPE_CHECKING:
-    from serve.score_input import ScoreInput
-    from serve.score_output import Checkpoint, PartInfo
+    from newsdesk.serve.batch.input import ScoreInput
+    from newsdesk.serve.batch.output import Checkpoint, PartInfo
 
 FIRST_ERRORS_SHOWN = 5
 ORPHAN_CHECK_SECONDS = 0.5
@@ -100,7 +100,7 @@ def run_local(
     """Score the input chunk by chunk into the checkpoint's parts; returns every done part."""
     from tqdm import tqdm
 
-    from serve.score_output import PartInfo
+    from newsdesk.serve.batch.output import PartInfo
 
     started = time.perf_counter()
     timings = {"waiting": 0.0}

@@ -33,8 +33,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from train.bundle import disk_full, pause_for_tests
-from train.durable import fsync_dir, fsync_file
+from newsdesk.train.bundle import disk_full, pause_for_tests
+from newsdesk.train.durable import fsync_dir, fsync_file
 
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 CHECKPOINT_FORMAT = "newsdesk-score-checkpoint"

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from serve.score_input import InputFile, ScoreInput
-from serve.score_reader import BLOCK_BYTES, Chunk, Position, open_reader
+from newsdesk.serve.batch.input import InputFile, ScoreInput
+from newsdesk.serve.batch.reader import BLOCK_BYTES, Chunk, Position, open_reader
 
 _QUOTE, _LF, _CR = ord('"'), ord("\n"), ord("\r")
 

@@ -4,7 +4,7 @@ Each record of the input becomes exactly one row. A record that cannot be read c
 its fields filled as far as they could be read, with a per-row error of the form
 ``code: message`` (the codes are the ``*_ROW`` constants below). Reading goes block by block,
 so memory stays bounded, and every chunk says where reading would resume after it
-(:class:`Position`), which is what ``--resume`` is built on (and :mod:`serve.score_partitions`).
+(:class:`Position`), which is what ``--resume`` is built on (and :mod:`newsdesk.serve.batch.partitions`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any, BinaryIO
 
 import pyarrow as pa
 
-from serve.score_input import FIELD_SIZE_LIMIT, InputFile, ScoreInput, is_utf8
-from train.data import DatasetError
+from newsdesk.serve.batch.input import FIELD_SIZE_LIMIT, InputFile, ScoreInput, is_utf8
+from newsdesk.train.data import DatasetError
 
 RAGGED_ROW = "ragged_row"
 BAD_BYTES_ROW = "invalid_bytes"

@@ -2,7 +2,7 @@
 
 :func:`score_rows` turns a chunk of input rows into the score columns (:func:`score_table`: the
 input table with them appended). It cleans, summarises and classifies through
-:mod:`serve.analysis`, the code behind the HTTP API, with the bundle's cleaning options, so a file
+:mod:`newsdesk.serve.analysis`, the code behind the HTTP API, with the bundle's cleaning options, so a file
 scores exactly as the same articles sent to the server would.
 """
 
@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from serve.analysis import CleanArticle, clean_article, predict_topics, summarize_article
-from serve.score import (
+from newsdesk.serve.analysis import CleanArticle, clean_article, predict_topics, summarize_article
+from newsdesk.serve.batch.input import ScoreInput
+from newsdesk.serve.batch.job import (
     EMPTY_TEXT_ROW,
     ERROR_COL,
     SCORE_COL,
@@ -25,12 +26,11 @@ from serve.score import (
     TOPICS_COL,
     ScoreOptions,
 )
-from serve.score_input import ScoreInput
-from serve.score_reader import Chunk
-from train.bundle import Bundle
-from train.data import DatasetError
-from train.summarizer import SummaryError
-from train.text import CleaningOptions
+from newsdesk.serve.batch.reader import Chunk
+from newsdesk.train.bundle import Bundle
+from newsdesk.train.data import DatasetError
+from newsdesk.train.summarize.extractive import SummaryError
+from newsdesk.train.text.cleaning import CleaningOptions
 
 
 def score_columns(options: ScoreOptions) -> list[pa.Field]:
@@ -82,7 +82,7 @@ def prepare_rows(
     cleaning: CleaningOptions,
     summarizer: Bundle | None = None,
 ) -> Prepared:
-    """Clean each row as the server does (:func:`serve.analysis.clean_article` with the bundle's
+    """Clean each row as the server does (:func:`newsdesk.serve.analysis.clean_article` with the bundle's
     cleaning options); summarise when given a bundle.
 
     A row that already has an error (it could not be read cleanly) is not scored.

@@ -13,10 +13,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from serve.app import create_app
-from serve.settings import ENV_PREFIX, ServeSettings
+from helpers.paths import FIXTURES
+from newsdesk.serve.api.app import create_app
+from newsdesk.serve.api.settings import ENV_PREFIX, ServeSettings
 
-FIXTURE_ARTICLES = Path(__file__).parent / "fixtures" / "articles.csv"
+FIXTURE_ARTICLES = FIXTURES / "articles.csv"
 SPORT_TEXT = (
     "The striker scored twice in the second half as the champions beat their rivals 3-1 at home. "
     "The manager praised the defence after a fourth league win in a row. "

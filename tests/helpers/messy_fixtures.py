@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
-FIXTURE_DIR = Path(__file__).parent / "fixtures" / "messy"
+from helpers.paths import FIXTURES
+
+FIXTURE_DIR = FIXTURES / "messy"
 TOPICS = ("business", "entertainment", "politics", "sport", "tech")
 FORMATS = {".txt": "text", ".html": "html"}
 TEXT_MARKER = "~ "

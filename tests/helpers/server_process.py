@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from serve.settings import ENV_PREFIX
+from newsdesk.serve.api.settings import ENV_PREFIX
 
 STARTUP_SECONDS = 60
 
@@ -30,7 +30,7 @@ def running_server(model: Path, log: Path, *args: str, env: dict[str, str] | Non
     """Start ``newsdesk serve`` on a free port, wait for /ready, yield its URL, then stop it with SIGTERM."""
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX) and k != "PROMETHEUS_MULTIPROC_DIR"}
-    command = [sys.executable, "-m", "serve.cli", "serve", "--model", str(model), "--port", str(port), *args]
+    command = [sys.executable, "-m", "newsdesk.serve.cli", "serve", "--model", str(model), "--port", str(port), *args]
     with log.open("w") as stderr:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env={**clean, **(env or {})})
     url = f"http://127.0.0.1:{port}"

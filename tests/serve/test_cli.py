@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from serve.cli import main
-from train.bundle import load_bundle
+from newsdesk.serve.cli import main
+from newsdesk.train.bundle import load_bundle
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["evaluate", "--help"], ["versions", "--help"]])
@@ -205,7 +205,7 @@ def test_console_script_is_installed_and_imports_stay_light() -> None:
     )
     assert done.returncode == 0 and "train" in done.stdout and "evaluate" in done.stdout
     probe = (
-        "import sys, os; before = set(os.listdir('.')); import serve.cli, train.training, train.bundle; "
+        "import sys, os; before = set(os.listdir('.')); import newsdesk.serve.cli, newsdesk.train.pipeline, newsdesk.train.bundle; "
         "assert 'torch' not in sys.modules and 'transformers' not in sys.modules; "
         "assert set(os.listdir('.')) == before"
     )

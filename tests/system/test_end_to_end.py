@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from serve.cli import main
-from train.bundle import load_bundle
-from train.data import ColumnMap, load_dataset
-from train.text import prepare_article
+from newsdesk.serve.cli import main
+from newsdesk.train.bundle import load_bundle
+from newsdesk.train.data import ColumnMap, load_dataset
+from newsdesk.train.text.cleaning import prepare_article
 
 pytestmark = pytest.mark.slow
 

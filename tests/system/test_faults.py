@@ -1,7 +1,7 @@
 """Faults: ``kill -9`` while training or scoring, a full disk, altered bundle files.
 
 Kills land at a known moment through the test hook ``NEWSDESK_TEST_PAUSE=POINT:FLAG``
-(:func:`train.bundle.pause_for_tests`): at POINT the process writes FLAG and waits while it
+(:func:`newsdesk.train.bundle.pause_for_tests`): at POINT the process writes FLAG and waits while it
 exists, so the test kills it (or fills the disk, then lets it go on) exactly there.
 A full disk is a real 1 MB tmpfs (needs root; skipped otherwise) and, always, an ``os.fsync``
 that raises ENOSPC at each write of a save or a scoring run in turn.
@@ -27,15 +27,14 @@ from typing import Any
 import httpx
 import pandas as pd
 import pytest
-from api_fixtures import SPORT_TEXT, flip_byte, serving
-from conftest import ARTICLES_CSV, train_tiny
-from server_process import free_port, running_server
-from test_bundle import BUNDLE_FILES
 
-from serve.cli import main
-from serve.score_output import PARTIAL_SUFFIX
-from serve.settings import ENV_PREFIX
-from train.bundle import (
+from helpers.api_fixtures import SPORT_TEXT, flip_byte, serving
+from helpers.server_process import free_port, running_server
+from helpers.training import ARTICLES_CSV, BUNDLE_FILES, train_tiny
+from newsdesk.serve.api.settings import ENV_PREFIX
+from newsdesk.serve.batch.output import PARTIAL_SUFFIX
+from newsdesk.serve.cli import main
+from newsdesk.train.bundle import (
     CURRENT,
     MANIFEST,
     METRICS,
@@ -53,7 +52,7 @@ from train.bundle import (
 
 TRAIN_OPTIONS = ["--data", str(ARTICLES_CSV), "--label-col", "category", "--test-size", "0.25",
                  "--calibration-folds", "3", "--name", "tiny"]  # fmt: skip
-"""``newsdesk train`` as :func:`conftest.train_tiny` trains (add ``--models-dir``)."""
+"""``newsdesk train`` as :func:`helpers.training.train_tiny` trains (add ``--models-dir``)."""
 NO_SPACE = "no space left on device while writing"
 
 
@@ -106,7 +105,7 @@ def test_kill_9_while_train_writes_a_bundle_leaves_current_and_the_server_untouc
 
     with running_server(model, tmp_path / "server.log") as url, ThreadPoolExecutor(1) as pool:
         asking = pool.submit(keep_asking, url)
-        command = [sys.executable, "-m", "serve.cli", *train_command(models)]
+        command = [sys.executable, "-m", "newsdesk.serve.cli", *train_command(models)]
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         try:
             half_written = Path(wait_for(flag, lambda: process.poll() is None))
@@ -416,7 +415,7 @@ def test_a_part_cut_short_by_a_full_disk_is_removed(
     tiny_bundle_dir: Path, tmp_path: Path, scored_reference: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     """The writer dies halfway through a part's bytes (what a real full disk does)."""
-    import serve.score_output as output
+    from newsdesk.serve.batch import output
 
     real = output.write_table
     calls: list[Path] = []
@@ -485,7 +484,7 @@ def test_serve_refuses_to_start_with_an_altered_bundle(tiny_bundle_dir: Path, tm
     flip_byte(model / "v0001" / "summarizer.npz")
     env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
     done = subprocess.run(
-        [sys.executable, "-m", "serve.cli", "serve", "--model", str(model), "--port", str(free_port())],
+        [sys.executable, "-m", "newsdesk.serve.cli", "serve", "--model", str(model), "--port", str(free_port())],
         capture_output=True, text=True, timeout=60, check=False, env=env,
     )  # fmt: skip
     assert done.returncode == 2, done.stderr

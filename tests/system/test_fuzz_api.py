@@ -19,10 +19,11 @@ from typing import Any
 
 import pytest
 import schemathesis
-from api_fixtures import SPORT_TEXT, make_app, serving
 from fastapi import FastAPI
 from schemathesis import Case, CheckContext, Response
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
+
+from helpers.api_fixtures import SPORT_TEXT, make_app, serving
 
 FUZZ_SEED = 20240917
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "30"))

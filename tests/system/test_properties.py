@@ -16,14 +16,13 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import composite_articles
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from train.classifier import TopicClassifier
-from train.sentences import split_sentences
-from train.summarizer import ExtractiveSummarizer, SummaryError
-from train.text import (
+from helpers.training import composite_articles
+from newsdesk.train.classify.tfidf import TopicClassifier
+from newsdesk.train.summarize.extractive import ExtractiveSummarizer, SummaryError
+from newsdesk.train.text.cleaning import (
     _CONTROL,
     CleaningOptions,
     clean_body,
@@ -33,6 +32,7 @@ from train.text import (
     join_title_body,
     prepare_article,
 )
+from newsdesk.train.text.sentences import split_sentences
 
 _PROFILES = {"default": 200, "thorough": 5000}
 _EXAMPLES = _PROFILES.get(os.environ.get("HYPOTHESIS_PROFILE", "default"), _PROFILES["default"])

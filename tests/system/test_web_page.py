@@ -21,13 +21,13 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from api_fixtures import serving
-from server_process import running_server
 
-from serve.routes_page import STATIC_FILES
+from helpers.api_fixtures import serving
+from helpers.server_process import running_server
+from newsdesk.serve.api.routes.page import STATIC_FILES
 
-ROOT = Path(__file__).resolve().parents[1]
-STATIC = ROOT / "serve" / "static"
+ROOT = Path(__file__).resolve().parents[2]
+STATIC = ROOT / "serve" / "api" / "static"
 CHROMIUM = os.environ.get("NEWSDESK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -98,11 +98,11 @@ def test_the_page_stays_open_when_the_server_has_a_key(tiny_bundle_dir: Path) ->
 
 
 def test_the_page_files_ship_with_the_package() -> None:
-    """Every file of serve/static is served, and pyproject's package-data installs them."""
+    """Every file of serve/api/static is served, and pyproject's package-data installs them."""
     assert {path.name for path in STATIC.iterdir()} == {"index.html", *STATIC_FILES}
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    assert "serve.static" in setuptools["packages"]
-    patterns = setuptools["package-data"]["serve.static"]
+    assert "newsdesk.serve.api.static" in setuptools["packages"]
+    patterns = setuptools["package-data"]["newsdesk.serve.api.static"]
     for path in STATIC.iterdir():
         assert any(fnmatch(path.name, pattern) for pattern in patterns), f"{path.name} would not be installed"
 

@@ -9,18 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import train_tiny
 
-import train.bundle as bundle_module
-from train.bundle import (
+import newsdesk.train.bundle as bundle_module
+from helpers.training import BUNDLE_FILES, train_tiny
+from newsdesk.train.bundle import (
     CLASSIFIER_ARRAYS,
-    CONFUSION_PNG,
     CURRENT,
     FORMAT_VERSION,
     MANIFEST,
-    METRICS,
-    MODEL_CARD,
-    SUMMARIZER_ARRAYS,
     SUMMARIZER_JSON,
     VOCABULARY,
     BundleError,
@@ -29,9 +25,6 @@ from train.bundle import (
     read_current,
     set_current,
 )
-
-BUNDLE_FILES = [VOCABULARY, CLASSIFIER_ARRAYS, SUMMARIZER_JSON, SUMMARIZER_ARRAYS, METRICS, CONFUSION_PNG, MODEL_CARD]
-"""Every file a TF-IDF bundle's manifest lists (the manifest itself is checked by its own digest)."""
 
 
 @pytest.fixture
@@ -264,9 +257,9 @@ def test_kill_9_while_saving_leaves_current_loadable(tmp_path: Path) -> None:
     child = f"""
 import sys, time
 from pathlib import Path
-sys.path.insert(0, {str(Path(__file__).parent)!r})
-from conftest import ARTICLES_CSV
-from train.bundle import save_bundle, load_bundle
+sys.path.insert(0, {str(Path(__file__).parents[1])!r})
+from helpers.training import ARTICLES_CSV
+from newsdesk.train.bundle import save_bundle, load_bundle
 bundle = load_bundle({str(model)!r})
 def slow_writer(path):
     path.write_bytes(b"half a file")

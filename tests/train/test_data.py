@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from train.data import (
+from newsdesk.train.data import (
     ColumnMap,
     Dataset,
     DatasetError,
@@ -17,7 +17,7 @@ from train.data import (
     load_dataset,
     parse_labels,
 )
-from train.text import TITLE_SEPARATOR
+from newsdesk.train.text.cleaning import TITLE_SEPARATOR
 
 # A handful of news-like rows: two per topic, so check_label_counts is satisfied.
 ROWS = [

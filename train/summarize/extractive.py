@@ -35,9 +35,9 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from tqdm import tqdm
 
-from train.rouge import greedy_oracle
-from train.sentences import Sentence, normalize_sentence, split_reference, split_sentences
-from train.text import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_title
+from newsdesk.train.summarize.rouge import greedy_oracle
+from newsdesk.train.text.cleaning import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_title
+from newsdesk.train.text.sentences import Sentence, normalize_sentence, split_reference, split_sentences
 
 SUPERVISED = "supervised-extractive"
 TEXTRANK = "textrank"

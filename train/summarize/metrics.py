@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from train.data import Article
-from train.rouge import greedy_oracle, mean_rouge
-from train.sentences import split_reference, split_sentences
-from train.summarizer import ExtractiveSummarizer
-from train.text import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_text, clean_title
+from newsdesk.train.data import Article
+from newsdesk.train.summarize.extractive import ExtractiveSummarizer
+from newsdesk.train.summarize.rouge import greedy_oracle, mean_rouge
+from newsdesk.train.text.cleaning import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_text, clean_title
+from newsdesk.train.text.sentences import split_reference, split_sentences
 
 SYSTEMS = ("ours", "lead3", "lead_matched", "textrank", "oracle")
 SYSTEM_NOTES = {

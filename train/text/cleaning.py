@@ -12,8 +12,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from train.boilerplate import remove_boilerplate
-from train.webpage import FORMATS, extract_article, looks_like_html
+from newsdesk.train.text.boilerplate import remove_boilerplate
+from newsdesk.train.text.webpage import FORMATS, extract_article, looks_like_html
 
 TITLE_SEPARATOR = "\n\n"
 """How a title and a body are joined, everywhere."""

@@ -1,7 +1,7 @@
 """``/v1`` article endpoints: predict, batch predict, summarize and analyze.
 
 They are plain ``def`` (FastAPI runs them on worker threads) because the models
-are CPU-bound, and they call :mod:`serve.analysis`, the same code the batch
+are CPU-bound, and they call :mod:`newsdesk.serve.analysis`, the same code the batch
 scorer uses, so both give an article the same topic and summary.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ValidationError
 
-from serve.analysis import (
+from newsdesk.serve.analysis import (
     CleanArticle,
     NoSummarizerError,
     TopicResult,
@@ -18,9 +18,9 @@ from serve.analysis import (
     predict_topics,
     summarize_article,
 )
-from serve.annotate import annotate_article
-from serve.deps import BundleDep, MetricsDep, SettingsDep
-from serve.errors import (
+from newsdesk.serve.api.annotate import annotate_article
+from newsdesk.serve.api.deps import BundleDep, MetricsDep, SettingsDep
+from newsdesk.serve.api.errors import (
     BATCH_TOO_LARGE,
     CANNOT_SUMMARIZE,
     EMPTY_TEXT,
@@ -31,7 +31,7 @@ from serve.errors import (
     describe_validation_errors,
     documented_errors,
 )
-from serve.schemas import (
+from newsdesk.serve.api.schemas import (
     AnalyzeRequest,
     AnalyzeResponse,
     ArticleFields,
@@ -56,11 +56,11 @@ from serve.schemas import (
     SummarySentenceOut,
     TopicPrediction,
 )
-from serve.settings import ServeSettings
-from train.bundle import Bundle
-from train.summarizer import Summary, SummaryError
-from train.text import CleaningOptions
-from train.webpage import looks_like_html
+from newsdesk.serve.api.settings import ServeSettings
+from newsdesk.train.bundle import Bundle
+from newsdesk.train.summarize.extractive import Summary, SummaryError
+from newsdesk.train.text.cleaning import CleaningOptions
+from newsdesk.train.text.webpage import looks_like_html
 
 router = APIRouter(prefix="/v1", tags=["articles"])
 
@@ -166,7 +166,7 @@ def summarize_checked(bundle: Bundle, article: CleanArticle, options: SummaryOpt
 
 
 def summary_out(summary: Summary, include_cleaned_text: bool) -> SummaryOut:
-    """The HTTP form of a :class:`~train.summarizer.Summary`."""
+    """The HTTP form of a :class:`~newsdesk.train.summarize.extractive.Summary`."""
     return SummaryOut(
         summary=summary.text,
         sentences=[
@@ -180,7 +180,7 @@ def summary_out(summary: Summary, include_cleaned_text: bool) -> SummaryOut:
 
 
 def document_out(body: ArticleFields, article: CleanArticle, summary: Summary, wanted: bool) -> DocumentOut | None:
-    """The article as display blocks (:mod:`serve.annotate`) when the request asked for them."""
+    """The article as display blocks (:mod:`newsdesk.serve.api.annotate`) when the request asked for them."""
     if not wanted:
         return None
     document = annotate_article(body.text, article, summary)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from serve.deps import MetricsDep, ServedModelDep
-from serve.errors import NOT_READY, ApiError, documented_errors
-from serve.routes_articles import model_ref
-from serve.schemas import HealthResponse, ReadyResponse
+from newsdesk.serve.api.deps import MetricsDep, ServedModelDep
+from newsdesk.serve.api.errors import NOT_READY, ApiError, documented_errors
+from newsdesk.serve.api.routes.articles import model_ref
+from newsdesk.serve.api.schemas import HealthResponse, ReadyResponse
 
 router = APIRouter(tags=["operations"])
 

@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
-from serve.deps import ReloaderDep, ServedModelDep, SettingsDep
-from serve.errors import NOT_READY, RELOAD_FAILED, VERSION_NOT_FOUND, ApiError, documented_errors
-from serve.routes_articles import model_ref
-from serve.schemas import ModelInfo, ModelRef, ModelsResponse, ReloadRequest, ReloadResponse
-from serve.state import ServedModel, UnknownVersionError
-from train.bundle import BundleError
+from newsdesk.serve.api.deps import ReloaderDep, ServedModelDep, SettingsDep
+from newsdesk.serve.api.errors import NOT_READY, RELOAD_FAILED, VERSION_NOT_FOUND, ApiError, documented_errors
+from newsdesk.serve.api.routes.articles import model_ref
+from newsdesk.serve.api.schemas import ModelInfo, ModelRef, ModelsResponse, ReloadRequest, ReloadResponse
+from newsdesk.serve.api.state import ServedModel, UnknownVersionError
+from newsdesk.train.bundle import BundleError
 
 router = APIRouter(prefix="/v1", tags=["models"])
 

@@ -1,7 +1,7 @@
 """The web page for trying the service: ``GET /`` and its static files, open without an API key.
 
 One HTML page, one stylesheet, one script and an icon, shipped inside the package
-(``serve/static``) and served from memory after the first read; nothing comes
+(``serve/api/static``) and served from memory after the first read; nothing comes
 from another host. The page calls the ``/v1`` endpoints from the browser, with
 the API key the user types, so the page itself needs no key. Every response
 carries a Content-Security-Policy that allows only this server's own files (no
@@ -15,11 +15,11 @@ from importlib import resources
 
 from fastapi import APIRouter, Response
 
-from serve.errors import NOT_FOUND, ApiError
+from newsdesk.serve.api.errors import NOT_FOUND, ApiError
 
 router = APIRouter(tags=["page"], include_in_schema=False)
 
-STATIC_PACKAGE = "serve"
+STATIC_PACKAGE = "newsdesk.serve.api"
 STATIC_DIR = "static"
 PAGE = "index.html"
 STATIC_FILES = {
@@ -44,7 +44,7 @@ SECURITY_HEADERS = {
 
 @lru_cache(maxsize=len(STATIC_FILES) + 1)
 def static_file(name: str) -> bytes:
-    """The bytes of one file of ``serve/static`` (read once)."""
+    """The bytes of one file of ``serve/api/static`` (read once)."""
     return resources.files(STATIC_PACKAGE).joinpath(STATIC_DIR, name).read_bytes()
 
 

@@ -1,4 +1,4 @@
-"""The document view (serve/annotate.py): kept lines with summary sentences marked, removed lines in place."""
+"""The document view (serve/api/annotate.py): kept lines with summary sentences marked, removed lines in place."""
 
 from __future__ import annotations
 
@@ -6,16 +6,16 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from api_fixtures import serving
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from messy_fixtures import load_messy_fixtures
 
-from serve.analysis import CleanArticle, clean_article
-from serve.annotate import KEPT, REMOVED, UNKNOWN_REASON, Document, annotate_article
-from train.sentences import split_sentences
-from train.summarizer import Summary, SummarySentence
-from train.text import CleaningOptions
+from helpers.api_fixtures import serving
+from helpers.messy_fixtures import load_messy_fixtures
+from newsdesk.serve.analysis import CleanArticle, clean_article
+from newsdesk.serve.api.annotate import KEPT, REMOVED, UNKNOWN_REASON, Document, annotate_article
+from newsdesk.train.summarize.extractive import Summary, SummarySentence
+from newsdesk.train.text.cleaning import CleaningOptions
+from newsdesk.train.text.sentences import split_sentences
 
 TITLE = "Chelsea sign Danish striker Larsen"
 BBC_PAGE = """Home | News | Sport | Football

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_fixtures import SPORT_TEXT, fixture_articles, make_app, make_settings, metric_value, serving
 from fastapi.testclient import TestClient
 
-from serve.analysis import clean_article, predict_topics, summarize_article
-from serve.app import create_app
-from serve.errors import (
+from helpers.api_fixtures import SPORT_TEXT, fixture_articles, make_app, make_settings, metric_value, serving
+from newsdesk.serve.analysis import clean_article, predict_topics, summarize_article
+from newsdesk.serve.api.app import create_app
+from newsdesk.serve.api.errors import (
     BATCH_TOO_LARGE,
     EMPTY_TEXT,
     INTERNAL_ERROR,
@@ -26,7 +26,7 @@ from serve.errors import (
     UNAUTHORIZED,
     VALIDATION_ERROR,
 )
-from train.bundle import Bundle, load_bundle
+from newsdesk.train.bundle import Bundle, load_bundle
 
 V1_POSTS = ["/v1/predict", "/v1/summarize", "/v1/analyze"]
 
@@ -347,7 +347,7 @@ def test_no_summarizer_is_409_and_predict_still_works(tiny_bundle_dir: Path) -> 
 
 
 def test_unexpected_errors_are_500_with_the_request_id(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    import serve.routes_articles as routes
+    import newsdesk.serve.api.routes.articles as routes
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
@@ -454,7 +454,7 @@ def test_health_ready_and_metrics_stay_open_with_a_key(keyed_client: TestClient)
 def test_the_key_is_compared_in_constant_time(keyed_client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     import hmac
 
-    from serve import deps
+    from newsdesk.serve.api import deps
 
     calls = []
     real = hmac.compare_digest

@@ -10,15 +10,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from api_fixtures import SPORT_TEXT, flip_byte, make_settings, metric_value, serving
-from conftest import private_copy, train_versions
 from fastapi.testclient import TestClient
 
-import serve.routes_articles as routes
-from serve import state
-from serve.app import create_app
-from serve.errors import RELOAD_FAILED, VERSION_NOT_FOUND
-from train.bundle import CLASSIFIER_ARRAYS, BundleError, load_bundle, set_current
+import newsdesk.serve.api.routes.articles as routes
+from helpers.api_fixtures import SPORT_TEXT, flip_byte, make_settings, metric_value, serving
+from helpers.training import private_copy, train_versions
+from newsdesk.serve.api import state
+from newsdesk.serve.api.app import create_app
+from newsdesk.serve.api.errors import RELOAD_FAILED, VERSION_NOT_FOUND
+from newsdesk.train.bundle import CLASSIFIER_ARRAYS, BundleError, load_bundle, set_current
 
 
 @pytest.fixture(scope="module")

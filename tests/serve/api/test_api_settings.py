@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_fixtures import clean_environment, flip_byte
 
-from serve.cli import main
-from serve.request_log import REQUEST_FIELDS, JsonLineFormatter, log_config
-from serve.settings import ServeSettings, SettingsError, load_settings
-from train.bundle import CLASSIFIER_ARRAYS
+from helpers.api_fixtures import clean_environment, flip_byte
+from newsdesk.serve.api.request_log import REQUEST_FIELDS, JsonLineFormatter, log_config
+from newsdesk.serve.api.settings import ServeSettings, SettingsError, load_settings
+from newsdesk.serve.cli import main
+from newsdesk.train.bundle import CLASSIFIER_ARRAYS
 
 
 @pytest.fixture(autouse=True)
@@ -126,14 +126,14 @@ def test_request_log_lines_are_json_objects() -> None:
 
 
 def test_multiworker_parent_refuses_bad_settings(capsys: pytest.CaptureFixture[str]) -> None:
-    from serve.multiworker import main as multiworker_main
+    from newsdesk.serve.api.multiworker import main as multiworker_main
 
     assert multiworker_main() == 2
     assert "no model given" in capsys.readouterr().err
 
 
 def test_fastapi_opentelemetry_is_off_unless_asked_for(tiny_bundle_dir: Path) -> None:
-    from serve.app import create_app
+    from newsdesk.serve.api.app import create_app
 
     quiet = create_app(load_settings({"model": tiny_bundle_dir}))
     assert not any(quiet._telemetry[kind] for kind in ("tracing", "metrics", "logs"))

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from serve.batching import BatcherClosedError, MicroBatcher
+from newsdesk.serve.api.batching import BatcherClosedError, MicroBatcher
 
 
 def test_concurrent_items_share_batches_and_get_their_own_results() -> None:

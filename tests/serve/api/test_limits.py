@@ -17,13 +17,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_fixtures import SPORT_TEXT, fixture_articles, make_settings, serving
 from fastapi.testclient import TestClient
-from server_process import running_server
 
-from serve.errors import BATCH_TOO_LARGE, INVALID_JSON, PAYLOAD_TOO_LARGE, REQUEST_TIMEOUT
-from serve.metrics import ServiceMetrics
-from serve.request_context import MAX_JSON_DEPTH, RequestContextMiddleware, json_nesting_depth
+from helpers.api_fixtures import SPORT_TEXT, fixture_articles, make_settings, serving
+from helpers.server_process import running_server
+from newsdesk.serve.api.errors import BATCH_TOO_LARGE, INVALID_JSON, PAYLOAD_TOO_LARGE, REQUEST_TIMEOUT
+from newsdesk.serve.api.metrics import ServiceMetrics
+from newsdesk.serve.api.middleware import MAX_JSON_DEPTH, RequestContextMiddleware, json_nesting_depth
 
 BODY_LIMIT = 64 * 1024
 POSTS = ["/v1/predict", "/v1/predict/batch", "/v1/summarize", "/v1/analyze", "/v1/admin/reload"]
@@ -345,8 +345,8 @@ def test_a_chunked_body_over_the_limit_is_refused_by_a_real_server(slow_server: 
 
 
 def test_uvicorn_gets_the_connection_limits(tiny_bundle_dir: Path) -> None:
-    from serve.http_protocol import HeaderDeadlineProtocol
-    from serve.server import MAX_HEADER_BYTES, uvicorn_options
+    from newsdesk.serve.api.http_protocol import HeaderDeadlineProtocol
+    from newsdesk.serve.api.server import MAX_HEADER_BYTES, uvicorn_options
 
     settings = make_settings(tiny_bundle_dir, request_timeout_seconds=7, keep_alive_seconds=3, max_connections=50)
     options = uvicorn_options(settings)

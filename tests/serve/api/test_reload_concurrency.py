@@ -16,14 +16,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_fixtures import SPORT_TEXT, flip_byte, make_settings, metric_value
-from conftest import private_copy, train_versions
 from fastapi.testclient import TestClient
-from server_process import running_server, wait_for_model_info
 
-from serve.app import create_app
-from serve.errors import RELOAD_FAILED
-from train.bundle import CLASSIFIER_ARRAYS, Bundle, load_bundle, set_current
+from helpers.api_fixtures import SPORT_TEXT, flip_byte, make_settings, metric_value
+from helpers.server_process import running_server, wait_for_model_info
+from helpers.training import private_copy, train_versions
+from newsdesk.serve.api.app import create_app
+from newsdesk.serve.api.errors import RELOAD_FAILED
+from newsdesk.train.bundle import CLASSIFIER_ARRAYS, Bundle, load_bundle, set_current
 
 CALLERS = 8
 

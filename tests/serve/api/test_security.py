@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import train.bundle as bundle_module
-from train.bundle import CLASSIFIER_ARRAYS, BundleError, load_bundle
+import newsdesk.train.bundle as bundle_module
+from newsdesk.train.bundle import CLASSIFIER_ARRAYS, BundleError, load_bundle
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 # Ways Python code can be run from a file: any of these in train/ or serve/ needs a review.
 UNSAFE_LOADERS = re.compile(
     r"\bimport pickle\b|\bpickle\.loads?\(|\bjoblib\b|\btorch\.load\(|allow_pickle\s*=\s*True"
@@ -90,7 +90,7 @@ def test_the_api_key_never_shows_in_logs_metrics_or_answers(
     tiny_bundle_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Neither the server's key nor a wrong one a client sent is written anywhere a reader could see it."""
-    from api_fixtures import SPORT_TEXT, serving
+    from helpers.api_fixtures import SPORT_TEXT, serving
 
     key, wrong = "k3y-that-must-stay-secret", "wr0ng-key-a-client-typed"
     seen: list[str] = []

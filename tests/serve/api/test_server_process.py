@@ -14,12 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_fixtures import SPORT_TEXT
-from conftest import train_tiny
-from server_process import free_port, running_server, wait_for_model_info
 
-from serve.settings import ENV_PREFIX
-from train.bundle import set_current
+from helpers.api_fixtures import SPORT_TEXT
+from helpers.server_process import free_port, running_server, wait_for_model_info
+from helpers.training import train_tiny
+from newsdesk.serve.api.settings import ENV_PREFIX
+from newsdesk.train.bundle import set_current
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +121,7 @@ def test_two_workers_share_metrics_follow_reloads_and_replace_a_dead_worker(mode
 
 
 def test_a_worker_stops_when_its_parent_is_gone(monkeypatch: pytest.MonkeyPatch) -> None:
-    from serve import multiworker
+    from newsdesk.serve.api import multiworker
 
     sent = []
     monkeypatch.setattr(multiworker.os, "kill", lambda pid, signum: sent.append((pid, signum)))
@@ -132,7 +132,7 @@ def test_a_worker_stops_when_its_parent_is_gone(monkeypatch: pytest.MonkeyPatch)
 
 def test_serve_without_a_model_fails_fast(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "serve.cli", "serve", "--model", str(tmp_path / "missing")],
+        [sys.executable, "-m", "newsdesk.serve.cli", "serve", "--model", str(tmp_path / "missing")],
         capture_output=True,
         text=True,
         timeout=60,
@@ -147,7 +147,18 @@ def test_a_port_in_use_is_refused(model: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         done = subprocess.run(
-            [sys.executable, "-m", "serve.cli", "serve", "--model", str(model), "--port", str(port), "--workers", "2"],
+            [
+                sys.executable,
+                "-m",
+                "newsdesk.serve.cli",
+                "serve",
+                "--model",
+                str(model),
+                "--port",
+                str(port),
+                "--workers",
+                "2",
+            ],
             capture_output=True,
             text=True,
             timeout=60,
@@ -171,7 +182,12 @@ def test_workers_that_cannot_start_stop_the_server(tmp_path: Path) -> None:
         {"NEWSDESK_MODEL": str(tmp_path / "missing"), "NEWSDESK_WORKERS": "2", "NEWSDESK_PORT": str(free_port())}
     )
     done = subprocess.run(
-        [sys.executable, "-m", "serve.multiworker"], capture_output=True, text=True, timeout=120, check=False, env=env
+        [sys.executable, "-m", "newsdesk.serve.api.multiworker"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
     )
     assert done.returncode == 1, done.stderr
     assert "no model at" in done.stderr and "could not start" in done.stderr

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from serve.analysis import clean_article, predict_topics
-from serve.state import BatchedClassifier, prepare_for_serving
-from train.bundle import load_bundle
+from newsdesk.serve.analysis import clean_article, predict_topics
+from newsdesk.serve.api.state import BatchedClassifier, prepare_for_serving
+from newsdesk.train.bundle import load_bundle
 
 
 class CountingClassifier:

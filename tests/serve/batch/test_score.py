@@ -10,11 +10,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import serve.score_local
-from serve.analysis import clean_article, predict_topics, summarize_article
-from serve.cli import main
-from serve.score_output import Checkpoint
-from train.bundle import load_bundle
+import newsdesk.serve.batch.local
+from newsdesk.serve.analysis import clean_article, predict_topics, summarize_article
+from newsdesk.serve.batch.output import Checkpoint
+from newsdesk.serve.cli import main
+from newsdesk.train.bundle import load_bundle
 
 HEADER = b"id,title,text\n"
 SPORT = b"The striker scored twice as United beat City in the league match at the stadium."
@@ -56,7 +56,7 @@ def test_every_row_scored_in_order_like_the_api(
     assert list(scored.columns) == [*articles.columns, "topic", "topic_score", "error"]
     assert scored.id.tolist() == articles.id.tolist()
     assert (scored.error == "").all()
-    # Exactly what serve.analysis (the HTTP API's code) says for the same articles.
+    # Exactly what newsdesk.serve.analysis (the HTTP API's code) says for the same articles.
     bundle = load_bundle(tiny_bundle_dir)
     cleaned = [clean_article(t, ti, bundle.cleaning) for t, ti in zip(articles.text, articles.title)]
     expected = predict_topics(bundle, cleaned)
@@ -278,7 +278,7 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(
     code, reference = score(tmp_path, tiny_bundle_dir, source, "--chunksize", "10", "--top-k", "2", out="ref.csv")
     assert code == 0
 
-    real = serve.score_local.score_rows
+    real = newsdesk.serve.batch.local.score_rows
     calls: list[int] = []
 
     def interrupted(bundle, texts, titles, errors, options):
@@ -287,7 +287,7 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(
         calls.append(len(texts))
         return real(bundle, texts, titles, errors, options)
 
-    monkeypatch.setattr(serve.score_local, "score_rows", interrupted)
+    monkeypatch.setattr(newsdesk.serve.batch.local, "score_rows", interrupted)
     code, out = score(tmp_path, tiny_bundle_dir, source, "--chunksize", "10", "--top-k", "2")
     assert code == 130
     assert "--resume" in capsys.readouterr().err
@@ -300,7 +300,7 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(
 
     calls.clear()
     monkeypatch.setattr(
-        serve.score_local, "score_rows", lambda b, t, ti, e, o: calls.append(len(t)) or real(b, t, ti, e, o)
+        newsdesk.serve.batch.local, "score_rows", lambda b, t, ti, e, o: calls.append(len(t)) or real(b, t, ti, e, o)
     )
     code, out = score(tmp_path, tiny_bundle_dir, source, "--chunksize", "8", "--top-k", "2", "--resume")
     assert code == 0
@@ -350,7 +350,7 @@ def test_resume_refuses_a_changed_input_or_options(
     tmp_path: Path, tiny_bundle_dir: Path, articles: pd.DataFrame, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     source = _big_input(tmp_path, articles)
-    real = serve.score_local.score_rows
+    real = newsdesk.serve.batch.local.score_rows
     calls: list[int] = []
 
     def interrupted(bundle, texts, titles, errors, options):
@@ -359,9 +359,9 @@ def test_resume_refuses_a_changed_input_or_options(
             raise KeyboardInterrupt
         return real(bundle, texts, titles, errors, options)
 
-    monkeypatch.setattr(serve.score_local, "score_rows", interrupted)
+    monkeypatch.setattr(newsdesk.serve.batch.local, "score_rows", interrupted)
     assert score(tmp_path, tiny_bundle_dir, source, "--chunksize", "10")[0] == 130
-    monkeypatch.setattr(serve.score_local, "score_rows", real)
+    monkeypatch.setattr(newsdesk.serve.batch.local, "score_rows", real)
     code, _ = score(tmp_path, tiny_bundle_dir, source, "--top-k", "3", "--resume")
     assert code == 2 and "options differ (top_k was None, now 3)" in capsys.readouterr().err
     source.write_bytes(source.read_bytes() + b"extra,row,here\n")
@@ -397,10 +397,10 @@ def test_helper_processes_give_the_same_output(tmp_path: Path, tiny_bundle_dir: 
 
 def test_rows_are_cleaned_with_the_bundles_cleaning_options(tmp_path: Path) -> None:
     """A bundle trained to keep boilerplate is scored keeping it, as the server would clean it."""
-    from conftest import train_tiny
+    from helpers.training import train_tiny
 
-    from serve.score_rows import prepare_rows
-    from train.text import CleaningOptions
+    from newsdesk.serve.batch.rows import prepare_rows
+    from newsdesk.train.text.cleaning import CleaningOptions
 
     train_tiny(tmp_path, name="keep", cleaning=CleaningOptions(remove_boilerplate=False))
     keep = load_bundle(tmp_path / "keep")
@@ -442,7 +442,7 @@ def test_resume_after_kill_9_matches_an_uninterrupted_run(
     import sys
     import time
 
-    from train.bundle import TEST_PAUSE_ENV
+    from newsdesk.train.bundle import TEST_PAUSE_ENV
 
     source = tmp_path / "in.csv"
     pd.concat([articles.assign(id=articles.id + f"#{k}") for k in range(20)]).to_csv(source, index=False)
@@ -450,7 +450,7 @@ def test_resume_after_kill_9_matches_an_uninterrupted_run(
     assert code == 0
     out = tmp_path / "out.csv"
     flag = tmp_path / "paused"
-    command = [sys.executable, "-m", "serve.cli", "score", str(source), "--model", str(tiny_bundle_dir),
+    command = [sys.executable, "-m", "newsdesk.serve.cli", "score", str(source), "--model", str(tiny_bundle_dir),
                "--out", str(out), "--workers", "1", "--chunksize", "8", "--no-progress"]  # fmt: skip
     env = {**os.environ, TEST_PAUSE_ENV: f"score-part-2:{flag}"}
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
@@ -518,7 +518,7 @@ def test_nested_parquet_columns_need_parquet_output(tmp_path: Path, tiny_bundle_
 def test_score_cleans_html_and_boilerplate_as_asked(tmp_path: Path, tiny_bundle_dir: Path) -> None:
     import pandas as pd
 
-    from serve.cli import main
+    from newsdesk.serve.cli import main
 
     story = "The striker scored twice as United beat City in the league on Saturday afternoon at home."
     messy = f"Home | News | Sport\n\n- 6 hours ago\n\n{story}\n\nShare this"

@@ -7,10 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from serve.cli import main
-from serve.score_dask import DaskEngineError, bundle_from_payload, bundle_payload, check_worker_access
-from serve.score_output import Checkpoint, csv_header
-from train.bundle import BundleError, load_bundle
+from newsdesk.serve.batch.dask_engine import DaskEngineError, bundle_from_payload, bundle_payload, check_worker_access
+from newsdesk.serve.batch.output import Checkpoint, csv_header
+from newsdesk.serve.cli import main
+from newsdesk.train.bundle import BundleError, load_bundle
 
 
 def test_dask_on_two_workers_matches_the_local_engine(

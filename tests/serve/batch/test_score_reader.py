@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from serve import score_partitions
-from serve.score_input import open_input
-from serve.score_partitions import plan_partitions, read_partition
-from serve.score_reader import iter_chunks
-from train.data import DatasetError
+from newsdesk.serve.batch import partitions as score_partitions
+from newsdesk.serve.batch.input import open_input
+from newsdesk.serve.batch.partitions import plan_partitions, read_partition
+from newsdesk.serve.batch.reader import iter_chunks
+from newsdesk.train.data import DatasetError
 
 TRICKY_CSV = (
     b"\xef\xbb\xbfid,title,text\r\n"

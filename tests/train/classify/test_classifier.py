@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from train.classifier import TopicClassifier, best_f1_threshold, platt_scale, sigmoid
-from train.text import prepare_article
+from newsdesk.train.classify.tfidf import TopicClassifier, best_f1_threshold, platt_scale, sigmoid
+from newsdesk.train.text.cleaning import prepare_article
 
 
 @pytest.fixture(scope="module")

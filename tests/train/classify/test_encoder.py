@@ -8,17 +8,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ARTICLES_CSV, train_tiny
-from test_encoder_tiny_models import tiny_bert  # noqa: F401 - a fixture
 
-from train.bundle import BundleError, load_bundle
-from train.encoder import EncoderClassifier, EncoderConfig, SentenceEncoder, SentenceSimilarityFeatures
-from train.ensemble import EnsembleConfig, combine
-from train.linear_head import LinearHead
+from helpers.training import ARTICLES_CSV, train_tiny
+from newsdesk.train.bundle import BundleError, load_bundle
+from newsdesk.train.classify.encoder import (
+    EncoderClassifier,
+    EncoderConfig,
+    SentenceEncoder,
+    SentenceSimilarityFeatures,
+)
+from newsdesk.train.classify.ensemble import EnsembleConfig, combine
+from newsdesk.train.classify.linear_head import LinearHead
 
 
 @pytest.fixture(scope="module")
-def encoder_bundle(tiny_bert: Path, tmp_path_factory: pytest.TempPathFactory, summaries_csv: Path) -> Path:  # noqa: F811
+def encoder_bundle(tiny_bert: Path, tmp_path_factory: pytest.TempPathFactory, summaries_csv: Path) -> Path:
     """An encoder-backend bundle trained on the composite articles (with reference summaries)."""
     models = tmp_path_factory.mktemp("encoder-models")
     return train_tiny(models, "enc", data=summaries_csv, backend="encoder", encoder=EncoderConfig(str(tiny_bert))).path
@@ -38,7 +42,7 @@ def manual_mean_pool(folder: Path, text: str) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
 
-def test_a_short_text_gets_the_sentence_transformers_vector(tiny_bert: Path) -> None:  # noqa: F811
+def test_a_short_text_gets_the_sentence_transformers_vector(tiny_bert: Path) -> None:
     encoder = SentenceEncoder(str(tiny_bert))
     text = "The central bank raised interest rates."
     vectors = encoder.encode([text, "Rain is expected."])
@@ -47,7 +51,7 @@ def test_a_short_text_gets_the_sentence_transformers_vector(tiny_bert: Path) -> 
     assert np.allclose(vectors[0], manual_mean_pool(tiny_bert, text), atol=1e-5)
 
 
-def test_long_texts_are_windowed_not_truncated(tiny_bert: Path) -> None:  # noqa: F811
+def test_long_texts_are_windowed_not_truncated(tiny_bert: Path) -> None:
     encoder = SentenceEncoder(str(tiny_bert), window=16, stride=4)
     words = " ".join(f"shares fell by {n} points in london" for n in range(30))
     ids, owner = encoder.windows([words, "short text"])
@@ -137,7 +141,7 @@ def test_a_damaged_encoder_file_is_refused(encoder_bundle: Path, tmp_path: Path)
 
 
 def test_manifest_paths_outside_the_bundle_are_refused(encoder_bundle: Path, tmp_path: Path) -> None:
-    import train.bundle as bundle_module
+    import newsdesk.train.bundle as bundle_module
 
     assert bundle_module._is_inside("encoder/model.safetensors")
     for bad in ("../x", "/etc/passwd", "encoder/../../x", "a\\b", "./x", ""):
@@ -145,7 +149,7 @@ def test_manifest_paths_outside_the_bundle_are_refused(encoder_bundle: Path, tmp
 
 
 def test_an_unknown_backend_says_to_upgrade(encoder_bundle: Path, tmp_path: Path) -> None:
-    import train.bundle as bundle_module
+    import newsdesk.train.bundle as bundle_module
 
     copy = tmp_path / "copy"
     shutil.copytree(encoder_bundle, copy)
@@ -157,7 +161,7 @@ def test_an_unknown_backend_says_to_upgrade(encoder_bundle: Path, tmp_path: Path
         load_bundle(copy)
 
 
-def test_ensemble_reports_all_three_and_round_trips(tiny_bert: Path, tmp_path: Path, articles) -> None:  # noqa: F811
+def test_ensemble_reports_all_three_and_round_trips(tiny_bert: Path, tmp_path: Path, articles) -> None:
     result = train_tiny(
         tmp_path,
         "ens",
@@ -181,7 +185,7 @@ def test_ensemble_reports_all_three_and_round_trips(tiny_bert: Path, tmp_path: P
     assert json.loads((result.path / "metrics.json").read_text())["backend_comparison"] == comparison
 
 
-def test_ensemble_saves_the_better_member_unless_it_beats_both(tiny_bert: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_ensemble_saves_the_better_member_unless_it_beats_both(tiny_bert: Path, tmp_path: Path) -> None:
     result = train_tiny(tmp_path, "ens", backend="ensemble", encoder=EncoderConfig(str(tiny_bert)))
     bundle = load_bundle(result.path)
     comparison = bundle.manifest["backend_comparison"]
@@ -205,8 +209,8 @@ def test_combine_weights() -> None:
     assert np.allclose(combine(a, b, 1.0, True), a) and np.allclose(combine(a, b, 0.5, False).sum(axis=1), 1.0)
 
 
-def test_cli_trains_an_encoder_model(tiny_bert: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
-    from serve.cli import main
+def test_cli_trains_an_encoder_model(tiny_bert: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from newsdesk.serve.cli import main
 
     code = main([
         "train", "--data", str(ARTICLES_CSV), "--label-col", "category", "--name", "cli", "--models-dir",
@@ -235,7 +239,7 @@ def test_a_pickled_weights_file_is_never_unpickled(encoder_bundle: Path, tmp_pat
     """A forged bundle (checksums recomputed) whose encoder weights are a pickle is refused, not run."""
     import pickle
 
-    import train.bundle as bundle_module
+    import newsdesk.train.bundle as bundle_module
 
     copy = tmp_path / "copy"
     shutil.copytree(encoder_bundle, copy)

@@ -8,16 +8,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ARTICLES_CSV, train_tiny
-from test_encoder_tiny_models import tiny_bert  # noqa: F401 - a fixture
 
-from train.bundle import load_bundle
-from train.finetune import FinetuneConfig, FinetunedClassifier
+from helpers.training import ARTICLES_CSV, train_tiny
+from newsdesk.train.bundle import load_bundle
+from newsdesk.train.classify.finetune import FinetuneConfig, FinetunedClassifier
 
 FAST = {"epochs": 2, "batch_size": 8, "max_length": 32, "learning_rate": 1e-3}
 
 
-def test_finetune_bundle_round_trip(tiny_bert: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_finetune_bundle_round_trip(tiny_bert: Path, tmp_path: Path) -> None:
     result = train_tiny(tmp_path, "ft", backend="finetune", finetune=FinetuneConfig(str(tiny_bert), **FAST))
     bundle = load_bundle(result.path)
     entry = bundle.manifest["classifier"]
@@ -36,7 +35,7 @@ def test_finetune_bundle_round_trip(tiny_bert: Path, tmp_path: Path) -> None:  #
     assert "finetuned-transformer" in (result.path / "README.md").read_text()
 
 
-def test_multi_label_finetuning(tiny_bert: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_multi_label_finetuning(tiny_bert: Path, tmp_path: Path) -> None:
     frame = pd.read_csv(ARTICLES_CSV, dtype=str, keep_default_na=False)
     frame["category"] = [f"{c}|economy" if c in ("business", "politics") else c for c in frame.category]
     path = tmp_path / "multi.csv"
@@ -53,7 +52,7 @@ def test_multi_label_finetuning(tiny_bert: Path, tmp_path: Path) -> None:  # noq
     assert "micro_f1" in bundle.manifest["metrics"]
 
 
-def test_early_stopping_keeps_the_best_epoch(tiny_bert: Path) -> None:  # noqa: F811
+def test_early_stopping_keeps_the_best_epoch(tiny_bert: Path) -> None:
     frame = pd.read_csv(ARTICLES_CSV, dtype=str, keep_default_na=False)
     texts = [f"{t}. {b}" for t, b in zip(frame.title, frame.text)]
     # A learning rate too small to change the validation loss: no epoch improves on the first.
@@ -62,7 +61,7 @@ def test_early_stopping_keeps_the_best_epoch(tiny_bert: Path) -> None:  # noqa: 
     assert len(model.history_) == 2 and model.best_epoch_ == 1
 
 
-def test_long_articles_are_predicted_from_every_window(tiny_bert: Path) -> None:  # noqa: F811
+def test_long_articles_are_predicted_from_every_window(tiny_bert: Path) -> None:
     frame = pd.read_csv(ARTICLES_CSV, dtype=str, keep_default_na=False)
     texts = [f"{t}. {b}" for t, b in zip(frame.title, frame.text)]
     model = FinetunedClassifier(FinetuneConfig(str(tiny_bert), epochs=1, max_length=16, stride=4)).fit(

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ARTICLES_CSV, train_tiny
-from test_encoder_tiny_models import tiny_bart  # noqa: F401 - a fixture
 
-from train.abstractive import AbstractiveConfig, AbstractiveSummarizer
-from train.bundle import load_bundle
-from train.sentences import split_sentences
-from train.summarizer import Summary, SummaryError
+from helpers.training import ARTICLES_CSV, train_tiny
+from newsdesk.train.bundle import load_bundle
+from newsdesk.train.summarize.abstractive import AbstractiveConfig, AbstractiveSummarizer
+from newsdesk.train.summarize.extractive import Summary, SummaryError
+from newsdesk.train.text.sentences import split_sentences
 
 MARKER = "The zebra quartet finally played in Reykjavik."
 GENERATION = {"max_new_tokens": 12, "min_new_tokens": 2, "num_beams": 1, "no_repeat_ngram_size": 0}
@@ -33,7 +32,7 @@ def long_article(tokenizer, tokens: int = 5000) -> str:
 
 
 @pytest.fixture(scope="module")
-def summarizer(tiny_bart: Path) -> AbstractiveSummarizer:  # noqa: F811
+def summarizer(tiny_bart: Path) -> AbstractiveSummarizer:
     return AbstractiveSummarizer(AbstractiveConfig(str(tiny_bart), finetune=False, **GENERATION)).load()
 
 
@@ -108,7 +107,7 @@ def test_length_options_and_empty_input(summarizer: AbstractiveSummarizer, monke
         summarizer.summarize_clean(body, ratio=2.0)
 
 
-def test_fine_tuned_abstractive_bundle_round_trip(tiny_bart: Path, tmp_path: Path, summaries_csv: Path) -> None:  # noqa: F811
+def test_fine_tuned_abstractive_bundle_round_trip(tiny_bart: Path, tmp_path: Path, summaries_csv: Path) -> None:
     config = AbstractiveConfig(str(tiny_bart), epochs=1, batch_size=8, learning_rate=1e-3, **GENERATION)
     result = train_tiny(tmp_path, "abs", data=summaries_csv, summarizer_kind="abstractive", abstractive=config)
     bundle = load_bundle(result.path)
@@ -128,12 +127,12 @@ def test_fine_tuned_abstractive_bundle_round_trip(tiny_bart: Path, tmp_path: Pat
 
 
 def test_abstractive_without_finetuning_and_evaluate(
-    tiny_bart: Path,  # noqa: F811
+    tiny_bart: Path,
     tmp_path: Path,
     summaries_csv: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from serve.cli import main
+    from newsdesk.serve.cli import main
 
     models = tmp_path / "models"
     code = main([
@@ -153,7 +152,7 @@ def test_abstractive_without_finetuning_and_evaluate(
     assert "ours" in out and "lead3" in out and "textrank" not in out
 
 
-def test_abstractive_needs_a_model_and_references(tiny_bart: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_abstractive_needs_a_model_and_references(tiny_bart: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="--base-model"):
         train_tiny(tmp_path, summarizer_kind="abstractive")
     with pytest.raises(ValueError, match="no-finetune"):

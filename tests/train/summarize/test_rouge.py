@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rouge_score import tokenizers
 
-from train.rouge import greedy_oracle, mean_rouge, rouge_f1, rouge_tokens
+from newsdesk.train.summarize.rouge import greedy_oracle, mean_rouge, rouge_f1, rouge_tokens
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import composite_articles
 
-from train.sentences import sentence_texts, split_sentences
-from train.summarizer import (
+from helpers.training import composite_articles
+from newsdesk.train.summarize.extractive import (
     FEATURES,
     SUPERVISED,
     TEXTRANK,
@@ -18,6 +17,7 @@ from train.summarizer import (
     SummaryError,
     textrank_scores,
 )
+from newsdesk.train.text.sentences import sentence_texts, split_sentences
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from train.boilerplate import furniture_reason, remove_boilerplate
-from train.text import CleaningOptions, clean_body, clean_body_report, clean_text
-from train.webpage import extract_article, looks_like_html, visible_lines
+from newsdesk.train.text.boilerplate import furniture_reason, remove_boilerplate
+from newsdesk.train.text.cleaning import CleaningOptions, clean_body, clean_body_report, clean_text
+from newsdesk.train.text.webpage import extract_article, looks_like_html, visible_lines
 
 STORY = [
     "The central bank raised interest rates by a quarter of a percentage point on Thursday, the first rise in a year.",
@@ -215,7 +215,7 @@ def test_html_page_gives_the_story_without_menus_or_footer() -> None:
 
 
 def test_html_without_an_article_falls_back_to_stripping_tags_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("train.webpage._trafilatura_text", lambda page: "")  # the extractor finds nothing
+    monkeypatch.setattr("newsdesk.train.text.webpage._trafilatura_text", lambda page: "")  # the extractor finds nothing
     fragment = "<div><b>Rates rise</b></div><div>Banks &amp; lenders react.</div><span>Briefly.</span>"
     report = clean_body_report(fragment, options=CleaningOptions(format="html"))
     assert report.format == "html"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from messy_fixtures import MessyFixture, load_messy_fixtures
 
-from serve.analysis import clean_article, predict_topics, summarize_article
-from train.bundle import Bundle, load_bundle
-from train.text import clean_text
+from helpers.messy_fixtures import MessyFixture, load_messy_fixtures
+from newsdesk.serve.analysis import clean_article, predict_topics, summarize_article
+from newsdesk.train.bundle import Bundle, load_bundle
+from newsdesk.train.text.cleaning import clean_text
 
 FIXTURES = load_messy_fixtures()
 

@@ -8,7 +8,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from messy_fixtures import FIXTURE_DIR, TOPICS, MessyFixture, load_messy_fixtures, normalise, parse_fixture
+
+from helpers.messy_fixtures import FIXTURE_DIR, TOPICS, MessyFixture, load_messy_fixtures, normalise, parse_fixture
 
 FIXTURES = load_messy_fixtures()
 README = FIXTURE_DIR / "README.md"

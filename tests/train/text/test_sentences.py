@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from train.sentences import normalize_sentence, sentence_texts, split_reference, split_sentences, unglue
+from newsdesk.train.text.sentences import normalize_sentence, sentence_texts, split_reference, split_sentences, unglue
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Tests for train/text.py: the one cleaning path shared by training, serving and batch scoring."""
+"""Tests for train/text/cleaning.py: the one cleaning path shared by training, serving and batch scoring."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from train.text import (
+from newsdesk.train.text.cleaning import (
     TITLE_SEPARATOR,
     clean_body,
     clean_text,

@@ -1,0 +1,1 @@
+"""Summarisers: extractive (supervised and TextRank), abstractive, ROUGE and summary evaluation."""
