@@ -287,8 +287,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     ensure_project_importable()
-    from newsdesk.train.classify.encoder import SentenceEncoder, set_torch_threads
+    from newsdesk.train.classify.encoder import SentenceEncoder
     from newsdesk.train.data import ColumnMap, load_dataset
+    from newsdesk.train.hf import set_torch_threads
 
     threads = set_torch_threads()
     dataset = load_dataset(data_dir / BBC_FILE, ColumnMap(label="category"))

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from newsdesk.train.bundle import Bundle
-from newsdesk.train.summarize.extractive import Summary, SummaryError
+from newsdesk.train.summarize.base import Summary, SummaryError
 from newsdesk.train.text.cleaning import (
     DEFAULT_CLEANING,
     CleaningOptions,

@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     from newsdesk.train.bundle import BundleError, disk_full
-    from newsdesk.train.data import DatasetError
+    from newsdesk.train.tables import DatasetError
 
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -9,9 +9,6 @@ in a :class:`LoadReport`, never silently.
 from __future__ import annotations
 
 import hashlib
-import io
-import json
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,29 +17,17 @@ from typing import Any
 
 import pandas as pd
 
+from newsdesk.train.tables import (
+    COLUMN_ALIASES,
+    FALLBACK_ENCODING,
+    DatasetError,
+    decode_bytes,
+    read_table,
+)
 from newsdesk.train.text.cleaning import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_text, prepare_article
 
-TABLE_SUFFIXES = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-}
 LABEL_SEPARATOR = "|"
 """Separates several labels of one row in CSV and TSV files."""
-FALLBACK_ENCODING = "cp1252"
-PARQUET_MAGIC = b"PAR1"
-# Column names users often have for the label; used only to suggest a fix.
-COLUMN_ALIASES = {
-    "label": ("label", "labels", "category", "categories", "topic", "topics", "class", "target"),
-    "text": ("text", "body", "content", "article", "story"),
-}
-
-
-class DatasetError(ValueError):
-    """A dataset cannot be used as given; the message says why and how to fix it."""
 
 
 @dataclass(frozen=True)
@@ -171,102 +156,6 @@ class Dataset:
 # --------------------------------------------------------------------------- reading files
 
 
-def decode_bytes(raw: bytes, source: str, report: LoadReport) -> str:
-    """Decode UTF-8 (with or without BOM); fall back to cp1252/Latin-1 and record the file."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        report.encoding_fallbacks.append(source)
-        try:
-            return raw.decode(FALLBACK_ENCODING)
-        except UnicodeDecodeError:
-            return raw.decode("latin-1")
-
-
-def _check_text_file(raw: bytes, path: Path, kind: str) -> None:
-    if raw.startswith(PARQUET_MAGIC) or b"\x00" in raw[:8192]:
-        raise DatasetError(
-            f"{path} has the extension of a {kind.upper()} file but holds binary data; "
-            f"expected {kind.upper()} text. Check the file, or rename it to its real type "
-            f"(.csv, .tsv, .jsonl, .parquet)."
-        )
-
-
-def _read_jsonl(text: str, path: Path) -> pd.DataFrame:
-    records = []
-    # Split on "\n" only: JSON strings may hold U+2028, U+2029 or U+0085 unescaped.
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(
-                f"{path} line {number} is not valid JSON ({exc.msg}); expected one JSON object per line "
-                f"(JSON lines). If the file is a single JSON array, convert it to one object per line."
-            ) from None
-        if not isinstance(record, dict):
-            raise DatasetError(
-                f"{path} line {number} is a JSON {type(record).__name__}, expected a JSON object with "
-                f"fields such as 'text' and 'label'."
-            )
-        records.append(record)
-    # dtype=object keeps each value as JSON gave it (an integer label stays an integer even
-    # when another row has none).
-    return pd.DataFrame(records, dtype=object)
-
-
-def read_table(path: Path, report: LoadReport) -> pd.DataFrame:
-    """Read one CSV, TSV, JSON lines or Parquet file into a DataFrame of raw values."""
-    kind = TABLE_SUFFIXES.get(path.suffix.lower())
-    if kind is None:
-        raise DatasetError(
-            f"{path}: unsupported file type '{path.suffix}'; expected one of "
-            f"{', '.join(sorted(TABLE_SUFFIXES))}, or a folder <root>/<label>/*.txt."
-        )
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise DatasetError(f"{path} is empty; expected a {kind.upper()} file with a header and at least one row.")
-    if kind == "parquet":
-        if not (raw[:4] == PARQUET_MAGIC and raw[-4:] == PARQUET_MAGIC):
-            raise DatasetError(
-                f"{path} has a .parquet extension but is not a Parquet file (no PAR1 magic bytes); "
-                f"check the file or rename it to its real type."
-            )
-        try:
-            return pd.read_parquet(io.BytesIO(raw))
-        except (OSError, ValueError) as exc:  # corrupt-file errors of pyarrow subclass these
-            raise DatasetError(f"{path} could not be read as Parquet: {exc}") from None
-    _check_text_file(raw, path, kind)
-    text = decode_bytes(raw, str(path), report)
-    if kind == "jsonl":
-        return _read_jsonl(text, path)
-    try:
-        with warnings.catch_warnings():
-            # With index_col=False pandas only warns when the first row has more fields than
-            # the header (and drops the extra); treat that like any other ragged row.
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            return pd.read_csv(
-                io.StringIO(text),
-                sep="\t" if kind == "tsv" else ",",
-                dtype=str,
-                keep_default_na=False,
-                index_col=False,
-            )
-    except pd.errors.ParserWarning:
-        raise DatasetError(
-            f"{path} could not be parsed as {kind.upper()}: the first row has more fields than the header. "
-            f"Check quoting around fields that contain the separator or line breaks."
-        ) from None
-    except pd.errors.ParserError as exc:
-        raise DatasetError(
-            f"{path} could not be parsed as {kind.upper()}: {exc}. Check quoting around fields that "
-            f"contain the separator or line breaks."
-        ) from None
-    except pd.errors.EmptyDataError:
-        raise DatasetError(f"{path} has no header row; expected a {kind.upper()} file with column names.") from None
-
-
 def _missing_column_error(
     path: Path, wanted: str, field_name: str, columns: list[str], columns_map: ColumnMap
 ) -> DatasetError:
@@ -375,12 +264,12 @@ def load_tree(root: Path, report: LoadReport, summaries_root: Path | None = None
     files = [(d.name, f) for d in label_dirs for f in sorted(d.glob("*.txt"))]
     articles = []
     for label, file in tqdm(files, desc="reading files", unit="file", leave=False, disable=None):
-        title, body = _split_title(decode_bytes(file.read_bytes(), str(file), report))
+        title, body = _split_title(decode_bytes(file.read_bytes(), str(file), report.encoding_fallbacks))
         summary = None
         if summaries_root is not None:
             summary_file = summaries_root / label / file.name
             if summary_file.exists():
-                summary = decode_bytes(summary_file.read_bytes(), str(summary_file), report) or None
+                summary = decode_bytes(summary_file.read_bytes(), str(summary_file), report.encoding_fallbacks) or None
         articles.append(Article(id=f"{label}/{file.stem}", text=body, title=title, labels=(label,), summary=summary))
     return articles
 
@@ -422,7 +311,9 @@ def load_dataset(
         articles = load_tree(path, report, Path(summaries_dir) if summaries_dir else None)
         multi = False
     else:
-        articles, multi = articles_from_frame(read_table(path, report), path, columns, require_labels)
+        articles, multi = articles_from_frame(
+            read_table(path, report.encoding_fallbacks), path, columns, require_labels
+        )
     report.rows_read = len(articles)
     if not articles:
         raise DatasetError(f"{path} has no rows; expected at least one article.")

@@ -31,12 +31,8 @@ from newsdesk.train.classify.tfidf import TopicClassifier
 from newsdesk.train.data import Article, ColumnMap, Dataset, check_label_counts, load_dataset
 from newsdesk.train.summarize.abstractive import KIND as ABSTRACTIVE
 from newsdesk.train.summarize.abstractive import AbstractiveConfig
-from newsdesk.train.summarize.extractive import (
-    SUPERVISED,
-    ExtractiveSummarizer,
-    SentenceFeatureProvider,
-    SummarizerConfig,
-)
+from newsdesk.train.summarize.extractive import SUPERVISED, ExtractiveSummarizer, SummarizerConfig
+from newsdesk.train.summarize.features import SentenceFeatureProvider
 from newsdesk.train.summarize.metrics import evaluate_summarizer, headline_line, not_evaluated, rouge_headline
 from newsdesk.train.text.cleaning import CleaningOptions
 

@@ -87,7 +87,8 @@ def fit_transformer_classifier(
         progress(_line("held-out", metrics))
         return ClassifierRun(classifier, metrics, {}, None, multi_label, config)
 
-    from newsdesk.train.classify.encoder import EncoderClassifier, set_torch_threads
+    from newsdesk.train.classify.encoder import EncoderClassifier
+    from newsdesk.train.hf import set_torch_threads
 
     set_torch_threads()
     encoder = EncoderClassifier.from_config(config.encoder, seed=config.seed, folds=config.classifier.calibration_folds)

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from newsdesk.serve.analysis import CleanArticle
-from newsdesk.train.summarize.extractive import Summary
+from newsdesk.train.summarize.base import Summary
 from newsdesk.train.text.cleaning import clean_text, word_key
 from newsdesk.train.text.webpage import visible_lines
 

@@ -14,15 +14,28 @@ import glob
 import hashlib
 import io
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from newsdesk.train.data import COLUMN_ALIASES, PARQUET_MAGIC, TABLE_SUFFIXES, DatasetError
+from newsdesk.train.tables import (
+    AUTO_ENCODING,
+    COLUMN_ALIASES,
+    FALLBACK_ENCODING,
+    PARQUET_MAGIC,
+    TABLE_SUFFIXES,
+    DatasetError,
+    sniff_encoding,
+)
 
-DEFAULT_ENCODING = "utf-8"
+log = logging.getLogger(__name__)
+
+DEFAULT_ENCODING = AUTO_ENCODING
+SNIFF_BYTES = 4 << 20
+"""How much of each text file ``--encoding auto`` reads to choose between UTF-8 and the cp1252 fallback."""
 UTF8_BOM = b"\xef\xbb\xbf"
 BINARY_SIGNATURES = {PARQUET_MAGIC: "a Parquet file", b"\x1f\x8b": "gzip data", b"PK\x03\x04": "a zip archive"}
 FIELD_SIZE_LIMIT = 64 << 20
@@ -64,7 +77,8 @@ class ScoreInput:
     text_col: str
     title_col: str | None
     id_col: str | None
-    encoding: str = DEFAULT_ENCODING
+    encoding: str = "utf-8"
+    """The resolved encoding of the text files (never ``auto``)."""
 
     @property
     def columns(self) -> list[str]:
@@ -293,6 +307,24 @@ def _differing_columns(first: InputFile, first_names: list[str], other: InputFil
     )
 
 
+def resolve_auto_encoding(paths: list[Path]) -> str:
+    """The training reader's policy for text files: UTF-8 unless one of them is not, then cp1252 (logged)."""
+    for path in paths:
+        if _kind_of(path) == "parquet":
+            continue
+        with path.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+            complete = not handle.read(1)
+        if sniff_encoding(head, complete) != "utf-8":
+            log.warning(
+                "%s is not valid UTF-8; reading the input as %s, as training does (pass --encoding to choose)",
+                path,
+                FALLBACK_ENCODING,
+            )
+            return FALLBACK_ENCODING
+    return "utf-8"
+
+
 def open_input(
     spec: str,
     text_col: str = "text",
@@ -304,12 +336,17 @@ def open_input(
 
     ``title_col``/``id_col`` of None mean "``title``/``id`` when the input has them".
     """
+    paths = find_input_files(spec)
+    if encoding == AUTO_ENCODING:
+        encoding = resolve_auto_encoding(paths)
     try:
         "".encode(encoding)
     except LookupError:
-        raise DatasetError(f"unknown encoding {encoding!r}; pass a Python codec name such as utf-8 or cp1252") from None
+        raise DatasetError(
+            f"unknown encoding {encoding!r}; pass a Python codec name such as utf-8 or cp1252, or auto"
+        ) from None
     headers = []
-    for path in find_input_files(spec):
+    for path in paths:
         file, names, schema = _read_header(path, encoding)
         _check_names(path, names)
         headers.append((file, names, schema))

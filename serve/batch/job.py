@@ -138,7 +138,7 @@ class ScoreJob:
     engine: str = "local"
     scheduler: str | None = None
     workers: int | None = None
-    encoding: str = "utf-8"
+    encoding: str = "auto"
     overwrite: bool = False
     resume: bool = False
 
@@ -180,7 +180,7 @@ def run_score(job: ScoreJob, progress: bool = True) -> ScoreReport:
     from newsdesk.serve.batch.output import Checkpoint, resolve_output
     from newsdesk.serve.batch.rows import output_schema
     from newsdesk.train.bundle import load_bundle
-    from newsdesk.train.data import DatasetError
+    from newsdesk.train.tables import DatasetError
 
     started = time.perf_counter()
     source = open_input(job.input, job.options.text_col, job.options.title_col, job.id_col, job.encoding)
@@ -323,7 +323,12 @@ def add_score_command(subparsers: Any) -> None:
         help="local engine: helper processes that clean (and summarise) articles while the main process "
         "classifies (default: one per CPU; 0 = none); dask: LocalCluster workers (default: one per CPU)",
     )
-    run.add_argument("--encoding", default="utf-8", help="text encoding of CSV/TSV/JSONL input (default: %(default)s)")
+    run.add_argument(
+        "--encoding",
+        default="auto",
+        help="text encoding of CSV/TSV/JSONL input; auto: UTF-8 unless the file is not, then cp1252, "
+        "as training reads it (default: %(default)s)",
+    )
     run.add_argument(
         "--overwrite", action="store_true", help="replace OUTPUT if it exists (and discard an interrupted run)"
     )

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 
 from newsdesk.serve.batch.input import FIELD_SIZE_LIMIT, InputFile, ScoreInput, is_utf8
-from newsdesk.train.data import DatasetError
+from newsdesk.train.tables import DatasetError
 
 RAGGED_ROW = "ragged_row"
 BAD_BYTES_ROW = "invalid_bytes"

@@ -28,8 +28,8 @@ from newsdesk.serve.batch.job import (
 )
 from newsdesk.serve.batch.reader import Chunk
 from newsdesk.train.bundle import Bundle
-from newsdesk.train.data import DatasetError
-from newsdesk.train.summarize.extractive import SummaryError
+from newsdesk.train.summarize.base import SummaryError
+from newsdesk.train.tables import DatasetError
 from newsdesk.train.text.cleaning import CleaningOptions
 
 

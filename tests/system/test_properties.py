@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from helpers.training import composite_articles
 from newsdesk.train.classify.tfidf import TopicClassifier
-from newsdesk.train.summarize.extractive import ExtractiveSummarizer, SummaryError
+from newsdesk.train.summarize.base import SummaryError
+from newsdesk.train.summarize.extractive import ExtractiveSummarizer
 from newsdesk.train.text.cleaning import (
     _CONTROL,
     CleaningOptions,

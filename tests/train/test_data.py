@@ -8,15 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from newsdesk.train.data import (
-    ColumnMap,
-    Dataset,
-    DatasetError,
-    LoadReport,
-    check_label_counts,
-    load_dataset,
-    parse_labels,
-)
+from newsdesk.train.data import ColumnMap, Dataset, LoadReport, check_label_counts, load_dataset, parse_labels
+from newsdesk.train.tables import DatasetError
 from newsdesk.train.text.cleaning import TITLE_SEPARATOR
 
 # A handful of news-like rows: two per topic, so check_label_counts is satisfied.

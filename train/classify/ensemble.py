@@ -19,16 +19,10 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
+from newsdesk.train.classify.decisions import LabelDecisions, sigmoid
 from newsdesk.train.classify.encoder import EncoderClassifier
-from newsdesk.train.classify.linear_head import (
-    EPSILON,
-    LabelDecisions,
-    check_labels,
-    targets_for,
-    tuned_thresholds,
-    validation_split,
-)
-from newsdesk.train.classify.tfidf import TopicClassifier, sigmoid
+from newsdesk.train.classify.linear_head import EPSILON, check_labels, targets_for, tuned_thresholds, validation_split
+from newsdesk.train.classify.tfidf import TopicClassifier
 
 BACKEND = "ensemble"
 ENSEMBLE_ARRAYS = "ensemble.npz"

@@ -24,20 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from newsdesk.train.classify.encoder import (
+from newsdesk.train.classify.decisions import LabelDecisions
+from newsdesk.train.classify.encoder import token_windows
+from newsdesk.train.classify.linear_head import check_labels, targets_for, tuned_thresholds, validation_split
+from newsdesk.train.hf import (
     pretrained_options,
     require_transformers,
     resolve_model,
     set_torch_threads,
-    token_windows,
     tokenizer_options,
-)
-from newsdesk.train.classify.linear_head import (
-    LabelDecisions,
-    check_labels,
-    targets_for,
-    tuned_thresholds,
-    validation_split,
 )
 
 BACKEND = "finetuned-transformer"
@@ -215,8 +210,8 @@ class FinetunedClassifier(LabelDecisions):
         return sums / np.maximum(np.bincount(owner, minlength=len(texts)), 1)[:, None]
 
     def _probabilities(self, logits: np.ndarray) -> np.ndarray:
+        from newsdesk.train.classify.decisions import sigmoid
         from newsdesk.train.classify.linear_head import softmax
-        from newsdesk.train.classify.tfidf import sigmoid
 
         return sigmoid(logits) if self.multi_label_ else softmax(logits)
 

@@ -27,19 +27,19 @@ from typing import Any
 
 import numpy as np
 
-from newsdesk.train.classify.encoder import (
+from newsdesk.train.hf import (
     pretrained_options,
     require_transformers,
     resolve_model,
     set_torch_threads,
     tokenizer_options,
 )
-from newsdesk.train.summarize.extractive import (
+from newsdesk.train.summarize.base import (
     RawTextSummarizer,
     Summary,
     SummaryError,
     SummarySentence,
-    _check_length_options,
+    check_length_options,
 )
 from newsdesk.train.text.cleaning import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_text, clean_title
 from newsdesk.train.text.sentences import split_reference, split_sentences
@@ -273,7 +273,7 @@ class AbstractiveSummarizer(RawTextSummarizer):
         ``num_sentences`` at a count, ``max_words`` at a word budget (the first sentence is kept
         even when longer). The title is not used by the model.
         """
-        _check_length_options(max_sentences, max_words, ratio)
+        check_length_options(max_sentences, max_words, ratio)
         if num_sentences is not None and num_sentences < 1:
             raise SummaryError(f"num_sentences must be at least 1, got {num_sentences}")
         if not body.strip():

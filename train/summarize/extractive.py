@@ -23,126 +23,38 @@ already chosen, and stops at the length budget.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from tqdm import tqdm
 
+from newsdesk.train.summarize.base import (
+    RawTextSummarizer,
+    Summary,
+    SummaryError,
+    SummarySentence,
+    check_length_options,
+)
+from newsdesk.train.summarize.features import (
+    FEATURES,
+    PreparedArticle,
+    SentenceFeatureProvider,
+    prepare_article,
+    sentence_features,
+)
+from newsdesk.train.summarize.length import LengthModel
 from newsdesk.train.summarize.rouge import greedy_oracle
+from newsdesk.train.summarize.textrank import shares_words, textrank_scores
 from newsdesk.train.text.cleaning import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_title
-from newsdesk.train.text.sentences import Sentence, normalize_sentence, split_reference, split_sentences
+from newsdesk.train.text.sentences import Sentence, normalize_sentence, split_reference
 
 SUPERVISED = "supervised-extractive"
 TEXTRANK = "textrank"
 KINDS = (SUPERVISED, TEXTRANK)
-
-FEATURES = (
-    "position",  # relative position in the article, 0 = first sentence
-    "inverse_position",  # 1 / (index + 1)
-    "first_sentence",
-    "paragraph_position",  # relative position of the paragraph
-    "first_in_paragraph",
-    "log_words",
-    "short",  # fewer than 6 words
-    "similarity_article",  # cosine to the whole article (TF-IDF)
-    "similarity_title",
-    "centrality",  # mean cosine to the other sentences
-    "textrank",  # TextRank score over TF-IDF cosines, times the number of sentences
-    "textrank_overlap",  # TextRank over Mihalcea & Tarau's word-overlap similarity, times the number of sentences
-    "quotation",  # contains quotation marks
-    "starts_with_quote",
-    "attribution",  # "said", "says", "told", "according to"
-    "numbers",  # share of tokens that are numbers
-    "capitalised",  # share of non-initial words that are capitalised (names)
-    "tfidf_weight",  # mean TF-IDF weight of the sentence's terms within the article
-    "question",
-    "log_sentences",  # article length, so the model can weigh position by it
-)
-
-_QUOTES = re.compile(r"[\"“”‘’]|(?:^|\s)'")
-_STARTS_QUOTE = re.compile(r"^[\"“‘']")
-_ATTRIBUTION = re.compile(r"\b(?:said|says|told|according to|added)\b", re.IGNORECASE)
-_NUMBER = re.compile(r"^[£$€]?\d[\d,.]*(?:%|bn|m|k)?$")
-_WORD = re.compile(r"\S+")
-_CAPITALISED = re.compile(r"^[\"“‘(]?[A-Z][\w'-]*")
-_TOKEN = re.compile(r"\w+")
-
-
-class SentenceFeatureProvider(Protocol):
-    """Extra sentence features appended after :data:`FEATURES` (for example from a sentence encoder)."""
-
-    names: tuple[str, ...]
-
-    def sentence_features(self, sentences: Sequence[str], title: str) -> np.ndarray:
-        """One row per sentence, one column per name in :attr:`names`."""
-        ...
-
-
-class SummaryError(ValueError):
-    """The input cannot be summarised (for example, it is empty)."""
-
-
-@dataclass(frozen=True)
-class LengthModel:
-    """How many sentences a summary gets: a share of the article, bounded."""
-
-    ratio: float = 0.3
-    min_sentences: int = 1
-    max_sentences: int = 5
-
-    def sentences_for(self, n_sentences: int) -> int:
-        """The learned summary length for an article of ``n_sentences`` sentences."""
-        k = round(self.ratio * n_sentences)
-        return max(1, min(n_sentences, max(self.min_sentences, min(self.max_sentences, k))))
-
-    @classmethod
-    def fit(cls, article_sentences: Sequence[int], summary_sentences: Sequence[int]) -> LengthModel:
-        """Learn the share (median over articles) and the bounds (5th and 95th percentiles) from references."""
-        n = np.asarray(article_sentences, dtype=float)
-        k = np.asarray(summary_sentences, dtype=float)
-        keep = (n > 0) & (k > 0)
-        if not keep.any():
-            raise ValueError("no article has both sentences and a reference summary to learn a length from")
-        n, k = n[keep], k[keep]
-        ratio = float(np.median(k / n))
-        low, high = np.percentile(k, [5, 95])
-        return cls(
-            ratio=round(ratio, 4),
-            min_sentences=max(1, math.floor(low)),
-            max_sentences=max(1, math.ceil(high)),
-        )
-
-
-@dataclass(frozen=True)
-class SummarySentence:
-    """A sentence chosen for a summary: its index among the article's sentences and its offsets in the cleaned text."""
-
-    index: int
-    start: int
-    end: int
-    text: str
-    score: float
-
-
-@dataclass(frozen=True)
-class Summary:
-    """The chosen sentences in article order, plus what produced them."""
-
-    sentences: tuple[SummarySentence, ...]
-    method: str
-    n_sentences: int
-    cleaned_text: str
-
-    @property
-    def text(self) -> str:
-        return " ".join(s.text for s in self.sentences)
 
 
 @dataclass
@@ -169,103 +81,6 @@ class SummarizerConfig:
             raise ValueError(f"C must be positive, got {self.C}")
         if not 0.0 <= self.oracle_fallback <= 1.0:
             raise ValueError(f"oracle_fallback must be in [0, 1], got {self.oracle_fallback}")
-
-
-@dataclass
-class _Prepared:
-    """One article split and vectorised: everything selection and features need."""
-
-    body: str
-    sentences: list[Sentence]
-    vectors: sparse.csr_matrix  # one L2-normalised TF-IDF row per sentence
-    article: np.ndarray  # L2-normalised TF-IDF of the whole body (dense, 1-D)
-    title: np.ndarray | None
-    title_text: str = ""
-
-    @cached_property
-    def similarity(self) -> np.ndarray:
-        """Dense sentence-by-sentence TF-IDF cosine similarities."""
-        return (self.vectors @ self.vectors.T).toarray()
-
-    @cached_property
-    def overlap(self) -> np.ndarray:
-        """TextRank's word-overlap similarities (see :func:`overlap_similarity`)."""
-        return overlap_similarity([s.text for s in self.sentences])
-
-
-def overlap_similarity(sentences: Sequence[str]) -> np.ndarray:
-    """TextRank's original sentence similarity: shared content words / (log |S1| + log |S2|)."""
-    words = [{w for w in _TOKEN.findall(s.lower()) if w not in ENGLISH_STOP_WORDS} for s in sentences]
-    n = len(words)
-    similarity = np.zeros((n, n))
-    logs = [math.log(len(w)) if len(w) > 1 else 0.0 for w in words]
-    for i in range(n):
-        if logs[i] == 0.0:
-            continue
-        for j in range(i + 1, n):
-            if logs[j] > 0.0:
-                similarity[i, j] = similarity[j, i] = len(words[i] & words[j]) / (logs[i] + logs[j])
-    return similarity
-
-
-def textrank_scores(similarity: np.ndarray, damping: float = 0.85, iterations: int = 50) -> np.ndarray:
-    """PageRank over a sentence similarity matrix; returns scores summing to 1 (uniform when there are no edges)."""
-    n = similarity.shape[0]
-    weights = similarity.copy()
-    np.fill_diagonal(weights, 0.0)
-    out = weights.sum(axis=1)
-    if n == 0:
-        return np.zeros(0)
-    if not (out > 0).any():
-        return np.full(n, 1.0 / n)
-    transition = np.divide(weights, out[:, None], out=np.full_like(weights, 1.0 / n), where=out[:, None] > 0)
-    scores = np.full(n, 1.0 / n)
-    for _ in range(iterations):
-        updated = (1 - damping) / n + damping * (transition.T @ scores)
-        if np.abs(updated - scores).sum() < 1e-8:
-            scores = updated
-            break
-        scores = updated
-    return scores / scores.sum()
-
-
-class RawTextSummarizer:
-    """The one way a summariser reads a raw article: the title and body are cleaned exactly as in
-    training, then :meth:`summarize_clean` (each summariser's own) does the work."""
-
-    def summarize(
-        self,
-        text: str,
-        title: str | None = None,
-        *,
-        max_sentences: int | None = None,
-        max_words: int | None = None,
-        ratio: float | None = None,
-        num_sentences: int | None = None,
-        cleaning: CleaningOptions = DEFAULT_CLEANING,
-    ) -> Summary:
-        """Summarise a raw article body; see :meth:`summarize_clean` for the length options."""
-        clean = clean_title(title or "")
-        return self.summarize_clean(
-            clean_body(text, clean, cleaning),
-            clean,
-            max_sentences=max_sentences,
-            max_words=max_words,
-            ratio=ratio,
-            num_sentences=num_sentences,
-        )
-
-    def summarize_clean(
-        self,
-        body: str,
-        title: str = "",
-        *,
-        max_sentences: int | None = None,
-        max_words: int | None = None,
-        ratio: float | None = None,
-        num_sentences: int | None = None,
-    ) -> Summary:
-        raise NotImplementedError
 
 
 class ExtractiveSummarizer(RawTextSummarizer):
@@ -404,66 +219,14 @@ class ExtractiveSummarizer(RawTextSummarizer):
         if self.kind is None or self.vectorizer_ is None:
             raise RuntimeError("the summariser is not fitted; call fit() first")
 
-    def _prepare(self, body: str, title: str) -> _Prepared:
+    def _prepare(self, body: str, title: str) -> PreparedArticle:
         assert self.vectorizer_ is not None
-        sentences = split_sentences(body)
-        docs = [s.text for s in sentences] + [body] + ([title] if title else [])
-        matrix = self.vectorizer_.transform(docs).tocsr()
-        n = len(sentences)
-        article = matrix[n].toarray().ravel()
-        title_vector = matrix[n + 1].toarray().ravel() if title else None
-        return _Prepared(body, sentences, matrix[:n], article, title_vector, title)
+        return prepare_article(self.vectorizer_, body, title)
 
-    def _features(self, p: _Prepared) -> np.ndarray:
-        n = len(p.sentences)
-        similarity = p.similarity
-        centrality = (similarity.sum(axis=1) - np.diag(similarity)) / max(n - 1, 1)
-        rank = textrank_scores(similarity, self.config.textrank_damping) * n
-        rank_overlap = textrank_scores(p.overlap, self.config.textrank_damping) * n
-        sim_article = p.vectors @ p.article
-        sim_title = p.vectors @ p.title if p.title is not None else np.zeros(n)
-        paragraphs = max(s.paragraph for s in p.sentences) + 1
-        # Mean weight of the sentence's terms in the article's own TF-IDF vector.
-        present = p.vectors.copy()
-        present.data[:] = 1.0
-        counts = np.asarray(present.sum(axis=1)).ravel()
-        weight = np.divide(present @ p.article, counts, out=np.zeros(n), where=counts > 0)
-        rows = np.zeros((n, len(FEATURES)))
-        previous_paragraph = -1
-        for i, sentence in enumerate(p.sentences):
-            words = _WORD.findall(sentence.text)
-            n_words = len(words)
-            numbers = sum(1 for w in words if _NUMBER.match(w.strip(".,;:()\"'")))
-            capitalised = sum(1 for w in words[1:] if _CAPITALISED.match(w))
-            rows[i] = (
-                i / max(n - 1, 1),
-                1.0 / (i + 1),
-                float(i == 0),
-                sentence.paragraph / max(paragraphs - 1, 1),
-                float(sentence.paragraph != previous_paragraph),
-                math.log1p(n_words),
-                float(n_words < 6),
-                sim_article[i],
-                sim_title[i],
-                centrality[i],
-                rank[i],
-                rank_overlap[i],
-                float(bool(_QUOTES.search(sentence.text))),
-                float(bool(_STARTS_QUOTE.match(sentence.text))),
-                float(bool(_ATTRIBUTION.search(sentence.text))),
-                numbers / max(n_words, 1),
-                capitalised / max(n_words - 1, 1),
-                weight[i],
-                float(sentence.text.rstrip("\"'”’").endswith("?")),
-                math.log(n),
-            )
-            previous_paragraph = sentence.paragraph
-        if self.extra_features is not None:
-            extra = self.extra_features.sentence_features([s.text for s in p.sentences], p.title_text)
-            rows = np.hstack([rows, np.asarray(extra, dtype=np.float64).reshape(n, -1)])
-        return rows
+    def _features(self, p: PreparedArticle) -> np.ndarray:
+        return sentence_features(p, self.config.textrank_damping, self.extra_features)
 
-    def sentence_scores(self, p: _Prepared) -> np.ndarray:
+    def sentence_scores(self, p: PreparedArticle) -> np.ndarray:
         """A score per sentence: the scorer's probability (supervised) or the TextRank score.
 
         TextRank uses the original word-overlap similarity (Mihalcea & Tarau, 2004): on BBC it
@@ -497,7 +260,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
         sentence, or of two that fit the length options, are returned whole.
         """
         self._check_fitted()
-        _check_length_options(max_sentences, max_words, ratio)
+        check_length_options(max_sentences, max_words, ratio)
         if num_sentences is not None and num_sentences < 1:
             raise SummaryError(f"num_sentences must be at least 1, got {num_sentences}")
         if not body.strip():
@@ -515,7 +278,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
         else:
             scores = self.sentence_scores(p)
             method = self.kind or TEXTRANK
-            if self.kind == TEXTRANK and not _shares_words(p.overlap):
+            if self.kind == TEXTRANK and not shares_words(p.overlap):
                 # No two sentences share a word: TextRank has no graph, so use Lead-k.
                 scores = 1.0 / (np.arange(n) + 1.0)
                 method = "lead"
@@ -536,7 +299,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
         )
         return Summary(selected, method, n, body)
 
-    def _select(self, p: _Prepared, scores: np.ndarray, k: int, max_words: int | None) -> list[int]:
+    def _select(self, p: PreparedArticle, scores: np.ndarray, k: int, max_words: int | None) -> list[int]:
         """Best-scored sentences up to ``k`` (and the word budget), skipping near-duplicates; article order."""
         order = np.argsort(-scores, kind="stable")
         chosen: list[int] = []
@@ -635,22 +398,3 @@ class ExtractiveSummarizer(RawTextSummarizer):
             model.scale_ = np.asarray(arrays["scale"], dtype=np.float64)
         model.training_ = dict(meta.get("training", {}))
         return model
-
-
-def _shares_words(similarity: np.ndarray) -> bool:
-    """Whether any two different sentences have a term in common."""
-    return bool((similarity - np.diag(np.diag(similarity)) > 0).any())
-
-
-def _check_length_options(max_sentences: int | None, max_words: int | None, ratio: float | None) -> None:
-    if max_sentences is not None and max_sentences < 1:
-        raise SummaryError(f"max_sentences must be at least 1, got {max_sentences}")
-    if max_words is not None and max_words < 1:
-        raise SummaryError(f"max_words must be at least 1, got {max_words}")
-    if ratio is not None and not 0.0 < ratio <= 1.0:
-        raise SummaryError(f"ratio must be in (0, 1], got {ratio}")
-
-
-def lead_indices(n_sentences: int, k: int) -> list[int]:
-    """Lead-k: the first ``k`` sentences."""
-    return list(range(min(k, n_sentences)))

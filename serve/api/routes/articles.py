@@ -58,7 +58,7 @@ from newsdesk.serve.api.schemas import (
 )
 from newsdesk.serve.api.settings import ServeSettings
 from newsdesk.train.bundle import Bundle
-from newsdesk.train.summarize.extractive import Summary, SummaryError
+from newsdesk.train.summarize.base import Summary, SummaryError
 from newsdesk.train.text.cleaning import CleaningOptions
 from newsdesk.train.text.webpage import looks_like_html
 

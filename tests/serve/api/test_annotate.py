@@ -13,7 +13,7 @@ from helpers.api_fixtures import serving
 from helpers.messy_fixtures import load_messy_fixtures
 from newsdesk.serve.analysis import CleanArticle, clean_article
 from newsdesk.serve.api.annotate import KEPT, REMOVED, UNKNOWN_REASON, Document, annotate_article
-from newsdesk.train.summarize.extractive import Summary, SummarySentence
+from newsdesk.train.summarize.base import Summary, SummarySentence
 from newsdesk.train.text.cleaning import CleaningOptions
 from newsdesk.train.text.sentences import split_sentences
 

@@ -140,7 +140,7 @@ def test_missing_text_column_names_the_columns(tmp_path: Path, tiny_bundle_dir: 
 def test_nul_bytes_and_invalid_utf8_give_row_errors(tmp_path: Path, tiny_bundle_dir: Path) -> None:
     rows = [b"1,a," + SPORT, b"2,b,caf\xe9 and \xff bytes " + TECH, b"3,c,nul\x00 in " + SPORT, b"4,d," + TECH]
     source = write(tmp_path, "in.csv", HEADER + b"\n".join(rows) + b"\n")
-    code, out = score(tmp_path, tiny_bundle_dir, source)
+    code, out = score(tmp_path, tiny_bundle_dir, source, "--encoding", "utf-8")
     assert code == 0
     scored = read_out(out)
     assert scored.id.tolist() == ["1", "2", "3", "4"]
@@ -157,6 +157,24 @@ def test_other_encodings_are_read_with_encoding_option(tmp_path: Path, tiny_bund
     assert code == 0
     scored = read_out(out)
     assert scored.title[0] == "Café" and "€" in scored.text[0] and scored.error[0] == ""
+
+
+def test_a_cp1252_file_that_trains_also_scores_without_an_encoding_option(
+    tmp_path: Path, tiny_bundle_dir: Path, articles: pd.DataFrame, caplog: pytest.LogCaptureFixture
+) -> None:
+    from newsdesk.train.data import ColumnMap, load_dataset
+
+    frame = articles.copy()
+    frame.loc[0, "title"] = "Café society \u2013 \u201cquoted\u201d"
+    source = tmp_path / "windows.csv"
+    source.write_bytes(frame.to_csv(index=False).encode("cp1252"))
+    dataset = load_dataset(source, ColumnMap(label="category"))
+    assert dataset.report.encoding_fallbacks == [str(source)]
+    code, out = score(tmp_path, tiny_bundle_dir, source)
+    assert code == 0
+    scored = read_out(out)
+    assert scored.title[0] == "Café society \u2013 \u201cquoted\u201d" and (scored.error == "").all()
+    assert "not valid UTF-8; reading the input as cp1252" in caplog.text
 
 
 def test_ragged_rows_are_kept_with_an_error(tmp_path: Path, tiny_bundle_dir: Path) -> None:
@@ -398,7 +416,6 @@ def test_helper_processes_give_the_same_output(tmp_path: Path, tiny_bundle_dir: 
 def test_rows_are_cleaned_with_the_bundles_cleaning_options(tmp_path: Path) -> None:
     """A bundle trained to keep boilerplate is scored keeping it, as the server would clean it."""
     from helpers.training import train_tiny
-
     from newsdesk.serve.batch.rows import prepare_rows
     from newsdesk.train.text.cleaning import CleaningOptions
 

@@ -12,7 +12,7 @@ from newsdesk.serve.batch import partitions as score_partitions
 from newsdesk.serve.batch.input import open_input
 from newsdesk.serve.batch.partitions import plan_partitions, read_partition
 from newsdesk.serve.batch.reader import iter_chunks
-from newsdesk.train.data import DatasetError
+from newsdesk.train.tables import DatasetError
 
 TRICKY_CSV = (
     b"\xef\xbb\xbfid,title,text\r\n"

