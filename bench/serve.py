@@ -140,7 +140,8 @@ end
 
 def ensure_bundle(data_file: Path, models_dir: Path) -> Path:
     """``models_dir/bbc``, trained now unless a bundle there still loads with this code."""
-    from newsdesk.train.bundle import BundleError, load_bundle
+    from newsdesk.train.bundle import load_bundle
+    from newsdesk.train.versions import BundleError
 
     model = models_dir / MODEL_NAME
     if model.exists():

@@ -227,7 +227,8 @@ def train_version(data: Path, models_dir: Path, seed: int) -> tuple[str, float]:
 
 def corrupt_copy(model: Path, version: str) -> str:
     """Copy ``version`` to the next version number and flip one byte of its classifier; return the new name."""
-    from newsdesk.train.bundle import CLASSIFIER_ARRAYS, list_versions
+    from newsdesk.train.bundle import CLASSIFIER_ARRAYS
+    from newsdesk.train.versions import list_versions
 
     bad = f"v{int(list_versions(model)[-1][1:]) + 1:04d}"
     shutil.copytree(model / version, model / bad)

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from newsdesk.serve.api.server import add_serve_command
-from newsdesk.serve.batch.job import add_score_command
+from newsdesk.serve.batch.command import add_score_command
 from newsdesk.train.cli import EXIT_USAGE, add_train_commands
 
 
@@ -29,8 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
-    from newsdesk.train.bundle import BundleError, disk_full
+    from newsdesk.train.durable import disk_full
     from newsdesk.train.tables import DatasetError
+    from newsdesk.train.versions import BundleError
 
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -34,43 +34,50 @@ then is ``current`` replaced (write-then-rename), so a crash at any point leaves
 the previous current version untouched. A full disk stops the save with a
 :class:`BundleError` saying so, and removes the temporary directory.
 
-Test hook: ``NEWSDESK_TEST_PAUSE=POINT:FLAG`` makes the process stop at POINT (see
-:func:`pause_for_tests`), so a test can kill it at a known moment. Unset, it does nothing.
+The folder of versions and its ``current`` pointer are :mod:`newsdesk.train.versions`; durable writes and
+the test hook that pauses a save are :mod:`newsdesk.train.durable`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import hashlib
 import importlib
 import json
 import os
-import platform
-import re
 import shutil
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from newsdesk.train.classify.tfidf import TopicClassifier
-from newsdesk.train.durable import fsync_dir, fsync_file
+from newsdesk.train.durable import disk_full, fsync_dir, fsync_file, pause_for_tests, sha256_file, write_json
+from newsdesk.train.manifest import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    library_versions,
+    manifest_digest,
+    read_manifest,
+    verify_files,
+)
 from newsdesk.train.summarize.extractive import ExtractiveSummarizer
 from newsdesk.train.text.cleaning import CleaningOptions
+from newsdesk.train.versions import (
+    MANIFEST,
+    TMP_PREFIX,
+    BundleError,
+    check_model_name,
+    current_or_none,
+    list_versions,
+    remove_stale_temporaries,
+    resolve_version_dir,
+    set_current,
+    umask_mode,
+)
 
-FORMAT_NAME = "newsdesk-bundle"
-FORMAT_VERSION = 2
-"""Version 2 added the summariser; version 1 bundles (classifier only) still load, without one."""
-READABLE_FORMAT_VERSIONS = (1, 2)
-MANIFEST = "manifest.json"
-CURRENT = "current"
 VOCABULARY = "vocabulary.json"
 CLASSIFIER_ARRAYS = "classifier.npz"
 SUMMARIZER_JSON = "summarizer.json"
@@ -78,17 +85,11 @@ SUMMARIZER_ARRAYS = "summarizer.npz"
 METRICS = "metrics.json"
 MODEL_CARD = "README.md"
 CONFUSION_PNG = "confusion_matrix.png"
-TMP_PREFIX = ".tmp-"
-VERSION_PATTERN = re.compile(r"^v(\d{4,})$")
 MODELS_ENV = "NEWSDESK_MODELS"
-TEST_PAUSE_ENV = "NEWSDESK_TEST_PAUSE"
 PAUSE_IN_SAVE = "bundle-save"
 """The :func:`pause_for_tests` point in :func:`save_bundle`: the weights are written, the manifest is not."""
-DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 DEFAULT_MODELS_DIR = "models"
 
-LIBRARIES = ("newsdesk", "scikit-learn", "numpy", "scipy", "pandas")
-TRANSFORMER_LIBRARIES = ("torch", "transformers", "tokenizers", "safetensors")
 TFIDF_BACKEND = "tfidf-linear-svm"
 CLASSIFIER_BACKENDS = {
     TFIDF_BACKEND: None,
@@ -113,10 +114,6 @@ class TopicModel(Protocol):
     def predict(self, texts: Sequence[str]) -> list[tuple[str, ...]]: ...
 
     def top_k(self, texts: Sequence[str], k: int = 3) -> list[list[tuple[str, float]]]: ...
-
-
-class BundleError(RuntimeError):
-    """A bundle cannot be loaded or written; the message says why and what to do."""
 
 
 @dataclass
@@ -155,151 +152,6 @@ def default_models_dir() -> Path:
     return Path(os.environ.get(MODELS_ENV, DEFAULT_MODELS_DIR))
 
 
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _manifest_digest(manifest: dict[str, Any]) -> str:
-    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
-    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def disk_full(exc: BaseException) -> bool:
-    """Whether an error means the disk (or the user's quota) is full."""
-    return isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS
-
-
-def pause_for_tests(point: str, detail: str = "") -> None:
-    """Test hook: stop here while ``$NEWSDESK_TEST_PAUSE`` is ``POINT:FLAG`` for this point; otherwise nothing.
-
-    At the point, the process writes ``detail`` into the file FLAG and waits while FLAG exists
-    (at most a minute), so a test knows the process is exactly there and can ``kill -9`` it.
-    """
-    setting = os.environ.get(TEST_PAUSE_ENV)
-    if not setting:
-        return
-    wanted, _, flag = setting.partition(":")
-    if wanted != point or not flag:
-        return
-    ready = Path(f"{flag}.{os.getpid()}.tmp")
-    ready.write_text(detail, encoding="utf-8")
-    os.replace(ready, flag)
-    deadline = time.monotonic() + 60
-    while os.path.exists(flag) and time.monotonic() < deadline:
-        time.sleep(0.01)
-
-
-def library_versions(transformers: bool = False) -> dict[str, str]:
-    """Versions of Python and the libraries that shape a saved model (with torch's for transformer models)."""
-    versions = {"python": platform.python_version()}
-    for name in LIBRARIES + (TRANSFORMER_LIBRARIES if transformers else ()):
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            versions[name] = metadata.version(name)
-    return versions
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Write pretty JSON with a trailing newline."""
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
-
-
-def list_versions(model_dir: Path) -> list[str]:
-    """Version directory names under ``models/NAME``, oldest first."""
-    if not model_dir.is_dir():
-        return []
-    found = [
-        (int(m.group(1)), p.name) for p in model_dir.iterdir() if (m := VERSION_PATTERN.match(p.name)) and p.is_dir()
-    ]
-    return [name for _, name in sorted(found)]
-
-
-def read_current(model_dir: Path) -> str | None:
-    """The version named by ``models/NAME/current``, or None when there is none."""
-    pointer = model_dir / CURRENT
-    if not pointer.is_file():
-        return None
-    version = pointer.read_text(encoding="utf-8", errors="replace").strip()
-    if version and not VERSION_PATTERN.match(version):
-        raise BundleError(
-            f"{pointer} holds {version[:40]!r}, not a version name like v0001; fix it with 'newsdesk versions --use'"
-        )
-    return version or None
-
-
-def set_current(model_dir: Path, version: str) -> None:
-    """Point ``models/NAME/current`` at ``version`` atomically (write a temp file, then rename)."""
-    if not (model_dir / version / MANIFEST).is_file():
-        raise BundleError(f"cannot make {version} current: {model_dir / version} is not a saved version")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-{CURRENT}-", dir=model_dir)
-        try:
-            os.chmod(tmp, _umask_mode(0o666))
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(version + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, model_dir / CURRENT)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-    except OSError as exc:
-        if not disk_full(exc):
-            raise
-        raise BundleError(
-            f"no space left on device while writing {model_dir / CURRENT}; 'current' still names "
-            f"{_current_or_none(model_dir)}. Free space on that disk and try again"
-        ) from exc
-    fsync_dir(model_dir)
-
-
-def _current_or_none(model_dir: Path) -> str:
-    """The current version for a message ('no version' when there is none or it cannot be read)."""
-    with contextlib.suppress(BundleError, OSError):
-        return read_current(model_dir) or "no version"
-    return "no version"
-
-
-def check_model_name(name: str) -> str:
-    """Refuse names that are not a single safe folder name."""
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", name):
-        raise BundleError(
-            f"model name {name!r} is not allowed; use letters, digits, '.', '_' and '-' (e.g. bbc-topics)"
-        )
-    return name
-
-
-def _umask_mode(mode: int) -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return mode & ~current
-
-
-def _remove_stale_temporaries(model_dir: Path) -> None:
-    """Delete temporary directories (and ``current`` files) left by saves whose process is gone."""
-    for tmp in model_dir.glob(TMP_PREFIX + "*"):
-        match = re.match(re.escape(TMP_PREFIX) + r"(\d+)-", tmp.name)
-        if match is None:
-            continue
-        pid = int(match.group(1))
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            if tmp.is_dir():
-                shutil.rmtree(tmp, ignore_errors=True)
-            else:
-                with contextlib.suppress(OSError):
-                    tmp.unlink()
-        except PermissionError:
-            pass
-
-
 # --------------------------------------------------------------------------- saving
 
 
@@ -327,10 +179,10 @@ def save_bundle(
     model_dir = models_dir / name
     try:
         model_dir.mkdir(parents=True, exist_ok=True)
-        _remove_stale_temporaries(model_dir)
+        remove_stale_temporaries(model_dir)
         tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=model_dir))
         try:
-            os.chmod(tmp, _umask_mode(0o777))
+            os.chmod(tmp, umask_mode(0o777))
             manifest = _write_files(tmp, name, classifier, manifest_fields, extra_files, summarizer)
             version_dir = _publish(model_dir, tmp, manifest, card)
         except BaseException:
@@ -341,7 +193,7 @@ def save_bundle(
             raise
         raise BundleError(
             f"no space left on device while writing a new version of {name} in {model_dir}; nothing was saved "
-            f"and 'current' still names {_current_or_none(model_dir)}. Free space on that disk, or save to "
+            f"and 'current' still names {current_or_none(model_dir)}. Free space on that disk, or save to "
             f"another one (--models-dir)"
         ) from exc
     if make_current:
@@ -453,7 +305,7 @@ def _publish(
             (tmp / MODEL_CARD).write_text(card(manifest), encoding="utf-8")
             fsync_file(tmp / MODEL_CARD)
             manifest["files"][MODEL_CARD] = sha256_file(tmp / MODEL_CARD)
-        manifest["manifest_sha256"] = _manifest_digest(manifest)
+        manifest["manifest_sha256"] = manifest_digest(manifest)
         write_json(tmp / MANIFEST, manifest)
         fsync_file(tmp / MANIFEST)
         fsync_dir(tmp)
@@ -469,87 +321,6 @@ def _publish(
 
 
 # --------------------------------------------------------------------------- loading
-
-
-def resolve_version_dir(path: str | Path, version: str | None = None) -> Path:
-    """Find the version directory for ``models/NAME`` (its current or given version) or a version path."""
-    path = Path(path)
-    if version is not None:
-        if not VERSION_PATTERN.match(version):
-            raise BundleError(f"version {version!r} is not a version name; expected one like v0001 (see {path})")
-        target = path / version
-        if not (target / MANIFEST).is_file():
-            known = ", ".join(list_versions(path)) or "none"
-            raise BundleError(f"{path} has no version {version}; versions there: {known}")
-        return target
-    if (path / MANIFEST).is_file():
-        return path
-    if not path.exists():
-        raise BundleError(
-            f"no model at {path}; expected models/NAME (a folder made by 'newsdesk train --name NAME') "
-            f"or one of its version folders"
-        )
-    current = read_current(path)
-    if current is None:
-        versions = list_versions(path)
-        hint = f"; versions there: {', '.join(versions)}" if versions else "; train one with 'newsdesk train'"
-        raise BundleError(f"{path} has no 'current' version pointer and no manifest.json{hint}")
-    if not (path / current / MANIFEST).is_file():
-        raise BundleError(f"{path}/current names {current!r}, but {path / current} is not a saved version")
-    return path / current
-
-
-def read_manifest(version_dir: Path) -> dict[str, Any]:
-    """Read and check a manifest: format, format version and its own digest."""
-    try:
-        manifest = json.loads((version_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BundleError(f"{version_dir / MANIFEST} cannot be read as JSON ({exc}); the bundle is damaged") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
-        raise BundleError(f"{version_dir} is not a newsdesk model bundle (manifest format is not {FORMAT_NAME!r})")
-    found = manifest.get("format_version")
-    if found not in READABLE_FORMAT_VERSIONS:
-        advice = "upgrade newsdesk" if isinstance(found, int) and found > FORMAT_VERSION else "retrain the model"
-        raise BundleError(
-            f"{version_dir} has bundle format version {found}; this newsdesk reads versions "
-            f"{', '.join(map(str, READABLE_FORMAT_VERSIONS))}: {advice}"
-        )
-    if manifest.get("manifest_sha256") != _manifest_digest(manifest):
-        raise BundleError(
-            f"{version_dir / MANIFEST} was modified after saving (its digest does not match); refusing to load"
-        )
-    return manifest
-
-
-def verify_files(version_dir: Path, manifest: dict[str, Any]) -> None:
-    """Check every file listed in the manifest exists and matches its sha256."""
-    files = manifest.get("files")
-    if not isinstance(files, dict) or not files:
-        raise BundleError(f"{version_dir / MANIFEST} lists no files; the bundle is damaged")
-    for filename, expected in files.items():
-        file = version_dir / filename
-        if not _is_inside(filename) or not file.is_file():
-            raise BundleError(
-                f"{version_dir} is missing {filename}, which its manifest lists; the bundle is incomplete"
-            )
-        actual = sha256_file(file)
-        if actual != expected:
-            raise BundleError(
-                f"{file} does not match its checksum (expected sha256 {expected[:12]}..., found {actual[:12]}...); "
-                f"the file was altered or truncated. Retrain, or point 'current' at an intact version."
-            )
-
-
-def _is_inside(filename: str) -> bool:
-    """Whether a manifest file name is a plain relative path inside the bundle (no '..', no absolute path)."""
-    path = PurePosixPath(filename)
-    return (
-        bool(filename)
-        and "\\" not in filename
-        and not path.is_absolute()
-        and all(part not in ("", ".", "..") for part in path.parts)
-        and path.as_posix() == filename
-    )
 
 
 def _backend_class(backend: str, version_dir: Path) -> Any:

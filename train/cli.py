@@ -349,15 +349,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def run_versions(args: argparse.Namespace) -> int:
     """Handle ``newsdesk versions``."""
-    from newsdesk.train.bundle import (
-        BundleError,
-        list_versions,
-        read_current,
-        read_manifest,
-        resolve_version_dir,
-        set_current,
-        verify_files,
-    )
+    from newsdesk.train.manifest import read_manifest, verify_files
+    from newsdesk.train.versions import BundleError, list_versions, read_current, resolve_version_dir, set_current
 
     names = list_versions(args.model)
     if not names:

@@ -12,16 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from newsdesk.train.bundle import (
-    CONFUSION_PNG,
-    METRICS,
-    TFIDF_BACKEND,
-    Bundle,
-    check_model_name,
-    default_models_dir,
-    save_bundle,
-    write_json,
-)
+from newsdesk.train.bundle import CONFUSION_PNG, METRICS, TFIDF_BACKEND, Bundle, default_models_dir, save_bundle
 from newsdesk.train.card import render_model_card
 from newsdesk.train.classify.encoder import EncoderConfig
 from newsdesk.train.classify.ensemble import EnsembleConfig
@@ -29,12 +20,14 @@ from newsdesk.train.classify.evaluation import evaluate_classifier, headline, pl
 from newsdesk.train.classify.finetune import FinetuneConfig
 from newsdesk.train.classify.tfidf import TopicClassifier
 from newsdesk.train.data import Article, ColumnMap, Dataset, check_label_counts, load_dataset
+from newsdesk.train.durable import write_json
 from newsdesk.train.summarize.abstractive import KIND as ABSTRACTIVE
 from newsdesk.train.summarize.abstractive import AbstractiveConfig
 from newsdesk.train.summarize.extractive import SUPERVISED, ExtractiveSummarizer, SummarizerConfig
 from newsdesk.train.summarize.features import SentenceFeatureProvider
 from newsdesk.train.summarize.metrics import evaluate_summarizer, headline_line, not_evaluated, rouge_headline
 from newsdesk.train.text.cleaning import CleaningOptions
+from newsdesk.train.versions import check_model_name
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,8 @@ from newsdesk.serve.api.routes import models as routes_models
 from newsdesk.serve.api.routes import page as routes_page
 from newsdesk.serve.api.settings import ServeSettings
 from newsdesk.serve.api.state import BundleLoader, ServedModel
-from newsdesk.train.bundle import BundleError, load_bundle
+from newsdesk.train.bundle import load_bundle
+from newsdesk.train.versions import BundleError
 
 log = logging.getLogger("newsdesk.serve")
 

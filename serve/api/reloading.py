@@ -33,7 +33,7 @@ import anyio.to_thread
 
 from newsdesk.serve.api.metrics import ServiceMetrics
 from newsdesk.serve.api.state import LoadResult, ServedModel
-from newsdesk.train.bundle import BundleError
+from newsdesk.train.versions import BundleError
 
 NOTICE_FILE = "reload.json"
 T = TypeVar("T")

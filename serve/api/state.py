@@ -32,7 +32,8 @@ from typing import Any
 import numpy as np
 
 from newsdesk.serve.api.batching import MicroBatcher
-from newsdesk.train.bundle import MANIFEST, TFIDF_BACKEND, Bundle, BundleError, list_versions, load_bundle, read_current
+from newsdesk.train.bundle import MANIFEST, TFIDF_BACKEND, Bundle, load_bundle
+from newsdesk.train.versions import BundleError, list_versions, read_current
 
 BundleLoader = Callable[[Path, str | None], Bundle]
 MICRO_BATCH = 16

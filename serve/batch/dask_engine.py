@@ -38,7 +38,8 @@ import pyarrow as pa
 from newsdesk.serve.batch.job import ERROR_COL, ScoreJob, ScoreOptions, ScoreReport, count_errors
 from newsdesk.serve.batch.partitions import Partition, plan_partitions, read_partition
 from newsdesk.serve.batch.rows import score_table
-from newsdesk.train.bundle import MANIFEST, Bundle, BundleError, load_bundle
+from newsdesk.train.bundle import MANIFEST, Bundle, load_bundle
+from newsdesk.train.versions import BundleError
 
 if TYPE_CHECKING:
     from distributed import Client

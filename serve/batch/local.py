@@ -22,18 +22,16 @@ from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict
 from itertools import chain
-from typing import TYPE_CHECKING
+from typing import Any
 
 import pyarrow as pa
 
+from newsdesk.serve.batch.input import ScoreInput
 from newsdesk.serve.batch.job import ScoreJob, ScoreOptions, ScoreReport, count_errors, default_workers
+from newsdesk.serve.batch.output import Checkpoint, PartInfo
 from newsdesk.serve.batch.reader import Chunk, Position, iter_chunks
 from newsdesk.serve.batch.rows import attach, column_texts, error_locations, score_rows
 from newsdesk.train.bundle import Bundle, load_bundle
-
-if TYPE_CHECKING:
-    from newsdesk.serve.batch.input import ScoreInput
-    from newsdesk.serve.batch.output import Checkpoint, PartInfo
 
 FIRST_ERRORS_SHOWN = 5
 ORPHAN_CHECK_SECONDS = 0.5
@@ -88,49 +86,46 @@ def input_fraction(source: ScoreInput, position: Position) -> float:
     return min(1.0, done / total)
 
 
-def run_local(
-    job: ScoreJob,
-    source: ScoreInput,
-    bundle: Bundle,
-    options: ScoreOptions,
-    checkpoint: Checkpoint,
-    report: ScoreReport,
-    progress: bool = True,
-) -> list[PartInfo]:
-    """Score the input chunk by chunk into the checkpoint's parts; returns every done part."""
-    from tqdm import tqdm
+class LocalRun:
+    """One run of the local engine: chunks are read here, scored here or by helper processes, and
+    written in input order into the checkpoint's parts. Use :meth:`run` once."""
 
-    from newsdesk.serve.batch.output import PartInfo
+    def __init__(
+        self,
+        job: ScoreJob,
+        source: ScoreInput,
+        bundle: Bundle,
+        options: ScoreOptions,
+        checkpoint: Checkpoint,
+        report: ScoreReport,
+        progress: bool = True,
+    ) -> None:
+        self.job, self.source, self.bundle, self.options = job, source, bundle, options
+        self.checkpoint, self.report, self.progress = checkpoint, report, progress
+        self.workers = job.workers if job.workers is not None else default_workers()
+        self.parts: list[PartInfo] = []
+        self.pending: deque[tuple[Chunk, Future[list[pa.Array]] | list[pa.Array]]] = deque()
+        self.pool: ProcessPoolExecutor | None = None
+        self.waiting = 0.0
+        self.started = time.perf_counter()
+        self.bar: Any = None
 
-    started = time.perf_counter()
-    timings = {"waiting": 0.0}
-    parts = checkpoint.leading_parts() if job.resume else []
-    checkpoint.discard_after(len(parts) - 1)
-    start = Position(**parts[-1].end) if parts and parts[-1].end else None
-    report.resumed_rows = sum(p.rows for p in parts)
-    workers = job.workers if job.workers is not None else default_workers()
-
-    chunks = iter_chunks(source, job.chunksize, start)
-    head = [c for c in (next(chunks, None), next(chunks, None)) if c is not None]
-    pool = _start_helpers(workers, bundle) if len(head) > 1 and workers > 0 else None
-    pending: deque[tuple[Chunk, Future[list[pa.Array]] | list[pa.Array]]] = deque()
-    bar = tqdm(
-        desc="scoring", unit=" rows", unit_scale=True, initial=report.resumed_rows, disable=None if progress else True
-    )
-
-    def submit(chunk: Chunk, inline: bool = False) -> None:
-        if pool is None or inline:
-            pending.append((chunk, score_rows(bundle, *_row_inputs(chunk, options), options)))
+    def submit(self, chunk: Chunk, inline: bool = False) -> None:
+        """Queue one chunk: scored here (``inline``, or without helpers) or by a helper process."""
+        inputs = _row_inputs(chunk, self.options)
+        if self.pool is None or inline:
+            self.pending.append((chunk, score_rows(self.bundle, *inputs, self.options)))
         else:
-            pending.append((chunk, pool.submit(_score_in_helper, *_row_inputs(chunk, options), options)))
+            self.pending.append((chunk, self.pool.submit(_score_in_helper, *inputs, self.options)))
 
-    def finish_oldest() -> None:
-        chunk, work = pending.popleft()
+    def finish_oldest(self) -> None:
+        """Wait for the oldest queued chunk and write it as the next part."""
+        chunk, work = self.pending.popleft()
         waited = time.perf_counter()
         columns = work.result() if isinstance(work, Future) else work
-        timings["waiting"] += time.perf_counter() - waited
-        index = len(parts)
-        size = checkpoint.write(index, attach(chunk.table, columns, options))
+        self.waiting += time.perf_counter() - waited
+        index = len(self.parts)
+        size = self.checkpoint.write(index, attach(chunk.table, columns, self.options))
         row_errors = columns[-1].to_pylist()
         errors = count_errors(row_errors)
         info = PartInfo(
@@ -141,54 +136,75 @@ def run_local(
             errors=dict(errors),
             end=asdict(chunk.end),
         )
-        checkpoint.commit(info)
-        parts.append(info)
+        self.checkpoint.commit(info)
+        self.parts.append(info)
+        report = self.report
         report.rows_this_run += chunk.num_rows
         if errors and len(report.first_errors) < FIRST_ERRORS_SHOWN:
             report.first_errors += error_locations(
-                source, chunk, row_errors, FIRST_ERRORS_SHOWN - len(report.first_errors)
+                self.source, chunk, row_errors, FIRST_ERRORS_SHOWN - len(report.first_errors)
             )
-        bar.update(chunk.num_rows)
-        bar.set_postfix_str(f"{input_fraction(source, chunk.end):.0%} of input", refresh=False)
-        if len(parts) == 1:
-            log.debug("first chunk done %.2f s after the engine started", time.perf_counter() - started)
+        self.bar.update(chunk.num_rows)
+        self.bar.set_postfix_str(f"{input_fraction(self.source, chunk.end):.0%} of input", refresh=False)
+        if len(self.parts) == 1:
+            log.debug("first chunk done %.2f s after the engine started", time.perf_counter() - self.started)
 
-    stream = chain(head, chunks)
-    try:
-        if pool is not None:
-            # Hand the second chunk to the helpers (which start now) and score the first one here
-            # meanwhile, instead of waiting for them to boot.
-            second = pool.submit(_score_in_helper, *_row_inputs(head[1], options), options)
-            submit(head[0], inline=True)
-            pending.append((head[1], second))
-            stream = chunks
-        for chunk in stream:
-            submit(chunk)
-            # Keep every helper busy, plus one chunk queued, while the oldest is written out.
-            while len(pending) > (workers if pool is not None else 0):
-                finish_oldest()
-        while pending:
-            finish_oldest()
-    except KeyboardInterrupt:
-        done = sum(p.rows for p in parts)
-        print(
-            f"\nnewsdesk score: stopped after {done:,} rows; {job.out} was not written. "
-            f"Run the same command with --resume to continue.",
-            file=sys.stderr,
+    def run(self) -> list[PartInfo]:
+        """Score the input chunk by chunk into the checkpoint's parts; returns every done part."""
+        from tqdm import tqdm
+
+        job, options = self.job, self.options
+        self.parts = self.checkpoint.leading_parts() if job.resume else []
+        self.checkpoint.discard_after(len(self.parts) - 1)
+        start = Position(**self.parts[-1].end) if self.parts and self.parts[-1].end else None
+        self.report.resumed_rows = sum(p.rows for p in self.parts)
+        chunks = iter_chunks(self.source, job.chunksize, start)
+        head = [c for c in (next(chunks, None), next(chunks, None)) if c is not None]
+        if len(head) > 1 and self.workers > 0:
+            self.pool = _start_helpers(self.workers, self.bundle)
+        self.bar = tqdm(
+            desc="scoring",
+            unit=" rows",
+            unit_scale=True,
+            initial=self.report.resumed_rows,
+            disable=None if self.progress else True,
         )
-        raise
-    finally:
-        bar.close()
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-    if log.isEnabledFor(logging.DEBUG):
-        me, helpers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-        log.debug(
-            "local engine: %d helper(s), %.2f s (%.2f s waiting for them); CPU s: main %.1f, helpers %.1f",
-            workers if pool is not None else 0,
-            time.perf_counter() - started,
-            timings["waiting"],
-            me.ru_utime + me.ru_stime,
-            helpers.ru_utime + helpers.ru_stime,
-        )
-    return parts
+        stream = chain(head, chunks)
+        try:
+            if self.pool is not None:
+                # Hand the second chunk to the helpers (which start now) and score the first one here
+                # meanwhile, instead of waiting for them to boot.
+                second = self.pool.submit(_score_in_helper, *_row_inputs(head[1], options), options)
+                self.submit(head[0], inline=True)
+                self.pending.append((head[1], second))
+                stream = chunks
+            for chunk in stream:
+                self.submit(chunk)
+                # Keep every helper busy, plus one chunk queued, while the oldest is written out.
+                while len(self.pending) > (self.workers if self.pool is not None else 0):
+                    self.finish_oldest()
+            while self.pending:
+                self.finish_oldest()
+        except KeyboardInterrupt:
+            done = sum(p.rows for p in self.parts)
+            print(
+                f"\nnewsdesk score: stopped after {done:,} rows; {job.out} was not written. "
+                f"Run the same command with --resume to continue.",
+                file=sys.stderr,
+            )
+            raise
+        finally:
+            self.bar.close()
+            if self.pool is not None:
+                self.pool.shutdown(wait=True, cancel_futures=True)
+        if log.isEnabledFor(logging.DEBUG):
+            me, helpers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+            log.debug(
+                "local engine: %d helper(s), %.2f s (%.2f s waiting for them); CPU s: main %.1f, helpers %.1f",
+                self.workers if self.pool is not None else 0,
+                time.perf_counter() - self.started,
+                self.waiting,
+                me.ru_utime + me.ru_stime,
+                helpers.ru_utime + helpers.ru_stime,
+            )
+        return self.parts

@@ -33,8 +33,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from newsdesk.train.bundle import disk_full, pause_for_tests
-from newsdesk.train.durable import fsync_dir, fsync_file
+from newsdesk.train.durable import disk_full, fsync_dir, fsync_file, pause_for_tests
 
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 CHECKPOINT_FORMAT = "newsdesk-score-checkpoint"

@@ -18,11 +18,11 @@ from newsdesk.train.bundle import (
     SUMMARIZER_ARRAYS,
     SUMMARIZER_JSON,
     VOCABULARY,
-    set_current,
 )
 from newsdesk.train.data import ColumnMap
 from newsdesk.train.pipeline import ClassifierConfig, TrainConfig, TrainResult, train_model
 from newsdesk.train.text.sentences import sentence_texts
+from newsdesk.train.versions import set_current
 
 ARTICLES_CSV = FIXTURES / "articles.csv"
 DATA_ENV = "NEWSDESK_DATA"

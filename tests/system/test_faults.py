@@ -34,21 +34,9 @@ from helpers.training import ARTICLES_CSV, BUNDLE_FILES, train_tiny
 from newsdesk.serve.api.settings import ENV_PREFIX
 from newsdesk.serve.batch.output import PARTIAL_SUFFIX
 from newsdesk.serve.cli import main
-from newsdesk.train.bundle import (
-    CURRENT,
-    MANIFEST,
-    METRICS,
-    MODEL_CARD,
-    PAUSE_IN_SAVE,
-    TEST_PAUSE_ENV,
-    TMP_PREFIX,
-    BundleError,
-    list_versions,
-    load_bundle,
-    read_current,
-    save_bundle,
-    set_current,
-)
+from newsdesk.train.bundle import MANIFEST, METRICS, MODEL_CARD, PAUSE_IN_SAVE, load_bundle, save_bundle
+from newsdesk.train.durable import TEST_PAUSE_ENV
+from newsdesk.train.versions import CURRENT, TMP_PREFIX, BundleError, list_versions, read_current, set_current
 
 TRAIN_OPTIONS = ["--data", str(ARTICLES_CSV), "--label-col", "category", "--test-size", "0.25",
                  "--calibration-folds", "3", "--name", "tiny"]  # fmt: skip

@@ -11,20 +11,11 @@ import numpy as np
 import pytest
 
 import newsdesk.train.bundle as bundle_module
+import newsdesk.train.manifest as manifest_module
 from helpers.training import BUNDLE_FILES, train_tiny
-from newsdesk.train.bundle import (
-    CLASSIFIER_ARRAYS,
-    CURRENT,
-    FORMAT_VERSION,
-    MANIFEST,
-    SUMMARIZER_JSON,
-    VOCABULARY,
-    BundleError,
-    list_versions,
-    load_bundle,
-    read_current,
-    set_current,
-)
+from newsdesk.train.bundle import CLASSIFIER_ARRAYS, MANIFEST, SUMMARIZER_JSON, VOCABULARY, load_bundle
+from newsdesk.train.manifest import FORMAT_VERSION
+from newsdesk.train.versions import CURRENT, BundleError, list_versions, read_current, set_current
 
 
 @pytest.fixture
@@ -142,7 +133,7 @@ def test_other_format_versions_are_refused(model_copy: Path) -> None:
     path = version_dir(model_copy) / MANIFEST
     manifest = json.loads(path.read_text())
     manifest["format_version"] = FORMAT_VERSION + 1
-    manifest["manifest_sha256"] = bundle_module._manifest_digest(manifest)
+    manifest["manifest_sha256"] = manifest_module.manifest_digest(manifest)
     path.write_text(json.dumps(manifest))
     with pytest.raises(BundleError, match="upgrade newsdesk"):
         load_bundle(model_copy)
@@ -155,7 +146,7 @@ def test_format_1_bundles_load_without_a_summariser(model_copy: Path) -> None:
         (directory / filename).unlink()
         del manifest["files"][filename]
     manifest["format_version"] = 1
-    manifest["manifest_sha256"] = bundle_module._manifest_digest(manifest)
+    manifest["manifest_sha256"] = manifest_module.manifest_digest(manifest)
     (directory / MANIFEST).write_text(json.dumps(manifest))
     loaded = load_bundle(model_copy)
     assert loaded.summarizer is None
@@ -168,8 +159,8 @@ def test_a_summariser_that_does_not_match_this_version_is_refused(model_copy: Pa
     meta["kind"] = "abstractive-magic"
     (directory / SUMMARIZER_JSON).write_text(json.dumps(meta))
     manifest = json.loads((directory / MANIFEST).read_text())
-    manifest["files"][SUMMARIZER_JSON] = bundle_module.sha256_file(directory / SUMMARIZER_JSON)
-    manifest["manifest_sha256"] = bundle_module._manifest_digest(manifest)
+    manifest["files"][SUMMARIZER_JSON] = manifest_module.sha256_file(directory / SUMMARIZER_JSON)
+    manifest["manifest_sha256"] = manifest_module.manifest_digest(manifest)
     (directory / MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(BundleError, match="summariser cannot be rebuilt.*unknown summariser kind"):
         load_bundle(model_copy)

@@ -11,7 +11,7 @@ from newsdesk.serve.api.errors import NOT_READY, RELOAD_FAILED, VERSION_NOT_FOUN
 from newsdesk.serve.api.routes.articles import model_ref
 from newsdesk.serve.api.schemas import ModelInfo, ModelRef, ModelsResponse, ReloadRequest, ReloadResponse
 from newsdesk.serve.api.state import ServedModel, UnknownVersionError
-from newsdesk.train.bundle import BundleError
+from newsdesk.train.versions import BundleError
 
 router = APIRouter(prefix="/v1", tags=["models"])
 

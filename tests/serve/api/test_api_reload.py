@@ -18,7 +18,8 @@ from helpers.training import private_copy, train_versions
 from newsdesk.serve.api import state
 from newsdesk.serve.api.app import create_app
 from newsdesk.serve.api.errors import RELOAD_FAILED, VERSION_NOT_FOUND
-from newsdesk.train.bundle import CLASSIFIER_ARRAYS, BundleError, load_bundle, set_current
+from newsdesk.train.bundle import CLASSIFIER_ARRAYS, load_bundle
+from newsdesk.train.versions import BundleError, set_current
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,8 @@ from helpers.server_process import running_server, wait_for_model_info
 from helpers.training import private_copy, train_versions
 from newsdesk.serve.api.app import create_app
 from newsdesk.serve.api.errors import RELOAD_FAILED
-from newsdesk.train.bundle import CLASSIFIER_ARRAYS, Bundle, load_bundle, set_current
+from newsdesk.train.bundle import CLASSIFIER_ARRAYS, Bundle, load_bundle
+from newsdesk.train.versions import set_current
 
 CALLERS = 8
 

@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import newsdesk.train.bundle as bundle_module
-from newsdesk.train.bundle import CLASSIFIER_ARRAYS, BundleError, load_bundle
+import newsdesk.train.manifest as manifest_module
+from newsdesk.train.bundle import CLASSIFIER_ARRAYS, load_bundle
+from newsdesk.train.versions import BundleError
 
 ROOT = Path(__file__).resolve().parents[3]
 # Ways Python code can be run from a file: any of these in train/ or serve/ needs a review.
@@ -40,8 +41,8 @@ class _Payload:
 def forge(version: Path) -> None:
     """Recompute every checksum and the manifest digest of a version folder after editing it."""
     manifest = json.loads((version / "manifest.json").read_text())
-    manifest["files"] = {name: bundle_module.sha256_file(version / name) for name in manifest["files"]}
-    manifest["manifest_sha256"] = bundle_module._manifest_digest(manifest)
+    manifest["files"] = {name: manifest_module.sha256_file(version / name) for name in manifest["files"]}
+    manifest["manifest_sha256"] = manifest_module.manifest_digest(manifest)
     (version / "manifest.json").write_text(json.dumps(manifest))
 
 

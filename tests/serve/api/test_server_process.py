@@ -19,7 +19,7 @@ from helpers.api_fixtures import SPORT_TEXT
 from helpers.server_process import free_port, running_server, wait_for_model_info
 from helpers.training import train_tiny
 from newsdesk.serve.api.settings import ENV_PREFIX
-from newsdesk.train.bundle import set_current
+from newsdesk.train.versions import set_current
 
 
 @pytest.fixture(scope="module")

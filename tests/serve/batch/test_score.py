@@ -459,7 +459,7 @@ def test_resume_after_kill_9_matches_an_uninterrupted_run(
     import sys
     import time
 
-    from newsdesk.train.bundle import TEST_PAUSE_ENV
+    from newsdesk.train.durable import TEST_PAUSE_ENV
 
     source = tmp_path / "in.csv"
     pd.concat([articles.assign(id=articles.id + f"#{k}") for k in range(20)]).to_csv(source, index=False)

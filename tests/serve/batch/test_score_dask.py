@@ -10,7 +10,8 @@ import pytest
 from newsdesk.serve.batch.dask_engine import DaskEngineError, bundle_from_payload, bundle_payload, check_worker_access
 from newsdesk.serve.batch.output import Checkpoint, csv_header
 from newsdesk.serve.cli import main
-from newsdesk.train.bundle import BundleError, load_bundle
+from newsdesk.train.bundle import load_bundle
+from newsdesk.train.versions import BundleError
 
 
 def test_dask_on_two_workers_matches_the_local_engine(

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from helpers.training import ARTICLES_CSV, train_tiny
-from newsdesk.train.bundle import BundleError, load_bundle
+from newsdesk.train.bundle import load_bundle
 from newsdesk.train.classify.encoder import (
     EncoderClassifier,
     EncoderConfig,
@@ -19,6 +19,7 @@ from newsdesk.train.classify.encoder import (
 )
 from newsdesk.train.classify.ensemble import EnsembleConfig, combine
 from newsdesk.train.classify.linear_head import LinearHead
+from newsdesk.train.versions import BundleError
 
 
 @pytest.fixture(scope="module")
@@ -141,21 +142,21 @@ def test_a_damaged_encoder_file_is_refused(encoder_bundle: Path, tmp_path: Path)
 
 
 def test_manifest_paths_outside_the_bundle_are_refused(encoder_bundle: Path, tmp_path: Path) -> None:
-    import newsdesk.train.bundle as bundle_module
+    import newsdesk.train.manifest as manifest_module
 
-    assert bundle_module._is_inside("encoder/model.safetensors")
+    assert manifest_module._is_inside("encoder/model.safetensors")
     for bad in ("../x", "/etc/passwd", "encoder/../../x", "a\\b", "./x", ""):
-        assert not bundle_module._is_inside(bad)
+        assert not manifest_module._is_inside(bad)
 
 
 def test_an_unknown_backend_says_to_upgrade(encoder_bundle: Path, tmp_path: Path) -> None:
-    import newsdesk.train.bundle as bundle_module
+    import newsdesk.train.manifest as manifest_module
 
     copy = tmp_path / "copy"
     shutil.copytree(encoder_bundle, copy)
     manifest = json.loads((copy / "manifest.json").read_text())
     manifest["classifier"]["backend"] = "quantum-svm"
-    manifest["manifest_sha256"] = bundle_module._manifest_digest(manifest)
+    manifest["manifest_sha256"] = manifest_module.manifest_digest(manifest)
     (copy / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(BundleError, match="quantum-svm.*upgrade newsdesk"):
         load_bundle(copy)
@@ -239,7 +240,7 @@ def test_a_pickled_weights_file_is_never_unpickled(encoder_bundle: Path, tmp_pat
     """A forged bundle (checksums recomputed) whose encoder weights are a pickle is refused, not run."""
     import pickle
 
-    import newsdesk.train.bundle as bundle_module
+    import newsdesk.train.manifest as manifest_module
 
     copy = tmp_path / "copy"
     shutil.copytree(encoder_bundle, copy)
@@ -248,14 +249,14 @@ def test_a_pickled_weights_file_is_never_unpickled(encoder_bundle: Path, tmp_pat
     (copy / "encoder" / "pytorch_model.bin").write_bytes(pickle.dumps(_Payload(marker)))
     manifest = json.loads((copy / "manifest.json").read_text())
     manifest["files"] = {
-        f.relative_to(copy).as_posix(): bundle_module.sha256_file(f)
+        f.relative_to(copy).as_posix(): manifest_module.sha256_file(f)
         for f in sorted(copy.rglob("*"))
         if f.is_file()
         and f.name != "manifest.json"
         and f.relative_to(copy).as_posix() in manifest["files"]
         or f.name == "pytorch_model.bin"
     }
-    manifest["manifest_sha256"] = bundle_module._manifest_digest(manifest)
+    manifest["manifest_sha256"] = manifest_module.manifest_digest(manifest)
     (copy / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(BundleError, match="cannot be loaded.*safetensors"):
         load_bundle(copy)

@@ -1,0 +1,138 @@
+"""``newsdesk score``: its options and its handler (the work is :func:`newsdesk.serve.batch.runner.run_score`).
+
+Imported by the console command for every subcommand, so only the standard library and the job
+vocabulary load here; the scoring machinery is imported when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from newsdesk.serve.batch.job import DEFAULT_CHUNKSIZE, ENGINES, ScoreJob, ScoreOptions
+from newsdesk.train.cli import add_cleaning_options, remove_boilerplate_from_args
+
+
+def add_score_command(subparsers: Any) -> None:
+    """Register ``newsdesk score`` on the top-level parser's subparsers."""
+    parser = subparsers.add_parser(
+        "score",
+        help="add topics (and summaries) to every row of CSV/TSV/JSONL/Parquet files",
+        description="Score every row of INPUT with a saved model and write OUTPUT: all input columns, then\n"
+        "topic, topic_score, [topics], [summary] and error. Rows that cannot be read, or have no text, keep\n"
+        "their place with 'error' filled. OUTPUT appears only when complete; an interrupted run continues\n"
+        "with --resume.",
+        epilog="examples: newsdesk score articles.csv --model models/bbc --out scored.csv\n"
+        "          newsdesk score 'data/*.jsonl' --model models/bbc --out scored.parquet --summarize --top-k 3\n"
+        "          newsdesk score big.csv --model models/bbc --out scored/ --engine dask",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("input", metavar="INPUT", help="a CSV, TSV, JSONL or Parquet file, a glob, or a folder of them")
+    parser.add_argument(
+        "--model", required=True, help="the model: models/NAME (its current version) or a version folder"
+    )
+    parser.add_argument("--version", default=None, help="a version of the model to use instead of its current one")
+    parser.add_argument(
+        "--out",
+        required=True,
+        metavar="OUTPUT",
+        help="output .csv or .parquet file; ending in / writes a folder of parts (Parquet, or CSV for NAME.csv/)",
+    )
+    columns = parser.add_argument_group("columns")
+    columns.add_argument(
+        "--text-col", default="text", metavar="NAME", help="column holding the text (default: %(default)s)"
+    )
+    columns.add_argument(
+        "--title-col", default=None, metavar="NAME", help="column holding the title (default: title, if present)"
+    )
+    columns.add_argument(
+        "--id-col", default=None, metavar="NAME", help="column identifying rows in messages (default: id, if present)"
+    )
+    what = parser.add_argument_group("what to compute")
+    what.add_argument("--summarize", action="store_true", help="add a 'summary' column (extractive summary)")
+    what.add_argument(
+        "--top-k",
+        type=int,
+        default=None,
+        metavar="K",
+        help="add a 'topics' column: the K best topics and scores as JSON",
+    )
+    add_cleaning_options(parser, saved_in_bundle=False)
+    run = parser.add_argument_group("running")
+    run.add_argument(
+        "--chunksize",
+        type=int,
+        default=DEFAULT_CHUNKSIZE,
+        metavar="N",
+        help="rows per chunk or partition (default: %(default)s)",
+    )
+    run.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="local",
+        help="local: stream here, with helper processes; dask: a Dask cluster (default: %(default)s)",
+    )
+    run.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="with --engine dask: an existing scheduler, e.g. tcp://host:8786 (default: start a LocalCluster)",
+    )
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="local engine: helper processes that clean (and summarise) articles while the main process "
+        "classifies (default: one per CPU; 0 = none); dask: LocalCluster workers (default: one per CPU)",
+    )
+    run.add_argument(
+        "--encoding",
+        default="auto",
+        help="text encoding of CSV/TSV/JSONL input; auto: UTF-8 unless the file is not, then cp1252, "
+        "as training reads it (default: %(default)s)",
+    )
+    run.add_argument(
+        "--overwrite", action="store_true", help="replace OUTPUT if it exists (and discard an interrupted run)"
+    )
+    run.add_argument(
+        "--resume", action="store_true", help="continue an interrupted run with the same input and options"
+    )
+    run.add_argument("--json", action="store_true", help="print the final report as one JSON object")
+    run.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+    parser.set_defaults(handler=run_score_command)
+
+
+def run_score_command(args: argparse.Namespace) -> int:
+    """Handler of ``newsdesk score``."""
+    job = ScoreJob(
+        input=args.input,
+        model=args.model,
+        out=args.out,
+        options=ScoreOptions(
+            args.text_col,
+            args.title_col,
+            args.top_k,
+            args.summarize,
+            format=args.format,
+            remove_boilerplate=remove_boilerplate_from_args(args),
+        ),
+        id_col=args.id_col,
+        version=args.version,
+        chunksize=args.chunksize,
+        engine=args.engine,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        encoding=args.encoding,
+        overwrite=args.overwrite,
+        resume=args.resume,
+    )
+    from newsdesk.serve.batch.runner import run_score  # pyarrow and pandas load only for this command
+
+    report = run_score(job, progress=not args.no_progress)
+    if args.json:
+        print(json.dumps(report.to_dict()))
+    else:
+        print("\n".join(report.lines()))
+    return 0
