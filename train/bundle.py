@@ -53,6 +53,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from newsdesk.train.classify.encoder import ENCODER_DIR, SentenceSimilarityFeatures, load_bundled_encoder
 from newsdesk.train.classify.tfidf import TopicClassifier
 from newsdesk.train.durable import disk_full, fsync_dir, fsync_file, pause_for_tests, sha256_file, write_json
 from newsdesk.train.manifest import (
@@ -63,6 +64,7 @@ from newsdesk.train.manifest import (
     read_manifest,
     verify_files,
 )
+from newsdesk.train.summarize.abstractive import AbstractiveSummarizer
 from newsdesk.train.summarize.extractive import ExtractiveSummarizer
 from newsdesk.train.text.cleaning import CleaningOptions
 from newsdesk.train.versions import (
@@ -280,8 +282,6 @@ def write_summarizer(directory: Path, summarizer: Any, classifier_encoder: Any =
         "files": [SUMMARIZER_JSON, SUMMARIZER_ARRAYS],
     }
     if meta.get("extra_features"):
-        from newsdesk.train.classify.encoder import ENCODER_DIR
-
         encoder = summarizer.extra_features.encoder  # type: ignore[union-attr]
         folder = ENCODER_DIR if encoder is classifier_encoder else SUMMARY_ENCODER_DIR
         if folder == SUMMARY_ENCODER_DIR:
@@ -385,12 +385,8 @@ def load_summarizer(version_dir: Path, manifest: dict[str, Any], classifier: Any
     extra = None
     try:
         if entry.get("kind") == ABSTRACTIVE_KIND:
-            from newsdesk.train.summarize.abstractive import AbstractiveSummarizer
-
             return AbstractiveSummarizer.load_files(version_dir, entry)
         if "sentence_encoder" in entry:
-            from newsdesk.train.classify.encoder import ENCODER_DIR, SentenceSimilarityFeatures, load_bundled_encoder
-
             settings = entry["sentence_encoder"]
             shared = getattr(classifier, "sentence_encoder", None)
             if settings["folder"] == ENCODER_DIR and shared is not None:

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from newsdesk.train.data import ColumnMap
+from newsdesk.train.summarize.metrics import SYSTEMS
 from newsdesk.train.text.cleaning import CleaningOptions
 from newsdesk.train.text.webpage import FORMATS
-
-EXIT_USAGE = 2
 
 
 def _help(cls: type, name: str) -> str:
@@ -53,13 +52,13 @@ def columns_from_args(args: argparse.Namespace) -> ColumnMap:
     )
 
 
-def add_train_commands(subparsers: Any) -> None:
-    """Register ``train`` and ``evaluate`` on the top-level parser's subparsers."""
+def add_train_command(subparsers: Any, summary: str) -> None:
+    """Register ``train`` (with its one-line ``summary``) on the top-level parser's subparsers."""
     from newsdesk.train.pipeline import ClassifierConfig, TrainConfig
 
     train = subparsers.add_parser(
         "train",
-        help="train a topic classifier and save a model bundle",
+        help=summary,
         description="Load a labelled dataset, hold out a test split, fit the topic classifier, "
         "and save a new bundle version under MODELS_DIR/NAME (made current).",
         epilog="example: newsdesk train --data articles.csv --label-col category --name bbc",
@@ -84,9 +83,12 @@ def add_train_commands(subparsers: Any) -> None:
     add_transformer_options(train)
     train.set_defaults(handler=run_train)
 
+
+def add_evaluate_command(subparsers: Any, summary: str) -> None:
+    """Register ``evaluate`` on the top-level parser's subparsers."""
     evaluate = subparsers.add_parser(
         "evaluate",
-        help="score a labelled dataset with a saved model",
+        help=summary,
         description="Load a saved bundle and report accuracy and F1 on a labelled dataset.",
         epilog="example: newsdesk evaluate --model models/bbc --data test.csv --label-col category --json",
     )
@@ -101,9 +103,12 @@ def add_train_commands(subparsers: Any) -> None:
     add_column_options(evaluate)
     evaluate.set_defaults(handler=run_evaluate)
 
+
+def add_versions_command(subparsers: Any, summary: str) -> None:
+    """Register ``versions`` on the top-level parser's subparsers."""
     versions = subparsers.add_parser(
         "versions",
-        help="list a model's saved versions, or make another one current (rollback)",
+        help=summary,
         description="List the versions under models/NAME with their creation time and held-out metrics; "
         "with --use, point 'current' at another version atomically.",
         epilog="example: newsdesk versions --model models/bbc --use v0001",
@@ -339,9 +344,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         summary = metrics["summarizer"]
         print(f"  summaries ({summary['articles']} articles with references), ROUGE F1:")
         print(f"    {'system':<14} {'R-1':>7} {'R-2':>7} {'R-Lsum':>7}")
-        for system in ("ours", "lead3", "lead_matched", "textrank", "oracle"):
-            if system not in summary:  # an abstractive summariser has no TextRank baseline
-                continue
+        for system in (s for s in SYSTEMS if s in summary):  # an abstractive summariser has no TextRank baseline
             scores = summary[system]
             print(f"    {system:<14} {scores['rouge1']:7.4f} {scores['rouge2']:7.4f} {scores['rougeLsum']:7.4f}")
     return 0

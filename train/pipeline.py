@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from newsdesk.train.bundle import CONFUSION_PNG, METRICS, TFIDF_BACKEND, Bundle, default_models_dir, save_bundle
+from newsdesk.train.backends import ClassifierBackend, TfidfBackend
+from newsdesk.train.bundle import CONFUSION_PNG, METRICS, Bundle, default_models_dir, save_bundle
 from newsdesk.train.card import render_model_card
-from newsdesk.train.classify.encoder import EncoderConfig
+from newsdesk.train.classify.encoder import EncoderConfig, SentenceSimilarityFeatures
 from newsdesk.train.classify.ensemble import EnsembleConfig
 from newsdesk.train.classify.evaluation import evaluate_classifier, headline, plot_confusion_matrix
 from newsdesk.train.classify.finetune import FinetuneConfig
@@ -23,10 +24,12 @@ from newsdesk.train.data import Article, ColumnMap, Dataset, check_label_counts,
 from newsdesk.train.durable import write_json
 from newsdesk.train.summarize.abstractive import KIND as ABSTRACTIVE
 from newsdesk.train.summarize.abstractive import AbstractiveConfig
+from newsdesk.train.summarize.abstractive_metrics import evaluate_abstractive
 from newsdesk.train.summarize.extractive import SUPERVISED, ExtractiveSummarizer, SummarizerConfig
 from newsdesk.train.summarize.features import SentenceFeatureProvider
 from newsdesk.train.summarize.metrics import evaluate_summarizer, headline_line, not_evaluated, rouge_headline
 from newsdesk.train.text.cleaning import CleaningOptions
+from newsdesk.train.transformer_pipeline import TransformerBackend, train_abstractive
 from newsdesk.train.versions import check_model_name
 
 log = logging.getLogger(__name__)
@@ -64,7 +67,14 @@ class ClassifierConfig:
         )
 
 
-BACKENDS = ("tfidf", "encoder", "ensemble", "finetune")
+TRAINING_BACKENDS: dict[str, ClassifierBackend] = {
+    "tfidf": TfidfBackend(),
+    "encoder": TransformerBackend(),
+    "ensemble": TransformerBackend(),
+    "finetune": TransformerBackend(),
+}
+"""``newsdesk train --backend`` name -> how it trains."""
+BACKENDS = tuple(TRAINING_BACKENDS)
 """Classifier backends of ``newsdesk train --backend``; all but tfidf need the ``transformers`` extra."""
 SUMMARIZERS = ("extractive", "abstractive")
 
@@ -216,31 +226,16 @@ def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResu
         f"training on {len(train_idx)}, holding out {len(test_idx)}"
     )
 
-    if config.backend == "tfidf":
-        classifier = config.classifier.build(config.seed)
-        classifier.set_params(multi_label=dataset.multi_label)
-        classifier.fit([texts[i] for i in train_idx], [labels[i] for i in train_idx])
-        metrics = evaluate_classifier(classifier, [texts[i] for i in test_idx], [labels[i] for i in test_idx])
-        comparison: dict[str, Any] = {}
-        progress("held-out " + ", ".join(f"{k} {v:.4f}" for k, v in headline(metrics).items()))
-    else:
-        from newsdesk.train.transformer_pipeline import fit_transformer_classifier
-
-        run = fit_transformer_classifier(config, texts, labels, train_idx, test_idx, dataset.multi_label, progress)
-        classifier, metrics, comparison = run.classifier, run.metrics, run.comparison
-    features = _summary_features(config, None if config.backend == "tfidf" else run.sentence_encoder)
+    backend = TRAINING_BACKENDS[config.backend]
+    run = backend.fit(config, texts, labels, train_idx, test_idx, dataset.multi_label, progress)
+    classifier, metrics, comparison = run.classifier, run.metrics, run.comparison
+    features = _summary_features(config, run.sentence_encoder)
     summarizer, summary_metrics = _train_summarizer(
         config, [dataset.articles[i] for i in train_idx], [dataset.articles[i] for i in test_idx], progress, features
     )
     if config.refit_on_all:
         progress("refitting on all articles")
-        if config.backend == "tfidf":
-            classifier = config.classifier.build(config.seed).set_params(multi_label=dataset.multi_label)
-            classifier.fit(texts, labels)
-        else:
-            from newsdesk.train.transformer_pipeline import refit_on_all
-
-            classifier = refit_on_all(classifier, texts, labels, run)
+        classifier = backend.refit_on_all(run, texts, labels)
         if config.summarizer_kind != ABSTRACTIVE:
             summarizer = _fit_summarizer(config.summarizer, dataset.articles, config.cleaning, extra=features)
     seconds = time.perf_counter() - started
@@ -285,7 +280,7 @@ def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResu
             ),
             CONFUSION_PNG: lambda p: plot_confusion_matrix(metrics, p),
         },
-        card=lambda manifest: render_card(manifest, metrics, summary_metrics),
+        card=lambda manifest: render_model_card(manifest, metrics, summary_metrics),
     )
     progress(f"saved {path} ({seconds:.1f} s)")
     return TrainResult(path=path, metrics=metrics, dataset=dataset, seconds=seconds)
@@ -295,8 +290,6 @@ def _summary_features(config: TrainConfig, encoder: Any) -> SentenceFeatureProvi
     """Sentence-encoder features for the extractive summariser, when the run has an encoder and wants them."""
     if encoder is None or not config.encoder.summary_features or config.summarizer_kind == ABSTRACTIVE:
         return None
-    from newsdesk.train.classify.encoder import SentenceSimilarityFeatures
-
     return SentenceSimilarityFeatures(encoder)
 
 
@@ -323,8 +316,6 @@ def _train_summarizer(
 ) -> tuple[Any, dict[str, Any]]:
     """Fit the summariser on the training part and evaluate it on the held-out part when it has references."""
     if config.summarizer_kind == ABSTRACTIVE:
-        from newsdesk.train.transformer_pipeline import train_abstractive
-
         return train_abstractive(config, train, test, progress)
     summarizer = _fit_summarizer(config.summarizer, train, config.cleaning, progress=True, extra=extra)
     if summarizer.kind != SUPERVISED:
@@ -343,26 +334,6 @@ def _train_summarizer(
     return summarizer, results
 
 
-def render_card(manifest: dict[str, Any], metrics: dict[str, Any], summary: dict[str, Any] | None) -> str:
-    """The model card, with the classifier and summariser lines of the transformer backends."""
-    entry = manifest.get("summarizer")
-    abstractive = isinstance(entry, dict) and entry.get("kind") == ABSTRACTIVE
-    base = {k: v for k, v in manifest.items() if not (abstractive and k == "summarizer")}
-    lines = render_model_card(base, metrics, None if abstractive else summary).split("\n")
-    backend = manifest["classifier"]["backend"]
-    if backend != TFIDF_BACKEND:
-        from newsdesk.train.transformer_pipeline import describe_classifier
-
-        lines = [describe_classifier(manifest) if line.startswith("- Classifier:") else line for line in lines]
-    if abstractive or (isinstance(entry, dict) and "sentence_encoder" in entry):
-        from newsdesk.train.transformer_pipeline import summarizer_card_lines
-
-        start = lines.index("## Summariser")
-        end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("## "))
-        lines[start:end] = summarizer_card_lines(manifest, summary, lines[start:end])
-    return "\n".join(lines)
-
-
 def evaluate_bundle(bundle: Bundle, data: Path, columns: ColumnMap | None = None) -> dict[str, Any]:
     """Score a saved model on a labelled dataset (deduplicated the same way as in training).
 
@@ -375,8 +346,6 @@ def evaluate_bundle(bundle: Bundle, data: Path, columns: ColumnMap | None = None
     metrics["model"] = {"name": bundle.name, "version": bundle.version}
     if dataset.has_summaries and bundle.summarizer is not None:
         if getattr(bundle.summarizer, "kind", None) == ABSTRACTIVE:
-            from newsdesk.train.summarize.abstractive import evaluate_abstractive
-
             metrics["summarizer"] = evaluate_abstractive(
                 bundle.summarizer, dataset.articles, progress=True, cleaning=bundle.cleaning
             )

@@ -8,33 +8,25 @@ only when it beats both; otherwise the better member is saved and the manifest s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from newsdesk.train.backends import ClassifierRun, Progress
+from newsdesk.train.classify.encoder import EncoderClassifier
+from newsdesk.train.classify.ensemble import EnsembleClassifier, combine
 from newsdesk.train.classify.evaluation import evaluate_classifier, headline
+from newsdesk.train.classify.finetune import FinetunedClassifier
+from newsdesk.train.classify.tfidf import TopicClassifier
 from newsdesk.train.data import Article
+from newsdesk.train.hf import set_torch_threads
+from newsdesk.train.summarize.abstractive import AbstractiveSummarizer
+from newsdesk.train.summarize.abstractive_metrics import evaluate_abstractive
 from newsdesk.train.summarize.metrics import headline_line, not_evaluated
 
 if TYPE_CHECKING:
     from newsdesk.train.pipeline import TrainConfig
-
-Progress = Callable[[str], None]
-
-
-@dataclass
-class ClassifierRun:
-    """A fitted transformer-backed classifier, its held-out metrics, and the embeddings of every article."""
-
-    classifier: Any
-    metrics: dict[str, Any]
-    comparison: dict[str, Any]
-    embeddings: np.ndarray | None
-    multi_label: bool
-    config: TrainConfig
-    sentence_encoder: Any = None
 
 
 class _Scored:
@@ -77,8 +69,6 @@ def fit_transformer_classifier(
     train_texts, train_labels = [texts[i] for i in train_idx], [labels[i] for i in train_idx]
     test_texts, test_labels = [texts[i] for i in test_idx], [labels[i] for i in test_idx]
     if config.backend == "finetune":
-        from newsdesk.train.classify.finetune import FinetunedClassifier
-
         progress(f"fine-tuning {config.finetune.base_model} on {len(train_texts)} articles (CPU)")
         classifier = FinetunedClassifier(config.finetune, multi_label=multi_label, seed=config.seed)
         classifier.fit(train_texts, train_labels, progress=True)
@@ -86,9 +76,6 @@ def fit_transformer_classifier(
         metrics = evaluate_classifier(classifier, test_texts, test_labels)
         progress(_line("held-out", metrics))
         return ClassifierRun(classifier, metrics, {}, None, multi_label, config)
-
-    from newsdesk.train.classify.encoder import EncoderClassifier
-    from newsdesk.train.hf import set_torch_threads
 
     set_torch_threads()
     encoder = EncoderClassifier.from_config(config.encoder, seed=config.seed, folds=config.classifier.calibration_folds)
@@ -101,8 +88,6 @@ def fit_transformer_classifier(
         metrics = evaluate_classifier(_Scored(encoder, probs), test_texts, test_labels)
         progress(_line("held-out", metrics))
         return ClassifierRun(encoder, metrics, {}, embeddings, multi_label, config, encoder.sentence_encoder)
-
-    from newsdesk.train.classify.ensemble import EnsembleClassifier, combine
 
     tfidf = config.classifier.build(config.seed)
     ensemble = EnsembleClassifier(
@@ -142,10 +127,6 @@ def fit_transformer_classifier(
 
 def refit_on_all(classifier: Any, texts: list[str], labels: list[tuple[str, ...]], run: ClassifierRun) -> Any:
     """The kept encoder, ensemble or TF-IDF model refitted on every article (the embeddings are reused)."""
-    from newsdesk.train.classify.encoder import EncoderClassifier
-    from newsdesk.train.classify.ensemble import EnsembleClassifier
-    from newsdesk.train.classify.tfidf import TopicClassifier
-
     config = run.config
     if isinstance(classifier, TopicClassifier):
         return config.classifier.build(config.seed).set_params(multi_label=run.multi_label).fit(texts, labels)
@@ -160,8 +141,6 @@ def train_abstractive(
     config: TrainConfig, train: list[Article], test: list[Article], progress: Progress
 ) -> tuple[Any, dict[str, Any]]:
     """Fine-tune (or load) the abstractive summariser and score it on the held-out articles with references."""
-    from newsdesk.train.summarize.abstractive import AbstractiveSummarizer, evaluate_abstractive
-
     summarizer = AbstractiveSummarizer(config.abstractive)
     has_references = any(a.summary for a in train)
     if config.abstractive.finetune and not has_references:
@@ -186,67 +165,20 @@ def train_abstractive(
     return summarizer, results
 
 
-# --------------------------------------------------------------------------- model card
+class TransformerBackend:
+    """The sentence-encoder, ensemble and fine-tuning backends (``config.backend`` says which)."""
 
+    def fit(
+        self,
+        config: TrainConfig,
+        texts: list[str],
+        labels: list[tuple[str, ...]],
+        train_idx: np.ndarray,
+        test_idx: np.ndarray,
+        multi_label: bool,
+        progress: Progress,
+    ) -> ClassifierRun:
+        return fit_transformer_classifier(config, texts, labels, train_idx, test_idx, multi_label, progress)
 
-def describe_classifier(manifest: dict[str, Any]) -> str:
-    """The model card's classifier line for a transformer backend."""
-    entry = manifest["classifier"]
-    backend = entry["backend"]
-    params = entry.get("params", {})
-    thresholds = "; per-label thresholds tuned on held-out predictions" if manifest["multi_label"] else ""
-    if backend == "sentence-encoder-linear":
-        return (
-            f"- Classifier: {backend} ({params.get('encoder')} article embeddings: mean-pooled, L2-normalised, "
-            f"{params.get('window')}-token windows overlapping by {params.get('stride')}; logistic regression "
-            f"C={params.get('head_C')}{thresholds})."
-        )
-    if backend == "ensemble":
-        return (
-            f"- Classifier: {backend} (TF-IDF linear SVM and {entry['members']['encoder']['params'].get('encoder')} "
-            f"embeddings + logistic regression; TF-IDF weight {params.get('weight_tfidf')} learned on a validation "
-            f"split{thresholds})."
-        )
-    return (
-        f"- Classifier: {backend} ({params.get('base_model')} fine-tuned for {len(entry['training']['history'])} "
-        f"epoch(s), best {entry['training']['best_epoch']}; {params.get('max_length')}-token windows, logits "
-        f"averaged per article{thresholds})."
-    )
-
-
-def summarizer_card_lines(manifest: dict[str, Any], summary: dict[str, Any] | None, lines: list[str]) -> list[str]:
-    """The model card's summariser section for an abstractive summariser or encoder features."""
-    entry = manifest["summarizer"]
-    if entry["kind"] != "abstractive":
-        extra = f"- Extra sentence features from the sentence encoder: {', '.join(entry.get('extra_features', []))}."
-        if summary and summary.get("without_extra_features"):
-            without = summary["without_extra_features"]
-            extra += (
-                f" Without them, held-out ROUGE-2 {without['rouge2']:.4f} (with them {summary['ours']['rouge2']:.4f})."
-            )
-        return [*lines[:2], extra, *lines[2:]]
-    config = entry["config"]
-    training = entry.get("training", {})
-    how = "fine-tuned on the reference summaries" if training.get("finetuned") else "used as it is (not fine-tuned)"
-    out = [
-        "## Summariser",
-        (
-            f"- Abstractive: {config['base_model']}, {how}; inputs of up to {entry['input_limit']} tokens, longer "
-            "articles summarised window by window (sentence boundaries) and the partial summaries merged."
-        ),
-        f"- Generation: up to {config['max_new_tokens']} new tokens, {config['num_beams']} beam(s).",
-    ]
-    if summary and summary.get("evaluated"):
-        out += [
-            "",
-            f"Held-out ROUGE F1 on {summary['articles']} articles:",
-            "",
-            "| system | ROUGE-1 | ROUGE-2 | ROUGE-Lsum |",
-            "| --- | --- | --- | --- |",
-        ]
-        for system in ("ours", "lead3", "lead_matched", "oracle"):
-            scores = summary[system]
-            out.append(f"| {system} | {scores['rouge1']:.4f} | {scores['rouge2']:.4f} | {scores['rougeLsum']:.4f} |")
-    else:
-        out.append("- Not evaluated: no reference summaries.")
-    return [*out, ""]
+    def refit_on_all(self, run: ClassifierRun, texts: list[str], labels: list[tuple[str, ...]]) -> Any:
+        return refit_on_all(run.classifier, texts, labels, run)

@@ -28,7 +28,7 @@ from newsdesk.serve.api.routes import articles as routes_articles
 from newsdesk.serve.api.routes import health as routes_health
 from newsdesk.serve.api.routes import models as routes_models
 from newsdesk.serve.api.routes import page as routes_page
-from newsdesk.serve.api.settings import ServeSettings
+from newsdesk.serve.api.settings import ServeSettings, load_settings
 from newsdesk.serve.api.state import BundleLoader, ServedModel
 from newsdesk.train.bundle import load_bundle
 from newsdesk.train.versions import BundleError
@@ -120,6 +120,4 @@ def create_app(settings: ServeSettings, *, loader: BundleLoader = load_bundle) -
 
 def app_from_environment() -> FastAPI:
     """The uvicorn factory for worker processes: settings from the ``NEWSDESK_*`` variables."""
-    from newsdesk.serve.api.settings import load_settings
-
     return create_app(load_settings())

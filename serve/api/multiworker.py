@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from newsdesk.serve.api.lean import keep_dataframe_libraries_out
+
 APP_FACTORY = "newsdesk.serve.api.app:app_from_environment"
 PROMETHEUS_MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 STARTUP_FAILURE = 3  # the exit code uvicorn uses when an app cannot start
@@ -68,6 +70,7 @@ def run_worker() -> int:
     from newsdesk.serve.api.settings import load_settings
 
     settings = load_settings()
+    keep_dataframe_libraries_out()
     threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True).start()
     sock = listening_socket(settings.host, settings.port)
     server = uvicorn.Server(uvicorn.Config(APP_FACTORY, factory=True, **uvicorn_options(settings)))

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from newsdesk.serve.api.lean import keep_dataframe_libraries_out
+
 if TYPE_CHECKING:
     from newsdesk.serve.api.settings import ServeSettings
 
@@ -38,11 +40,11 @@ SETTING_OPTIONS = (
 )
 
 
-def add_serve_command(subparsers: Any) -> None:
+def add_serve_command(subparsers: Any, summary: str) -> None:
     """Register ``serve`` on the top-level parser's subparsers."""
     serve = subparsers.add_parser(
         "serve",
-        help="serve a model over HTTP (predict, summarize, analyze)",
+        help=summary,
         description="Run the HTTP API (FastAPI under uvicorn) for a saved model. Every option can also be set "
         "with a NEWSDESK_* environment variable (e.g. NEWSDESK_PORT); options win. Set NEWSDESK_API_KEY to "
         "require a key on every /v1 endpoint (it is only read from the environment, so it never shows in ps). "
@@ -175,6 +177,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from newsdesk.serve.api.settings import load_settings
 
     settings = load_settings({name: getattr(args, name, None) for name in SETTING_OPTIONS})
+    keep_dataframe_libraries_out()
     check_model(settings.model)
     if settings.workers > 1:
         # This process has the model code loaded (~200 MB); the parent of many workers only needs

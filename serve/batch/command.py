@@ -14,11 +14,11 @@ from newsdesk.serve.batch.job import DEFAULT_CHUNKSIZE, ENGINES, ScoreJob, Score
 from newsdesk.train.cli import add_cleaning_options, remove_boilerplate_from_args
 
 
-def add_score_command(subparsers: Any) -> None:
+def add_score_command(subparsers: Any, summary: str) -> None:
     """Register ``newsdesk score`` on the top-level parser's subparsers."""
     parser = subparsers.add_parser(
         "score",
-        help="add topics (and summaries) to every row of CSV/TSV/JSONL/Parquet files",
+        help=summary,
         description="Score every row of INPUT with a saved model and write OUTPUT: all input columns, then\n"
         "topic, topic_score, [topics], [summary] and error. Rows that cannot be read, or have no text, keep\n"
         "their place with 'error' filled. OUTPUT appears only when complete; an interrupted run continues\n"

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
+from newsdesk.train.bundle import CLASSIFIER_ARRAYS, VOCABULARY, load_classifier
 from newsdesk.train.classify.decisions import LabelDecisions, sigmoid
 from newsdesk.train.classify.encoder import EncoderClassifier
 from newsdesk.train.classify.linear_head import EPSILON, check_labels, targets_for, tuned_thresholds, validation_split
@@ -170,8 +171,6 @@ class EnsembleClassifier(LabelDecisions):
         """Write both members' files and the combination; return the manifest's classifier entry."""
         import json
 
-        from newsdesk.train.bundle import CLASSIFIER_ARRAYS, VOCABULARY
-
         terms, arrays, meta = self.tfidf.fitted_state()
         (directory / VOCABULARY).write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
         np.savez_compressed(directory / CLASSIFIER_ARRAYS, **arrays)  # type: ignore[arg-type]
@@ -195,8 +194,6 @@ class EnsembleClassifier(LabelDecisions):
     @classmethod
     def load_files(cls, directory: Path, entry: dict[str, Any], manifest: dict[str, Any]) -> EnsembleClassifier:
         """Rebuild from :meth:`save_files` output."""
-        from newsdesk.train.bundle import load_classifier
-
         tfidf_manifest = {**manifest, "classifier": entry["members"]["tfidf"]}
         tfidf = load_classifier(directory, tfidf_manifest)
         encoder = EncoderClassifier.load_files(directory, entry["members"]["encoder"])

@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from newsdesk.train.classify.decisions import LabelDecisions
+from newsdesk.train.classify.decisions import LabelDecisions, sigmoid
 from newsdesk.train.classify.encoder import token_windows
-from newsdesk.train.classify.linear_head import check_labels, targets_for, tuned_thresholds, validation_split
+from newsdesk.train.classify.linear_head import check_labels, softmax, targets_for, tuned_thresholds, validation_split
 from newsdesk.train.hf import (
     pretrained_options,
     require_transformers,
@@ -210,9 +210,6 @@ class FinetunedClassifier(LabelDecisions):
         return sums / np.maximum(np.bincount(owner, minlength=len(texts)), 1)[:, None]
 
     def _probabilities(self, logits: np.ndarray) -> np.ndarray:
-        from newsdesk.train.classify.decisions import sigmoid
-        from newsdesk.train.classify.linear_head import softmax
-
         return sigmoid(logits) if self.multi_label_ else softmax(logits)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:

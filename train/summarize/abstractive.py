@@ -433,33 +433,3 @@ def _split(n: int, share: float) -> tuple[np.ndarray, np.ndarray]:
     order = np.random.default_rng(0).permutation(n)
     n_val = min(n - 1, max(1, round(share * n)))
     return np.sort(order[n_val:]), np.sort(order[:n_val])
-
-
-def evaluate_abstractive(
-    summarizer: AbstractiveSummarizer,
-    articles: Sequence[Any],
-    *,
-    progress: bool = False,
-    cleaning: CleaningOptions = DEFAULT_CLEANING,
-) -> dict[str, Any]:
-    """ROUGE F1 of the generated summaries beside Lead-3, Lead-k matched to ours, and the extractive oracle."""
-    from newsdesk.train.summarize.metrics import referenced_articles
-    from newsdesk.train.summarize.rouge import mean_rouge
-
-    outputs: dict[str, list[list[str]]] = {"ours": [], "lead3": [], "lead_matched": [], "oracle": []}
-    references: list[list[str]] = []
-    for item in referenced_articles(articles, cleaning, progress):
-        try:
-            ours = [s.text for s in summarizer.summarize_clean(item.body, item.title).sentences]
-        except SummaryError:  # the model wrote nothing: an empty summary, scored as such
-            ours = []
-        references.append(item.reference)
-        outputs["ours"].append(ours)
-        for name, chosen in item.baselines(len(ours)).items():
-            outputs[name].append(chosen)
-    results: dict[str, Any] = {name: mean_rouge(values, references) for name, values in outputs.items()}
-    results["articles"] = len(references)
-    results["ours"]["mean_sentences"] = round(float(np.mean([len(o) for o in outputs["ours"]])), 2)
-    results["ours"]["empty"] = sum(1 for o in outputs["ours"] if not o)
-    results["kind"] = KIND
-    return results
