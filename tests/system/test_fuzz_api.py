@@ -8,7 +8,7 @@ invalid values: missing fields, wrong types, out-of-range numbers) and
 fixed seed so CI sees the same cases every run. Every response must be a non-5xx
 that the schema documents, and every error body must be ``{"error": {"code", "message"}}``.
 
-A longer local run: ``FUZZ_MAX_EXAMPLES=500 pytest tests/test_fuzz_api.py``.
+A longer local run: ``FUZZ_MAX_EXAMPLES=500 pytest tests/system/test_fuzz_api.py``.
 """
 
 from __future__ import annotations
