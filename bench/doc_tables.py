@@ -272,6 +272,11 @@ def render_score(r: Results) -> str:
             num(r["local.single_process_rows_per_s"]),
         ),
         (
+            "local `--workers 0` / in-process cleaning + prediction",
+            "local.single_process_fraction",
+            num(r["local.single_process_fraction"], 2),
+        ),
+        (
             f"peak RSS, {num(large['rows_read'])} rows, main + helper processes (MB)",
             "local.peak_rss_mb",
             num(r["local.peak_rss_mb"]),
