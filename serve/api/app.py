@@ -28,7 +28,7 @@ from newsdesk.serve.api.routes import articles as routes_articles
 from newsdesk.serve.api.routes import health as routes_health
 from newsdesk.serve.api.routes import models as routes_models
 from newsdesk.serve.api.routes import page as routes_page
-from newsdesk.serve.api.settings import ServeSettings, load_settings
+from newsdesk.serve.api.settings import API_KEY_ENV, INSECURE_FLAG, ServeSettings, load_settings
 from newsdesk.serve.api.state import BundleLoader, ServedModel
 from newsdesk.train.bundle import load_bundle
 from newsdesk.train.versions import BundleError
@@ -42,7 +42,7 @@ model bundles trained by `newsdesk train`.
 * Every error has the body `{"error": {"code": ..., "message": ...}}`.
 * When the server has `NEWSDESK_API_KEY` set, every `/v1` endpoint needs the key, as
   `Authorization: Bearer <key>` or `X-API-Key: <key>`; the web page at `/`, `/health`, `/ready` and
-  `/metrics` stay open.
+  `/metrics` stay open. With `NEWSDESK_ADMIN_KEY` set, `/v1/admin/*` needs that key instead.
 * Every response carries an `X-Request-ID` header (the client's, or a new one) that the request log also shows.
 """
 
@@ -59,6 +59,24 @@ def _package_version() -> str:
         return metadata.version("newsdesk")
     except metadata.PackageNotFoundError:
         return "0"
+
+
+INSECURE_WARNING_SECONDS = 3600.0
+
+
+def insecure_warning(settings: ServeSettings) -> str:
+    """The warning a server started with ``--insecure-no-key`` on a non-loopback address logs."""
+    return (
+        f"INSECURE: listening on {settings.host}:{settings.port} with no API key ({INSECURE_FLAG}): anyone who "
+        f"can reach this port can use every /v1 endpoint, including /v1/admin/reload; set {API_KEY_ENV} to fix"
+    )
+
+
+async def warn_while_unprotected(settings: ServeSettings, every_seconds: float = INSECURE_WARNING_SECONDS) -> None:
+    """Log the insecure-mode warning now and then every ``every_seconds`` until cancelled."""
+    while True:
+        log.warning(insecure_warning(settings))
+        await asyncio.sleep(every_seconds)
 
 
 def create_app(settings: ServeSettings, *, loader: BundleLoader = load_bundle) -> FastAPI:
@@ -79,12 +97,15 @@ def create_app(settings: ServeSettings, *, loader: BundleLoader = load_bundle) -
             log.error("cannot start: %s", exc)
             raise
         follower = asyncio.create_task(reloader.follow_other_workers(settings.reload_poll_seconds))
+        warner = asyncio.create_task(warn_while_unprotected(settings)) if settings.unprotected_exposure else None
         try:
             yield
         finally:
-            follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await follower
+            for task in (follower, warner):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             metrics.process_exiting()
 
     app = FastAPI(
@@ -106,7 +127,7 @@ def create_app(settings: ServeSettings, *, loader: BundleLoader = load_bundle) -
     app.include_router(routes_health.router)
     app.include_router(routes_page.router)  # GET /: the page stays open; its /v1 calls carry the key
     # The key check (and its place in the OpenAPI schema) exists only when there is a key.
-    protected = [Depends(require_api_key)] if settings.api_key is not None else []
+    protected = [Depends(require_api_key)] if settings.needs_keys else []
     app.include_router(routes_articles.router, dependencies=protected)
     app.include_router(routes_models.router, dependencies=protected)
     app.add_middleware(

@@ -70,8 +70,11 @@ async def require_api_key(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header_key: Annotated[str | None, Depends(_api_key_header)],
 ) -> None:
-    """When the server has an API key, refuse requests without it (compared in constant time)."""
-    expected = request.app.state.settings.api_key
+    """When the server has a key for this path, refuse requests without it (compared in constant time).
+
+    /v1/admin/* takes ``NEWSDESK_ADMIN_KEY`` when it is set, the API key otherwise.
+    """
+    expected = request.app.state.settings.key_for(request.url.path)
     if expected is None:
         return
     supplied = bearer.credentials if bearer is not None else header_key

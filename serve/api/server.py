@@ -37,6 +37,7 @@ SETTING_OPTIONS = (
     "log_level",
     "opentelemetry",
     "reload_poll_seconds",
+    "insecure_no_key",
 )
 
 
@@ -47,7 +48,9 @@ def add_serve_command(subparsers: Any, summary: str) -> None:
         help=summary,
         description="Run the HTTP API (FastAPI under uvicorn) for a saved model. Every option can also be set "
         "with a NEWSDESK_* environment variable (e.g. NEWSDESK_PORT); options win. Set NEWSDESK_API_KEY to "
-        "require a key on every /v1 endpoint (it is only read from the environment, so it never shows in ps). "
+        "require a key on every /v1 endpoint (it is only read from the environment, so it never shows in ps), "
+        "and optionally NEWSDESK_ADMIN_KEY for /v1/admin/*. Without an API key the server only listens on "
+        "loopback (protected mode). "
         "API docs: http://HOST:PORT/docs.",
         epilog="example: newsdesk serve --model models/bbc --port 8000 --workers 2",
     )
@@ -57,7 +60,20 @@ def add_serve_command(subparsers: Any, summary: str) -> None:
         default=None,
         help="models/NAME (serves its current version) or a version folder [NEWSDESK_MODEL]",
     )
-    serve.add_argument("--host", default=None, help="interface to listen on (default 127.0.0.1) [NEWSDESK_HOST]")
+    serve.add_argument(
+        "--host",
+        default=None,
+        help="interface to listen on (default 127.0.0.1); any other than loopback needs NEWSDESK_API_KEY "
+        "or --insecure-no-key (protected mode) [NEWSDESK_HOST]",
+    )
+    serve.add_argument(
+        "--insecure-no-key",
+        action="store_true",
+        default=None,
+        help="allow listening on a non-loopback address without NEWSDESK_API_KEY; anyone who reaches the port "
+        "can then use every endpoint, including /v1/admin/reload (a warning is logged at start and every hour) "
+        "[NEWSDESK_INSECURE_NO_KEY]",
+    )
     serve.add_argument("--port", type=int, default=None, help="TCP port (default 8000) [NEWSDESK_PORT]")
     serve.add_argument(
         "--workers",
@@ -174,9 +190,10 @@ def uvicorn_options(settings: ServeSettings) -> dict[str, Any]:
 
 def run_serve(args: argparse.Namespace) -> int:
     """Handle ``newsdesk serve``."""
-    from newsdesk.serve.api.settings import load_settings
+    from newsdesk.serve.api.settings import check_protected_mode, load_settings
 
     settings = load_settings({name: getattr(args, name, None) for name in SETTING_OPTIONS})
+    check_protected_mode(settings)
     keep_dataframe_libraries_out()
     check_model(settings.model)
     if settings.workers > 1:

@@ -7,15 +7,20 @@ so that every uvicorn worker builds the same object (see :meth:`ServeSettings.to
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "NEWSDESK_"
 API_KEY_ENV = ENV_PREFIX + "API_KEY"
+ADMIN_KEY_ENV = ENV_PREFIX + "ADMIN_KEY"
+INSECURE_FLAG = "--insecure-no-key"
+ADMIN_PREFIX = "/v1/admin/"
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
 
 
@@ -41,6 +46,15 @@ class ServeSettings(BaseSettings):
     )
     api_key: SecretStr | None = Field(
         None, description="when set, every /v1 endpoint requires it ('Authorization: Bearer KEY' or 'X-API-Key: KEY')"
+    )
+    admin_key: SecretStr | None = Field(
+        None,
+        description="when set, /v1/admin/* requires this key instead of the API key (falls back to the API key)",
+    )
+    insecure_no_key: bool = Field(
+        False,
+        description="listen on a non-loopback address without an API key (protected mode off; logs a warning "
+        "at start and every hour)",
     )
     max_text_chars: int = Field(200_000, ge=1, description="longest accepted 'text' or 'title', in characters (413)")
     max_html_chars: int = Field(
@@ -78,12 +92,29 @@ class ServeSettings(BaseSettings):
         1.0, gt=0, le=60, description="how often a worker checks for a reload done by another worker"
     )
 
-    @field_validator("api_key")
+    @field_validator("api_key", "admin_key")
     @classmethod
-    def _key_not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+    def _key_not_blank(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         if value is not None and not value.get_secret_value().strip():
-            raise ValueError(f"{API_KEY_ENV} is set but empty; unset it to serve without a key, or set a real key")
+            variable = ENV_PREFIX + str(info.field_name).upper()
+            raise ValueError(f"{variable} is set but empty; unset it to serve without a key, or set a real key")
         return value
+
+    def key_for(self, path: str) -> SecretStr | None:
+        """The key a request to ``path`` must carry: the admin key under /v1/admin/ when set, else the API key."""
+        if self.admin_key is not None and path.startswith(ADMIN_PREFIX):
+            return self.admin_key
+        return self.api_key
+
+    @property
+    def needs_keys(self) -> bool:
+        """Whether any endpoint needs a key (so the key check is wired in at all)."""
+        return self.api_key is not None or self.admin_key is not None
+
+    @property
+    def unprotected_exposure(self) -> bool:
+        """Listening beyond loopback with no API key: allowed only with ``--insecure-no-key``."""
+        return self.api_key is None and not is_loopback(self.host)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -101,6 +132,40 @@ class ServeSettings(BaseSettings):
                 value = value.get_secret_value()
             env[ENV_PREFIX + name.upper()] = str(value)
         return env
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only reaches this machine (127.0.0.0/8, ::1, or a name resolving only to those).
+
+    ``0.0.0.0`` and ``::`` (every interface) are not loopback; a name that does not resolve counts as
+    exposed, so a typo never switches protected mode off.
+    """
+    name = host.strip().strip("[]")
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        pass
+    if name.lower() == "localhost":
+        return True
+    try:
+        infos = socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return False
+    addresses = {info[4][0] for info in infos}
+    return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
+
+
+def check_protected_mode(settings: ServeSettings) -> None:
+    """Refuse to listen beyond loopback without an API key unless the risk was accepted (``--insecure-no-key``).
+
+    Raises :class:`SettingsError` with one line naming both fixes.
+    """
+    if settings.unprotected_exposure and not settings.insecure_no_key:
+        raise SettingsError(
+            f"refusing to listen on {settings.host} without an API key (protected mode): anyone who can reach "
+            f"the port could call /v1/admin/reload; set {API_KEY_ENV} (e.g. {API_KEY_ENV}=$(openssl rand -hex 32)), "
+            f"or pass {INSECURE_FLAG} to accept the risk, or listen on 127.0.0.1"
+        )
 
 
 def option_name(field: str) -> str:
@@ -133,6 +198,6 @@ def describe_settings_errors(exc: ValidationError) -> str:
                 lines.append(f"{field} is required ({source})")
             continue
         message = str(error["msg"]).removeprefix("Value error, ")
-        shown = "" if field == "api_key" else f", got {error.get('input')!r}"
+        shown = "" if field in ("api_key", "admin_key") else f", got {error.get('input')!r}"
         lines.append(f"invalid {field} ({source}): {message}{shown}")
     return "invalid server settings: " + "; ".join(lines)
