@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+import os
 from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
@@ -81,6 +81,7 @@ def add_train_command(subparsers: Any, summary: str) -> None:
     model.add_argument("--keep-stop-words", action="store_true", help="keep English stop words as features")
     _config_option(model, "--calibration-folds", ClassifierConfig, "calibration_folds")
     add_transformer_options(train)
+    add_progress_options(train)
     train.set_defaults(handler=run_train)
 
 
@@ -100,6 +101,20 @@ def add_evaluate_command(subparsers: Any, summary: str) -> None:
     )
     evaluate.add_argument("--data", required=True, type=Path, help="labelled dataset file or folder")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as one JSON object on stdout")
+    evaluate.add_argument(
+        "--no-baselines",
+        action="store_true",
+        help="score the summaries against Lead-3 and Lead-k only, without the TextRank and oracle baselines "
+        "(the quickest check)",
+    )
+    evaluate.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="processes that summarise and score the articles (default: one per core); the numbers do not depend on it",
+    )
+    add_progress_options(evaluate)
     add_column_options(evaluate)
     evaluate.set_defaults(handler=run_evaluate)
 
@@ -116,6 +131,34 @@ def add_versions_command(subparsers: Any, summary: str) -> None:
     versions.add_argument("--model", required=True, type=Path, help="models/NAME")
     versions.add_argument("--use", metavar="VERSION", default=None, help="make VERSION (e.g. v0001) the current one")
     versions.set_defaults(handler=run_versions)
+
+
+def add_progress_options(parser: argparse.ArgumentParser, *, no_progress_help: str | None = None) -> None:
+    """``--progress`` / ``--no-progress``: bars on a terminal by default, one line per stage in a log."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_const",
+        const=True,
+        default=None,
+        help="draw progress bars even when stderr is not a terminal (default: bars only on a terminal; "
+        "otherwise one line per stage with its count and seconds)",
+    )
+    group.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_const",
+        const=False,
+        help=no_progress_help or "no progress bars, even on a terminal (one line per stage instead)",
+    )
+
+
+def apply_progress_option(args: argparse.Namespace) -> None:
+    """Make ``--progress`` / ``--no-progress`` the process-wide choice (see :mod:`newsdesk.train.progress`)."""
+    from newsdesk.train.progress import set_progress_bars
+
+    set_progress_bars(getattr(args, "progress", None))
 
 
 def add_transformer_options(parser: argparse.ArgumentParser) -> None:
@@ -289,10 +332,10 @@ def cleaning_from_args(args: argparse.Namespace, base: CleaningOptions | None = 
 
 def run_train(args: argparse.Namespace) -> int:
     """Handle ``newsdesk train``."""
-    from tqdm import tqdm
-
     from newsdesk.train.pipeline import ClassifierConfig, TrainConfig, train_model
+    from newsdesk.train.progress import note
 
+    apply_progress_option(args)
     config = TrainConfig(
         data=args.data,
         name=args.name,
@@ -314,7 +357,7 @@ def run_train(args: argparse.Namespace) -> int:
         ),
         **transformer_configs_from_args(args),
     )
-    result = train_model(config, progress=lambda line: tqdm.write(line, file=sys.stderr))
+    result = train_model(config, progress=note)
     print(result.path)
     return 0
 
@@ -325,8 +368,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from newsdesk.train.classify.evaluation import headline
     from newsdesk.train.pipeline import evaluate_bundle
 
+    apply_progress_option(args)
+    jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
+    if jobs < 1:
+        raise ValueError(f"--jobs must be at least 1, got {jobs}")
     bundle = load_bundle(args.model, args.version)
-    metrics = evaluate_bundle(bundle, args.data, columns_from_args(args))
+    metrics = evaluate_bundle(bundle, args.data, columns_from_args(args), baselines=not args.no_baselines, jobs=jobs)
     if args.json:
         print(json.dumps(metrics, ensure_ascii=False))
         return 0

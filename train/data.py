@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from newsdesk.train.progress import track
 from newsdesk.train.tables import (
     COLUMN_ALIASES,
     FALLBACK_ENCODING,
@@ -252,8 +253,6 @@ def find_tree_roots(root: Path) -> tuple[Path, Path | None]:
 
 def load_tree(root: Path, report: LoadReport, summaries_root: Path | None = None) -> list[Article]:
     """Load ``<root>/<label>/*.txt`` (and ``<summaries_root>/<label>/*.txt`` when given)."""
-    from tqdm import tqdm
-
     if summaries_root is None:
         root, summaries_root = find_tree_roots(root)
     label_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -263,7 +262,7 @@ def load_tree(root: Path, report: LoadReport, summaries_root: Path | None = None
         )
     files = [(d.name, f) for d in label_dirs for f in sorted(d.glob("*.txt"))]
     articles = []
-    for label, file in tqdm(files, desc="reading files", unit="file", leave=False, disable=None):
+    for label, file in track(files, "reading files", "files"):
         title, body = _split_title(decode_bytes(file.read_bytes(), str(file), report.encoding_fallbacks))
         summary = None
         if summaries_root is not None:

@@ -22,6 +22,7 @@ from newsdesk.train.classify.finetune import FinetuneConfig
 from newsdesk.train.classify.tfidf import TopicClassifier
 from newsdesk.train.data import Article, ColumnMap, Dataset, check_label_counts, load_dataset
 from newsdesk.train.durable import write_json
+from newsdesk.train.progress import note, stage_line, track
 from newsdesk.train.summarize.abstractive import KIND as ABSTRACTIVE
 from newsdesk.train.summarize.abstractive import AbstractiveConfig
 from newsdesk.train.summarize.abstractive_metrics import evaluate_abstractive
@@ -334,23 +335,43 @@ def _train_summarizer(
     return summarizer, results
 
 
-def evaluate_bundle(bundle: Bundle, data: Path, columns: ColumnMap | None = None) -> dict[str, Any]:
+def evaluate_bundle(
+    bundle: Bundle,
+    data: Path,
+    columns: ColumnMap | None = None,
+    *,
+    baselines: bool = True,
+    progress: bool = True,
+    jobs: int = 1,
+) -> dict[str, Any]:
     """Score a saved model on a labelled dataset (deduplicated the same way as in training).
 
-    When the data has reference summaries, the summariser is scored too (ROUGE beside the baselines).
+    When the data has reference summaries, the summariser is scored too (ROUGE beside the baselines;
+    ``baselines=False`` skips TextRank and the oracle; ``jobs`` processes share the summaries).
     """
     dataset = load_dataset(data, columns or ColumnMap())
-    texts = [article.prepare(bundle.cleaning) for article in dataset.articles]
+    texts = [
+        article.prepare(bundle.cleaning)
+        for article in track(dataset.articles, "cleaning articles", "articles", enabled=progress)
+    ]
+    started = time.perf_counter()
     metrics = evaluate_classifier(bundle.classifier, texts, dataset.labels)
+    if progress:
+        note(stage_line("classifying", len(texts), "articles", time.perf_counter() - started))
     metrics["data"] = dataset.report.to_dict()
     metrics["model"] = {"name": bundle.name, "version": bundle.version}
     if dataset.has_summaries and bundle.summarizer is not None:
         if getattr(bundle.summarizer, "kind", None) == ABSTRACTIVE:
             metrics["summarizer"] = evaluate_abstractive(
-                bundle.summarizer, dataset.articles, progress=True, cleaning=bundle.cleaning
+                bundle.summarizer, dataset.articles, progress=progress, cleaning=bundle.cleaning
             )
         else:
             metrics["summarizer"] = evaluate_summarizer(
-                bundle.summarizer, dataset.articles, progress=True, cleaning=bundle.cleaning
+                bundle.summarizer,
+                dataset.articles,
+                progress=progress,
+                cleaning=bundle.cleaning,
+                baselines=baselines,
+                jobs=jobs,
             )
     return metrics

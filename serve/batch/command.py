@@ -11,7 +11,12 @@ import json
 from typing import Any
 
 from newsdesk.serve.batch.job import DEFAULT_CHUNKSIZE, ENGINES, ScoreJob, ScoreOptions
-from newsdesk.train.cli import add_cleaning_options, remove_boilerplate_from_args
+from newsdesk.train.cli import (
+    add_cleaning_options,
+    add_progress_options,
+    apply_progress_option,
+    remove_boilerplate_from_args,
+)
 
 
 def add_score_command(subparsers: Any, summary: str) -> None:
@@ -100,7 +105,9 @@ def add_score_command(subparsers: Any, summary: str) -> None:
         "--resume", action="store_true", help="continue an interrupted run with the same input and options"
     )
     run.add_argument("--json", action="store_true", help="print the final report as one JSON object")
-    run.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+    add_progress_options(
+        run, no_progress_help="no progress at all: neither the bar nor the closing 'scoring: N rows in S s' line"
+    )
     parser.set_defaults(handler=run_score_command)
 
 
@@ -130,7 +137,8 @@ def run_score_command(args: argparse.Namespace) -> int:
     )
     from newsdesk.serve.batch.runner import run_score  # pyarrow and pandas load only for this command
 
-    report = run_score(job, progress=not args.no_progress)
+    apply_progress_option(args)
+    report = run_score(job, progress=args.progress is not False)
     if args.json:
         print(json.dumps(report.to_dict()))
     else:

@@ -39,6 +39,7 @@ from newsdesk.serve.batch.job import ERROR_COL, ScoreJob, ScoreOptions, ScoreRep
 from newsdesk.serve.batch.partitions import Partition, plan_partitions, read_partition
 from newsdesk.serve.batch.rows import score_table
 from newsdesk.train.bundle import MANIFEST, Bundle, load_bundle
+from newsdesk.train.progress import progress_bar
 from newsdesk.train.versions import BundleError
 
 if TYPE_CHECKING:
@@ -221,7 +222,6 @@ def run_dask(
     import dask
     import dask.dataframe as dd
     from distributed import as_completed
-    from tqdm import tqdm
 
     from newsdesk.serve.batch.output import PartInfo
 
@@ -253,12 +253,12 @@ def run_dask(
             write_partition, str(checkpoint.dir), todo, checkpoint.schema, checkpoint.target.format, meta=STATS_META
         )
         futures = client.compute(written.to_delayed())
-        bar = tqdm(
-            desc=f"scoring on {len(client.scheduler_info()['workers'])} dask workers",
-            unit=" rows",
-            unit_scale=True,
+        bar = progress_bar(
+            f"scoring on {len(client.scheduler_info()['workers'])} dask workers",
+            " rows",
             initial=report.resumed_rows,
-            disable=None if progress else True,
+            enabled=progress,
+            unit_scale=True,
         )
         try:
             for future in as_completed(futures):  # parts are recorded as they finish, in any order

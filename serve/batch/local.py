@@ -32,6 +32,7 @@ from newsdesk.serve.batch.output import Checkpoint, PartInfo
 from newsdesk.serve.batch.reader import Chunk, Position, iter_chunks
 from newsdesk.serve.batch.rows import attach, column_texts, error_locations, score_rows
 from newsdesk.train.bundle import Bundle, load_bundle
+from newsdesk.train.progress import progress_bar
 
 FIRST_ERRORS_SHOWN = 5
 ORPHAN_CHECK_SECONDS = 0.5
@@ -151,8 +152,6 @@ class LocalRun:
 
     def run(self) -> list[PartInfo]:
         """Score the input chunk by chunk into the checkpoint's parts; returns every done part."""
-        from tqdm import tqdm
-
         job, options = self.job, self.options
         self.parts = self.checkpoint.leading_parts() if job.resume else []
         self.checkpoint.discard_after(len(self.parts) - 1)
@@ -162,12 +161,8 @@ class LocalRun:
         head = [c for c in (next(chunks, None), next(chunks, None)) if c is not None]
         if len(head) > 1 and self.workers > 0:
             self.pool = _start_helpers(self.workers, self.bundle)
-        self.bar = tqdm(
-            desc="scoring",
-            unit=" rows",
-            unit_scale=True,
-            initial=self.report.resumed_rows,
-            disable=None if self.progress else True,
+        self.bar = progress_bar(
+            "scoring", " rows", initial=self.report.resumed_rows, enabled=self.progress, unit_scale=True
         )
         stream = chain(head, chunks)
         try:

@@ -32,6 +32,7 @@ from newsdesk.train.hf import (
     set_torch_threads,
     tokenizer_options,
 )
+from newsdesk.train.progress import track
 
 BACKEND = "sentence-encoder-linear"
 ENCODER_DIR = "encoder"
@@ -157,9 +158,7 @@ class SentenceEncoder:
         counts = np.array([len(window) for window in ids], dtype=np.float32)
         batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
         if progress:
-            from tqdm import tqdm
-
-            batches = tqdm(batches, desc="embedding", unit="batch", leave=False)
+            batches = track(batches, "embedding", "batches")
         with torch.inference_mode():
             for batch in batches:
                 padded = tokenizer.pad({"input_ids": [ids[i] for i in batch]}, return_tensors="pt")

@@ -34,6 +34,7 @@ from newsdesk.train.hf import (
     set_torch_threads,
     tokenizer_options,
 )
+from newsdesk.train.progress import track
 
 BACKEND = "finetuned-transformer"
 MODEL_DIR = "transformer"
@@ -265,8 +266,4 @@ class FinetunedClassifier(LabelDecisions):
 
 
 def _progress(items: list[Any], description: str, enabled: bool) -> Any:
-    if not enabled:
-        return items
-    from tqdm import tqdm
-
-    return tqdm(items, desc=description, unit="batch", leave=False)
+    return track(items, description, "batches", enabled=enabled)

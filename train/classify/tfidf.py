@@ -22,9 +22,9 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.svm import LinearSVC
-from tqdm import tqdm
 
 from newsdesk.train.classify.decisions import LabelDecisions, best_f1_threshold, platt_scale, sigmoid
+from newsdesk.train.progress import track
 
 
 class TopicClassifier(LabelDecisions, ClassifierMixin, BaseEstimator):
@@ -152,7 +152,7 @@ class TopicClassifier(LabelDecisions, ClassifierMixin, BaseEstimator):
             # A fold may hold no positive of a rare label; one-vs-rest then predicts a constant.
             warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
             warnings.filterwarnings("ignore", message="Label not .* is present in all training examples")
-            folds_iter = tqdm(list(splitter), desc="out-of-fold calibration", unit="fold", leave=False, disable=None)
+            folds_iter = track(list(splitter), "out-of-fold calibration", "folds")
             for train_idx, test_idx in folds_iter:
                 model = self._make_svm().fit(features[train_idx], targets[train_idx])
                 scores[test_idx] = model.decision_function(features[test_idx]).reshape(len(test_idx), -1)

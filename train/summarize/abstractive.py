@@ -34,6 +34,7 @@ from newsdesk.train.hf import (
     set_torch_threads,
     tokenizer_options,
 )
+from newsdesk.train.progress import track
 from newsdesk.train.summarize.base import (
     RawTextSummarizer,
     Summary,
@@ -355,11 +356,7 @@ class AbstractiveSummarizer(RawTextSummarizer):
             order = rng.permutation(fit_idx)
             batches = [order[i : i + config.batch_size] for i in range(0, len(order), config.batch_size)]
             if progress:
-                from tqdm import tqdm
-
-                batches = tqdm(
-                    batches, desc=f"fine-tuning summariser {epoch}/{config.epochs}", unit="batch", leave=False
-                )
+                batches = track(batches, f"fine-tuning summariser {epoch}/{config.epochs}", "batches")
             total = 0.0
             for batch in batches:
                 loss = self._batch_loss(torch, tokenizer, model, [inputs[i] for i in batch], [labels[i] for i in batch])

@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from tqdm import tqdm
 
+from newsdesk.train.progress import track
 from newsdesk.train.summarize.base import (
     RawTextSummarizer,
     Summary,
@@ -150,7 +150,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
         features, targets, n_sentences, n_summary = [], [], [], []
         oracle_articles = 0
         rows = [i for i in usable if references[i] and str(references[i]).strip()]
-        for i in tqdm(rows, desc="summariser features", unit="article", disable=not progress, leave=False):
+        for i in track(rows, "summariser features", "articles", enabled=progress):
             prepared = self._prepare(clean_bodies[i], clean_titles[i])
             if not prepared.sentences:
                 continue
@@ -223,6 +223,11 @@ class ExtractiveSummarizer(RawTextSummarizer):
         assert self.vectorizer_ is not None
         return prepare_article(self.vectorizer_, body, title)
 
+    def prepare(self, body: str, title: str = "") -> PreparedArticle:
+        """A cleaned body split and vectorised with this summariser's vocabulary (for ``prepared=``)."""
+        self._check_fitted()
+        return self._prepare(body, title)
+
     def _features(self, p: PreparedArticle) -> np.ndarray:
         return sentence_features(p, self.config.textrank_damping, self.extra_features)
 
@@ -249,8 +254,12 @@ class ExtractiveSummarizer(RawTextSummarizer):
         max_words: int | None = None,
         ratio: float | None = None,
         num_sentences: int | None = None,
+        prepared: PreparedArticle | None = None,
     ) -> Summary:
         """Summarise an already cleaned body.
+
+        ``prepared``: the body already split and vectorised with this vocabulary (:meth:`prepare`), so
+        several summarisers over one vocabulary (ours and its TextRank baseline) share that work.
 
         Length: ``ratio`` (a share of the article's sentences) or
         ``num_sentences`` (an exact count, as evaluation baselines need)
@@ -265,7 +274,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
             raise SummaryError(f"num_sentences must be at least 1, got {num_sentences}")
         if not body.strip():
             raise SummaryError("the text is empty after cleaning; send the article body to summarise")
-        p = self._prepare(body, title)
+        p = prepared if prepared is not None else self._prepare(body, title)
         n = len(p.sentences)
         if n == 0:
             raise SummaryError("the text has no sentences to summarise")

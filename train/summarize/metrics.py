@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from newsdesk.train.data import Article
+from newsdesk.train.progress import track
 from newsdesk.train.summarize.extractive import ExtractiveSummarizer
-from newsdesk.train.summarize.rouge import greedy_oracle, mean_rouge
+from newsdesk.train.summarize.features import PreparedArticle
+from newsdesk.train.summarize.rouge import greedy_oracle
+from newsdesk.train.summarize.rouge_judge import RougeJudge, mean_scores
 from newsdesk.train.text.cleaning import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_text, clean_title
 from newsdesk.train.text.sentences import split_reference, split_sentences
 
 SYSTEMS = ("ours", "lead3", "lead_matched", "textrank", "oracle")
+QUICK_SYSTEMS = ("ours", "lead3", "lead_matched")
+"""What ``newsdesk evaluate --no-baselines`` scores: no TextRank and no oracle, the slow baselines."""
+PARALLEL_CHUNK = 16
+"""Articles handed to a worker process at a time (``jobs`` > 1)."""
 SYSTEM_NOTES = {
     "ours": "this bundle's summariser, choosing its own length",
     "lead3": "the first three sentences",
@@ -35,30 +42,117 @@ class ReferencedArticle:
     sentences: list[str]
     reference: list[str]
 
-    def baselines(self, k: int) -> dict[str, list[str]]:
+    def baselines(self, k: int, oracle: bool = True) -> dict[str, list[str]]:
         """Lead-3, Lead-k (k matched to the summary being judged) and the greedy extractive oracle."""
-        oracle = greedy_oracle(self.sentences, "\n".join(self.reference))
-        return {
-            "lead3": self.sentences[:3],
-            "lead_matched": self.sentences[:k],
-            "oracle": [self.sentences[i] for i in oracle],
-        }
+        chosen = {"lead3": self.sentences[:3], "lead_matched": self.sentences[:k]}
+        if oracle:
+            chosen["oracle"] = [self.sentences[i] for i in greedy_oracle(self.sentences, "\n".join(self.reference))]
+        return chosen
+
+
+def _with_references(articles: Sequence[Any]) -> list[Any]:
+    pairs = [a for a in articles if a.summary and a.summary.strip() and a.text.strip()]
+    if not pairs:
+        raise ValueError("none of the articles has both a body and a reference summary to evaluate against")
+    return pairs
+
+
+def referenced_article(
+    article: Any, cleaning: CleaningOptions = DEFAULT_CLEANING, split: Callable[[str, str], list[str]] | None = None
+) -> ReferencedArticle | None:
+    """One article cleaned the one way training cleans it, split, with its reference (None if no body is left).
+
+    ``split(body, title)`` returns the body's sentences when the caller has split it already.
+    """
+    title = clean_title(article.title)
+    body = clean_body(article.text, title, cleaning)
+    if not body:
+        return None
+    sentences = split(body, title) if split is not None else [s.text for s in split_sentences(body)]
+    return ReferencedArticle(title, body, sentences, split_reference(clean_text(article.summary or ""), sentences))
 
 
 def referenced_articles(
     articles: Sequence[Any], cleaning: CleaningOptions = DEFAULT_CLEANING, progress: bool = False
 ) -> Iterator[ReferencedArticle]:
     """The articles that have a body and a reference summary, cleaned the one way training cleans them."""
-    pairs = [a for a in articles if a.summary and a.summary.strip() and a.text.strip()]
-    if not pairs:
-        raise ValueError("none of the articles has both a body and a reference summary to evaluate against")
-    for article in tqdm(pairs, desc="evaluating summaries", unit="article", disable=not progress, leave=False):
-        title = clean_title(article.title)
-        body = clean_body(article.text, title, cleaning)
-        if not body:
-            continue
-        sentences = [s.text for s in split_sentences(body)]
-        yield ReferencedArticle(title, body, sentences, split_reference(clean_text(article.summary or ""), sentences))
+    for article in track(_with_references(articles), "evaluating summaries", "articles", enabled=progress):
+        item = referenced_article(article, cleaning)
+        if item is not None:
+            yield item
+
+
+@dataclass(frozen=True)
+class ArticleScores:
+    """Every system's ROUGE on one article, plus what the summary of ours looked like."""
+
+    scores: dict[str, dict[str, float]]
+    reference_sentences: int
+    sentences: int
+    words: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SummaryJudge:
+    """Summarises one article with ours (and TextRank) and scores every system against its reference."""
+
+    summarizer: ExtractiveSummarizer
+    textrank: ExtractiveSummarizer | None
+    systems: tuple[str, ...]
+    cleaning: CleaningOptions
+
+    def __call__(self, article: Any) -> ArticleScores | None:
+        """The scores of one raw article (None when nothing is left of its body after cleaning)."""
+        prepared: list[PreparedArticle] = []
+        seconds = 0.0
+
+        def split(body: str, title: str) -> list[str]:
+            # Ours splits and vectorises the body anyway (split_sentences, as referenced_article would).
+            nonlocal seconds
+            started = time.perf_counter()
+            prepared.append(self.summarizer.prepare(body, title))
+            seconds += time.perf_counter() - started
+            return [s.text for s in prepared[0].sentences]
+
+        item = referenced_article(article, self.cleaning, split)
+        if item is None:
+            return None
+        started = time.perf_counter()
+        ours = self.summarizer.summarize_clean(item.body, item.title, prepared=prepared[0])
+        seconds += time.perf_counter() - started
+        k = len(ours.sentences)
+        outputs = {"ours": [s.text for s in ours.sentences], **item.baselines(k, oracle="oracle" in self.systems)}
+        if self.textrank is not None:  # the same vocabulary, so the same split and vectors
+            textrank = self.textrank.summarize_clean(item.body, item.title, num_sentences=k, prepared=prepared[0])
+            outputs["textrank"] = [s.text for s in textrank.sentences]
+        judge = RougeJudge(item.reference)
+        words = sum(len(s.text.split()) for s in ours.sentences)
+        scores = {name: judge.score(outputs[name]) for name in self.systems}
+        return ArticleScores(scores, len(item.reference), k, words, seconds)
+
+
+_forked_judge: SummaryJudge | None = None
+"""The judge a forked worker process inherits (set just before the pool forks)."""
+
+
+def _judge_in_worker(article: Any) -> ArticleScores | None:
+    assert _forked_judge is not None
+    return _forked_judge(article)
+
+
+def _judged(judge: SummaryJudge, articles: list[Any], jobs: int) -> Iterator[ArticleScores | None]:
+    """Each article's scores, in input order: here, or in ``jobs`` forked processes."""
+    global _forked_judge
+    if jobs <= 1 or len(articles) < 2 * PARALLEL_CHUNK or "fork" not in multiprocessing.get_all_start_methods():
+        yield from map(judge, articles)
+        return
+    _forked_judge = judge
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            yield from pool.imap(_judge_in_worker, articles, chunksize=PARALLEL_CHUNK)
+    finally:
+        _forked_judge = None
 
 
 def evaluate_summarizer(
@@ -67,33 +161,37 @@ def evaluate_summarizer(
     *,
     progress: bool = False,
     cleaning: CleaningOptions = DEFAULT_CLEANING,
+    baselines: bool = True,
+    jobs: int = 1,
 ) -> dict[str, Any]:
-    """ROUGE-1/2/Lsum F1 of ``summarizer`` and of the baselines on articles that have reference summaries."""
-    textrank = summarizer.as_textrank()
-    outputs: dict[str, list[list[str]]] = {name: [] for name in SYSTEMS}
-    references: list[list[str]] = []
-    words: list[int] = []
-    seconds = 0.0
-    for item in referenced_articles(articles, cleaning, progress):
-        started = time.perf_counter()
-        ours = summarizer.summarize_clean(item.body, item.title)
-        seconds += time.perf_counter() - started
-        k = len(ours.sentences)
-        references.append(item.reference)
-        outputs["ours"].append([s.text for s in ours.sentences])
-        for name, chosen in item.baselines(k).items():
-            outputs[name].append(chosen)
-        textrank_summary = textrank.summarize_clean(item.body, item.title, num_sentences=k)
-        outputs["textrank"].append([s.text for s in textrank_summary.sentences])
-        words.append(sum(len(s.text.split()) for s in ours.sentences))
-    results: dict[str, Any] = {name: mean_rouge(outputs[name], references) for name in SYSTEMS}
-    results["articles"] = len(references)
-    results["ours"]["mean_sentences"] = round(float(np.mean([len(o) for o in outputs["ours"]])), 2)
-    results["ours"]["mean_words"] = round(float(np.mean(words)), 1)
-    results["ours"]["articles_per_s"] = round(len(references) / seconds, 1) if seconds > 0 else None
-    results["reference_mean_sentences"] = round(float(np.mean([len(r) for r in references])), 2)
+    """ROUGE-1/2/Lsum F1 of ``summarizer`` and of the baselines on articles that have reference summaries.
+
+    With ``baselines=False`` only ours, Lead-3 and Lead-k are scored (no TextRank, no oracle: the quick check).
+    Each article's summaries are scored together (:class:`RougeJudge`, the same numbers as ``rouge-score``);
+    with ``jobs`` > 1 the articles are shared among that many forked processes, and the results are
+    summed in article order, so they are the same.
+    """
+    systems = SYSTEMS if baselines else QUICK_SYSTEMS
+    judge = SummaryJudge(summarizer, summarizer.as_textrank() if baselines else None, systems, cleaning)
+    pairs = _with_references(articles)
+    judged = [
+        result
+        for result in track(
+            _judged(judge, pairs, jobs), "evaluating summaries", "articles", total=len(pairs), enabled=progress
+        )
+        if result is not None
+    ]
+    if not judged:
+        raise ValueError("no summaries to score")
+    seconds = sum(r.seconds for r in judged)
+    results: dict[str, Any] = {name: mean_scores([r.scores[name] for r in judged]) for name in systems}
+    results["articles"] = len(judged)
+    results["ours"]["mean_sentences"] = round(float(np.mean([r.sentences for r in judged])), 2)
+    results["ours"]["mean_words"] = round(float(np.mean([r.words for r in judged])), 1)
+    results["ours"]["articles_per_s"] = round(len(judged) / seconds, 1) if seconds > 0 else None
+    results["reference_mean_sentences"] = round(float(np.mean([r.reference_sentences for r in judged])), 2)
     results["kind"] = summarizer.kind
-    results["notes"] = SYSTEM_NOTES
+    results["notes"] = {name: SYSTEM_NOTES[name] for name in systems}
     return results
 
 

@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 
+import numpy as np
+
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeLsum")
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -47,40 +49,71 @@ def _f1(overlap: int, predicted: int, reference: int) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+def _f1_many(overlap: np.ndarray, predicted: np.ndarray, reference: int) -> np.ndarray:
+    """:func:`_f1` for many candidates at once (the same float operations, so the same values)."""
+    if reference == 0:
+        return np.zeros(len(overlap))
+    safe = (overlap > 0) & (predicted > 0)
+    precision = np.divide(overlap, predicted, out=np.zeros(len(overlap)), where=safe)
+    recall = overlap / reference
+    total = precision + recall
+    return np.divide(2 * precision * recall, total, out=np.zeros(len(overlap)), where=safe)
+
+
+def _reference_matrix(
+    tokens: Sequence[Sequence[str]], reference: Sequence[str], n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The reference's n-gram counts (a vector), each sentence's counts of those n-grams, all sentences' totals."""
+    ref = _ngrams(reference, n)
+    index = {gram: i for i, gram in enumerate(ref)}
+    counts = np.zeros((len(tokens), len(index)), dtype=np.int64)
+    totals = np.zeros(len(tokens), dtype=np.int64)
+    for row, sentence in enumerate(tokens):
+        grams = _ngrams(sentence, n)
+        totals[row] = sum(grams.values())
+        for gram, count in grams.items():
+            column = index.get(gram)
+            if column is not None:
+                counts[row, column] = count
+    return np.fromiter(ref.values(), dtype=np.int64, count=len(ref)), counts, totals, int(sum(ref.values()))
+
+
 def greedy_oracle(sentences: Sequence[str], reference: str, max_sentences: int | None = None) -> list[int]:
     """Indices (in article order) of the sentences that greedily maximise ROUGE-1 + ROUGE-2 F1.
 
     The usual extractive oracle (Nallapati et al., 2017): add the sentence
-    that most improves the score, stop when nothing improves it.
+    that most improves the score, stop when nothing improves it (ties go to the
+    earliest sentence). Every candidate of a step is scored at once with numpy,
+    on the same integer overlaps and the same float operations as scoring them
+    one by one, so the choices are the same.
     """
     ref_tokens = rouge_tokens(reference)
-    ref1, ref2 = _ngrams(ref_tokens, 1), _ngrams(ref_tokens, 2)
-    n_ref1, n_ref2 = sum(ref1.values()), sum(ref2.values())
-    sentence_tokens = [rouge_tokens(s) for s in sentences]
-    sentence1 = [_ngrams(t, 1) for t in sentence_tokens]
-    sentence2 = [_ngrams(t, 2) for t in sentence_tokens]
+    tokens = [rouge_tokens(s) for s in sentences]
+    ref1, counts1, totals1, n_ref1 = _reference_matrix(tokens, ref_tokens, 1)
+    ref2, counts2, totals2, n_ref2 = _reference_matrix(tokens, ref_tokens, 2)
+    have1, have2 = np.zeros_like(ref1), np.zeros_like(ref2)
+    total1 = total2 = 0
+    available = np.ones(len(sentences), dtype=bool)
     chosen: list[int] = []
-    have1: Counter[tuple[str, ...]] = Counter()
-    have2: Counter[tuple[str, ...]] = Counter()
     best = 0.0
     limit = max_sentences or len(sentences)
-    while len(chosen) < limit:
-        best_index, best_score = -1, best
-        for i in range(len(sentences)):
-            if i in chosen:
-                continue
-            c1, c2 = have1 + sentence1[i], have2 + sentence2[i]
-            score = _f1(sum((c1 & ref1).values()), sum(c1.values()), n_ref1) + _f1(
-                sum((c2 & ref2).values()), sum(c2.values()), n_ref2
-            )
-            if score > best_score:
-                best_index, best_score = i, score
-        if best_index < 0:
+    while len(chosen) < limit and available.any():
+        overlap1 = np.minimum(have1 + counts1, ref1).sum(axis=1).astype(float)
+        overlap2 = np.minimum(have2 + counts2, ref2).sum(axis=1).astype(float)
+        scores = _f1_many(overlap1, (total1 + totals1).astype(float), n_ref1) + _f1_many(
+            overlap2, (total2 + totals2).astype(float), n_ref2
+        )
+        scores[~available] = -np.inf
+        index = int(np.argmax(scores))
+        if not scores[index] > best:
             break
-        chosen.append(best_index)
-        have1 += sentence1[best_index]
-        have2 += sentence2[best_index]
-        best = best_score
+        chosen.append(index)
+        available[index] = False
+        have1 += counts1[index]
+        have2 += counts2[index]
+        total1 += int(totals1[index])
+        total2 += int(totals2[index])
+        best = float(scores[index])
     return sorted(chosen)
 
 
