@@ -1,0 +1,158 @@
+"""Where one ``/v1/summarize`` request spends its time: the stages of the summarize path, in-process.
+
+For each BBC article (title and text, as the HTTP benchmark sends them) it times, one article per
+call on one thread as a request runs: cleaning (``clean_article``), sentence splitting, vectorising
+(the TF-IDF transform of the sentences, body and title), sentence features, scoring, selection, the
+response model and its JSON. The stages add up to one request's model work (HTTP parsing, the
+thread hand-off and queueing under load come on top; ``bench/serve.py`` measures those).
+
+Usage, from the project root::
+
+    python bench/summarize_stages.py [--data PATH] [--model models/bbc] [--articles N] [--out PATH]
+
+Prints a table (mean and p99 per stage, in ms) and writes ``bench/results/summarize_stages.json``.
+Timings depend on the machine's load: the machine's load average is recorded with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from common import BBC_FILE, RESULTS_DIR, default_data_dir, ensure_project_importable, limit_threads, results_header
+
+STAGES = ("clean", "split", "vectorise", "features", "score", "select", "response_json")
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def time_article(bundle: Any, title: str, text: str) -> dict[str, float]:
+    """Each stage's seconds for one article, the way the summarize endpoint runs it."""
+    import numpy as np
+
+    from newsdesk.serve.analysis import clean_article
+    from newsdesk.serve.api.routes.articles import cleaning_out, model_ref, summary_out
+    from newsdesk.serve.api.schemas import SummarizeResponse
+    from newsdesk.train.summarize.features import PreparedArticle
+    from newsdesk.train.text.sentences import split_sentences
+
+    summarizer = bundle.summarizer
+    took: dict[str, float] = {}
+    t0 = time.perf_counter()
+    article = clean_article(text, title, bundle.cleaning)
+    t1 = time.perf_counter()
+    sentences = split_sentences(article.body)
+    t2 = time.perf_counter()
+    docs = [s.text for s in sentences] + [article.body] + ([article.title] if article.title else [])
+    matrix = summarizer.vectorizer_.transform(docs).tocsr()
+    n = len(sentences)
+    prepared = PreparedArticle(
+        article.body,
+        sentences,
+        matrix[:n],
+        matrix[n].toarray().ravel(),
+        matrix[n + 1].toarray().ravel() if article.title else None,
+        article.title,
+    )
+    t3 = time.perf_counter()
+    features = summarizer._features(prepared) if summarizer.kind == "supervised-extractive" else None
+    t4 = time.perf_counter()
+    if features is not None:
+        z = ((features - summarizer.mean_) / summarizer.scale_) @ summarizer.coef_ + summarizer.intercept_
+        scores = 1.0 / (1.0 + np.exp(-z))
+    else:
+        scores = summarizer.sentence_scores(prepared)
+    t5 = time.perf_counter()
+    summary = summarizer.summarize_clean(article.body, article.title, prepared=prepared)  # selection (+ scoring again)
+    t6 = time.perf_counter()
+    response = SummarizeResponse(
+        model=model_ref(bundle), cleaning=cleaning_out(article), document=None, **dict(summary_out(summary, False))
+    )
+    response.model_dump_json()
+    t7 = time.perf_counter()
+    took = {
+        "clean": t1 - t0,
+        "split": t2 - t1,
+        "vectorise": t3 - t2,
+        "features": t4 - t3,
+        "score": t5 - t4,
+        "select": max(0.0, (t6 - t5) - (t5 - t3)),  # summarize_clean minus the features and scoring it repeats
+        "response_json": t7 - t6,
+    }
+    assert len(scores) == n
+    return took
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--data", type=Path, default=None, help="shared data folder (default: NEWSDESK_DATA or ../shared/data)"
+    )
+    parser.add_argument(
+        "--model", type=Path, default=Path("models/bbc"), help="a BBC bundle (newsdesk train ... --name bbc)"
+    )
+    parser.add_argument("--articles", type=int, default=500, help="how many BBC articles to time (default 500)")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "summarize_stages.json")
+    args = parser.parse_args(argv)
+    limit_threads()
+    ensure_project_importable()
+    import pandas as pd
+
+    from newsdesk.train.bundle import load_bundle
+
+    data_dir = args.data or default_data_dir()
+    frame = pd.read_csv(data_dir / BBC_FILE, dtype=str, keep_default_na=False).head(args.articles)
+    bundle = load_bundle(args.model)
+    for row in frame.head(20).itertuples():  # warm caches and imports
+        time_article(bundle, row.title, row.text)
+    per_stage: dict[str, list[float]] = {stage: [] for stage in STAGES}
+    totals = []
+    for row in frame.itertuples():
+        took = time_article(bundle, row.title, row.text)
+        for stage in STAGES:
+            per_stage[stage].append(took[stage] * 1000)
+        totals.append(sum(took.values()) * 1000)
+    mean_total = sum(totals) / len(totals)
+    results: dict[str, Any] = {
+        **results_header(data_dir),
+        "load_average": os.getloadavg(),
+        "articles": len(totals),
+        "total_ms": {
+            "mean": round(mean_total, 3),
+            "p50": round(percentile(totals, 50), 3),
+            "p99": round(percentile(totals, 99), 3),
+        },
+        "stages_ms": {
+            stage: {
+                "mean": round(sum(v) / len(v), 3),
+                "p99": round(percentile(v, 99), 3),
+                "share": round(sum(v) / len(v) / mean_total, 3),
+            }
+            for stage, v in per_stage.items()
+        },
+    }
+    print(f"{len(totals)} BBC articles, load average {results['load_average'][0]:.1f}")
+    print(f"| {'stage':<14} | {'mean ms':>8} | {'p99 ms':>8} | {'share':>6} |")
+    print(f"|{'-' * 16}|{'-' * 10}|{'-' * 10}|{'-' * 8}|")
+    for stage, row in results["stages_ms"].items():
+        print(f"| {stage:<14} | {row['mean']:8.3f} | {row['p99']:8.3f} | {row['share']:6.1%} |")
+    total = results["total_ms"]
+    print(f"| {'total':<14} | {total['mean']:8.3f} | {total['p99']:8.3f} | {1:6.1%} |")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    import json
+
+    args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
