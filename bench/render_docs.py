@@ -34,6 +34,7 @@ from doc_tables import (
     render_summarize,
     render_transformers,
 )
+from doc_tables_timing import render_evaluate, render_summarize_stages
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent
@@ -59,6 +60,8 @@ REGIONS = {
     "score": Region(("score.json",), render_score),
     "transformers": Region(("transformers.json",), render_transformers),
     "soak": Region(("soak.json",), render_soak),
+    "evaluate": Region(("evaluate.json",), render_evaluate),
+    "summarize_stages": Region(("summarize_stages.json",), render_summarize_stages),
     "headline": Region(("classify.json", "summarize.json", "serve.json", "score.json"), render_headline),
 }
 
