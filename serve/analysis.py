@@ -104,8 +104,12 @@ def summarize_article(
     max_sentences: int | None = None,
     max_words: int | None = None,
     ratio: float | None = None,
+    length: str | None = None,
 ) -> Summary:
     """Summarise a cleaned article with the bundle's summariser.
+
+    ``length`` names a preset (brief, standard, reference); explicit ``max_sentences``, ``max_words``
+    and ``ratio`` win over it, and without any option the bundle's default length applies.
 
     Raises :class:`NoSummarizerError` when the bundle has none and
     :class:`~newsdesk.train.summarize.extractive.SummaryError` for an empty body or bad options.
@@ -118,5 +122,5 @@ def summarize_article(
     if not article.body:
         raise SummaryError("the text is empty after cleaning; send the article body to summarise")
     return bundle.summarizer.summarize_clean(
-        article.body, article.title, max_sentences=max_sentences, max_words=max_words, ratio=ratio
+        article.body, article.title, max_sentences=max_sentences, max_words=max_words, ratio=ratio, length=length
     )

@@ -278,6 +278,7 @@ def write_summarizer(directory: Path, summarizer: Any, classifier_encoder: Any =
     entry: dict[str, Any] = {
         "kind": meta["kind"],
         "length": meta["length"],
+        "default_length": meta["config"]["default_length"],
         "training": meta["training"],
         "files": [SUMMARIZER_JSON, SUMMARIZER_ARRAYS],
     }

@@ -82,6 +82,7 @@ def add_train_command(subparsers: Any, summary: str) -> None:
     _config_option(model, "--calibration-folds", ClassifierConfig, "calibration_folds")
     add_transformer_options(train)
     add_progress_options(train)
+    add_summary_length_option(train)
     train.set_defaults(handler=run_train)
 
 
@@ -330,10 +331,19 @@ def cleaning_from_args(args: argparse.Namespace, base: CleaningOptions | None = 
     return (base or CleaningOptions()).overridden(args.format, remove_boilerplate_from_args(args))
 
 
+def add_summary_length_option(parser: argparse.ArgumentParser) -> None:
+    """``--summary-length``: the preset the bundle's extractive summariser uses when a caller asks for none."""
+    from newsdesk.train.summarize.extractive import SummarizerConfig
+    from newsdesk.train.summarize.presets import PRESETS
+
+    _config_option(parser, "--summary-length", SummarizerConfig, "default_length", choices=PRESETS)
+
+
 def run_train(args: argparse.Namespace) -> int:
     """Handle ``newsdesk train``."""
     from newsdesk.train.pipeline import ClassifierConfig, TrainConfig, train_model
     from newsdesk.train.progress import note
+    from newsdesk.train.summarize.extractive import SummarizerConfig
 
     apply_progress_option(args)
     config = TrainConfig(
@@ -355,6 +365,7 @@ def run_train(args: argparse.Namespace) -> int:
             stop_words=not args.keep_stop_words,
             calibration_folds=args.calibration_folds,
         ),
+        summarizer=SummarizerConfig(default_length=args.summary_length),
         **transformer_configs_from_args(args),
     )
     result = train_model(config, progress=note)

@@ -58,8 +58,18 @@ class ArticleFields(_Request):
 
 
 class SummaryOptions(_Request):
-    """How long a summary may be; without options the model's learned length is used."""
+    """How long a summary may be: a named length, or explicit options (which win over it).
 
+    Without any option the model's default length is used (``brief`` unless it was trained with
+    ``--summary-length``).
+    """
+
+    length: Literal["brief", "standard", "reference"] | None = Field(
+        None,
+        description="brief: 3 sentences, at most 75 words; standard: 5 sentences, at most 150 words; reference: "
+        "the length learned from the training references. max_sentences, max_words and ratio win over it; "
+        "without any, the model's default (brief unless trained with --summary-length)",
+    )
     max_sentences: int | None = Field(None, ge=1, le=1000, description="at most this many sentences")
     max_words: int | None = Field(None, ge=1, le=100_000, description="at most this many words")
     ratio: float | None = Field(None, gt=0, le=1, description="this share of the article's sentences, in (0, 1]")

@@ -17,6 +17,7 @@ from newsdesk.train.cli import (
     apply_progress_option,
     remove_boilerplate_from_args,
 )
+from newsdesk.train.summarize.presets import PRESET_HELP, PRESETS, SummaryLength
 
 
 def add_score_command(subparsers: Any, summary: str) -> None:
@@ -56,6 +57,7 @@ def add_score_command(subparsers: Any, summary: str) -> None:
     )
     what = parser.add_argument_group("what to compute")
     what.add_argument("--summarize", action="store_true", help="add a 'summary' column (extractive summary)")
+    add_summary_length_options(what)
     what.add_argument(
         "--top-k",
         type=int,
@@ -111,6 +113,29 @@ def add_score_command(subparsers: Any, summary: str) -> None:
     parser.set_defaults(handler=run_score_command)
 
 
+def add_summary_length_options(group: Any) -> None:
+    """``--summary-length`` and the explicit length options of ``--summarize`` (as the HTTP API has them)."""
+    group.add_argument(
+        "--summary-length",
+        choices=PRESETS,
+        default=None,
+        help=f"with --summarize: {PRESET_HELP} (default: the model's, brief unless trained otherwise)",
+    )
+    group.add_argument("--max-sentences", type=int, default=None, metavar="N", help="summaries of at most N sentences")
+    group.add_argument("--max-words", type=int, default=None, metavar="N", help="summaries of at most N words")
+    group.add_argument(
+        "--ratio", type=float, default=None, metavar="R", help="summaries of this share of the article's sentences"
+    )
+
+
+def summary_length_from_args(args: argparse.Namespace) -> SummaryLength:
+    """The length the score options ask for; explicit options win over --summary-length."""
+    wanted = (args.summary_length, args.max_sentences, args.max_words, args.ratio)
+    if any(value is not None for value in wanted) and not args.summarize:
+        raise ValueError("--summary-length, --max-sentences, --max-words and --ratio need --summarize")
+    return SummaryLength(args.summary_length, args.max_sentences, args.max_words, args.ratio)
+
+
 def run_score_command(args: argparse.Namespace) -> int:
     """Handler of ``newsdesk score``."""
     job = ScoreJob(
@@ -124,6 +149,7 @@ def run_score_command(args: argparse.Namespace) -> int:
             args.summarize,
             format=args.format,
             remove_boilerplate=remove_boilerplate_from_args(args),
+            summary_length=summary_length_from_args(args),
         ),
         id_col=args.id_col,
         version=args.version,

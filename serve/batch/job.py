@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from newsdesk.train.bundle import Bundle
     from newsdesk.train.text.cleaning import CleaningOptions
 
-# This module is imported by newsdesk.serve.cli for every command: only the standard library at the top.
+# This module is imported by newsdesk.serve.cli for every command: only the standard library at the top
+# (newsdesk.train.summarize.presets is standard library only).
+from newsdesk.train.summarize.presets import SummaryLength
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,8 @@ class ScoreOptions:
     """``html``, ``text`` or ``auto``; None: as the model was trained."""
     remove_boilerplate: bool | None = None
     """None: as the model was trained."""
+    summary_length: SummaryLength = field(default_factory=SummaryLength)
+    """How long the summaries are (with ``summarize``): a preset and/or explicit options."""
 
     def cleaning(self, bundle: Bundle) -> CleaningOptions:
         """The bundle's cleaning with these options on top."""

@@ -29,6 +29,7 @@ from newsdesk.serve.batch.job import (
 from newsdesk.serve.batch.reader import Chunk
 from newsdesk.train.bundle import Bundle
 from newsdesk.train.summarize.base import SummaryError
+from newsdesk.train.summarize.presets import SummaryLength
 from newsdesk.train.tables import DatasetError
 from newsdesk.train.text.cleaning import CleaningOptions
 
@@ -81,6 +82,7 @@ def prepare_rows(
     text_col: str,
     cleaning: CleaningOptions,
     summarizer: Bundle | None = None,
+    summary_length: SummaryLength | None = None,
 ) -> Prepared:
     """Clean each row as the server does (:func:`newsdesk.serve.analysis.clean_article` with the bundle's
     cleaning options); summarise when given a bundle.
@@ -103,7 +105,9 @@ def prepare_rows(
             summary = None
             if article is not None:
                 try:
-                    summary = summarize_article(summarizer, article).text  # type: ignore[arg-type]
+                    summary = summarize_article(  # type: ignore[arg-type]
+                        summarizer, article, **(summary_length or SummaryLength()).as_kwargs()
+                    ).text
                 except SummaryError as exc:
                     out_errors[i] = f"{SUMMARY_FAILED_ROW}: {exc}"
             summaries.append(summary)
@@ -146,7 +150,9 @@ def score_rows(
     whichever engine and process runs it.
     """
     summarizer = bundle if options.summarize else None
-    prepared = prepare_rows(texts, titles, errors, options.text_col, options.cleaning(bundle), summarizer)
+    prepared = prepare_rows(
+        texts, titles, errors, options.text_col, options.cleaning(bundle), summarizer, options.summary_length
+    )
     return classify_prepared(bundle, prepared, options)
 
 

@@ -40,6 +40,7 @@ def job_identity(job: ScoreJob, source: ScoreInput, bundle: Bundle, options: Sco
             "title_col": options.title_col,
             "top_k": options.top_k,
             "summarize": options.summarize,
+            "summary_length": asdict(options.summary_length),
             "cleaning": options.cleaning(bundle).to_dict(),
             "encoding": source.encoding,
         },

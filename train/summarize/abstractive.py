@@ -43,6 +43,7 @@ from newsdesk.train.summarize.base import (
     check_length_options,
 )
 from newsdesk.train.text.cleaning import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_text, clean_title
+from newsdesk.train.summarize.presets import resolve_length
 from newsdesk.train.text.sentences import split_reference, split_sentences
 
 KIND = "abstractive"
@@ -267,14 +268,22 @@ class AbstractiveSummarizer(RawTextSummarizer):
         max_words: int | None = None,
         ratio: float | None = None,
         num_sentences: int | None = None,
+        length: str | None = None,
     ) -> Summary:
         """Summarise an already cleaned body; the length options cap the generated sentences.
 
         ``ratio`` caps them at that share of the article's sentence count, ``max_sentences`` and
         ``num_sentences`` at a count, ``max_words`` at a word budget (the first sentence is kept
-        even when longer). The title is not used by the model.
+        even when longer). A preset (``length``) gives its sentence count and word cap as caps;
+        the reference preset caps nothing. The title is not used by the model.
         """
         check_length_options(max_sentences, max_words, ratio)
+        if num_sentences is None and length is not None:
+            try:
+                choice = resolve_length(length, max_sentences=max_sentences, max_words=max_words, ratio=ratio)
+            except ValueError as exc:
+                raise SummaryError(str(exc)) from None
+            num_sentences, max_words = choice.num_sentences, choice.max_words
         if num_sentences is not None and num_sentences < 1:
             raise SummaryError(f"num_sentences must be at least 1, got {num_sentences}")
         if not body.strip():

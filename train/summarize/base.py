@@ -54,6 +54,7 @@ class RawTextSummarizer:
         ratio: float | None = None,
         num_sentences: int | None = None,
         cleaning: CleaningOptions = DEFAULT_CLEANING,
+        length: str | None = None,
     ) -> Summary:
         """Summarise a raw article body; see :meth:`summarize_clean` for the length options."""
         clean = clean_title(title or "")
@@ -64,6 +65,7 @@ class RawTextSummarizer:
             max_words=max_words,
             ratio=ratio,
             num_sentences=num_sentences,
+            length=length,
         )
 
     def summarize_clean(
@@ -75,6 +77,7 @@ class RawTextSummarizer:
         max_words: int | None = None,
         ratio: float | None = None,
         num_sentences: int | None = None,
+        length: str | None = None,
     ) -> Summary:
         raise NotImplementedError
 

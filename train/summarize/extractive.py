@@ -1,7 +1,8 @@
 """Extractive summarisation: a supervised sentence scorer, TextRank, and Lead-k.
 
 A summary is a selection of the article's own sentences, returned in article
-order. Two kinds of summariser can sit in a bundle:
+order, chosen among the article's candidate sentences (``hygiene.candidate_sentences``: no
+headlines, bylines, captions or prompts). Three kinds of summariser can sit in a bundle:
 
 ``supervised-extractive``
     Trained on article/summary pairs. Each article sentence is labelled by
@@ -11,13 +12,18 @@ order. Two kinds of summariser can sit in a bundle:
     an editor would recognise: position, length, similarity to the article and
     to the title, centrality, quotations, numbers, capitalised names, TF-IDF
     weight. How many sentences to keep is learned from the references too.
+``pacsum``
+    For data without reference summaries: PacSum (Zheng & Lapata, 2019), a
+    position-aware directed centrality (``pacsum.py``); Lead-k when the
+    sentences share no content words at all.
 ``textrank``
-    For data without reference summaries: TextRank (Mihalcea & Tarau, 2004)
-    over its original word-overlap similarity, with Lead-k when the sentences
-    share no content words at all.
+    What data without references got before PacSum (bundles saved then still
+    load): TextRank (Mihalcea & Tarau, 2004) over its original word-overlap
+    similarity. Evaluation keeps it as a baseline.
 
 Selection takes sentences by score, skips near-duplicates of sentences
-already chosen, and stops at the length budget.
+already chosen, keeps quotations whole, and stops at the length budget: a
+named preset (``length.py``: brief by default) or explicit options.
 """
 
 from __future__ import annotations
@@ -47,6 +53,8 @@ from newsdesk.train.summarize.features import (
     sentence_features,
 )
 from newsdesk.train.summarize.length import LengthModel
+from newsdesk.train.summarize.pacsum import pacsum_scores
+from newsdesk.train.summarize.presets import DEFAULT_PRESET, PRESET_HELP, check_preset, resolve_length
 from newsdesk.train.summarize.rouge import greedy_oracle
 from newsdesk.train.summarize.textrank import shares_words, textrank_scores
 from newsdesk.train.text.cleaning import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_title
@@ -54,7 +62,8 @@ from newsdesk.train.text.sentences import Sentence, normalize_sentence, split_re
 
 SUPERVISED = "supervised-extractive"
 TEXTRANK = "textrank"
-KINDS = (SUPERVISED, TEXTRANK)
+PACSUM = "pacsum"
+KINDS = (SUPERVISED, TEXTRANK, PACSUM)
 
 
 @dataclass
@@ -73,8 +82,13 @@ class SummarizerConfig:
         },
     )
     textrank_damping: float = 0.85
+    default_length: str = field(
+        default=DEFAULT_PRESET,
+        metadata={"help": f"summary length for callers who ask for none ({PRESET_HELP})"},
+    )
 
     def __post_init__(self) -> None:
+        check_preset(self.default_length)
         if not 0.0 < self.redundancy <= 1.0:
             raise ValueError(f"redundancy must be in (0, 1], got {self.redundancy}")
         if self.C <= 0:
@@ -139,7 +153,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
             )
         has_references = references is not None and any(r and r.strip() for r in references)
         if not has_references:
-            self.kind = TEXTRANK
+            self.kind = PACSUM
             self.length = LengthModel()
             self.training_ = {"articles": len(usable)}
             return self
@@ -186,13 +200,20 @@ class ExtractiveSummarizer(RawTextSummarizer):
         return self
 
     def label_sentences(self, sentences: Sequence[Sentence], reference: str) -> tuple[np.ndarray, bool]:
-        """1 for each sentence the reference contains; returns the labels and whether the ROUGE oracle made them."""
+        """1 for each sentence the reference contains; returns the labels and whether the ROUGE oracle made them.
+
+        A candidate joined from several sentences (a quotation cut at its inner full stops) counts as
+        contained when its words appear, in order, in the reference.
+        """
         texts = [s.text for s in sentences]
         reference_sentences = split_reference(reference, texts)
         wanted = {normalize_sentence(r) for r in reference_sentences}
         wanted.discard("")
-        labels = np.array([normalize_sentence(t) in wanted for t in texts], dtype=np.int8)
-        found = len(wanted & {normalize_sentence(t) for t in texts})
+        whole = f" {' '.join(normalize_sentence(r) for r in reference_sentences)} "
+        keys = [normalize_sentence(t) for t in texts]
+        labels = np.array([k in wanted or (bool(k) and f" {k} " in whole) for k in keys], dtype=np.int8)
+        joined = f" {' '.join(keys)} "
+        found = sum(1 for w in wanted if f" {w} " in joined)
         if wanted and found >= self.config.oracle_fallback * len(wanted):
             return labels, False
         labels = np.zeros(len(texts), dtype=np.int8)
@@ -206,9 +227,16 @@ class ExtractiveSummarizer(RawTextSummarizer):
 
     def as_textrank(self) -> ExtractiveSummarizer:
         """A TextRank summariser over this one's vocabulary (the unsupervised baseline)."""
+        return self._unsupervised(TEXTRANK)
+
+    def as_pacsum(self) -> ExtractiveSummarizer:
+        """A PacSum summariser over this one's vocabulary (what training without references fits)."""
+        return self._unsupervised(PACSUM)
+
+    def _unsupervised(self, kind: str) -> ExtractiveSummarizer:
         self._check_fitted()
         other = ExtractiveSummarizer(self.config)
-        other.kind = TEXTRANK
+        other.kind = kind
         other.vectorizer_ = self.vectorizer_
         other.length = self.length
         return other
@@ -232,7 +260,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
         return sentence_features(p, self.config.textrank_damping, self.extra_features)
 
     def sentence_scores(self, p: PreparedArticle) -> np.ndarray:
-        """A score per sentence: the scorer's probability (supervised) or the TextRank score.
+        """A score per sentence: the scorer's probability (supervised), the PacSum or the TextRank score.
 
         TextRank uses the original word-overlap similarity (Mihalcea & Tarau, 2004): on BBC it
         scores ROUGE-2 0.759 against 0.723 with TF-IDF cosines (bench/summarize.py split, k matched).
@@ -241,6 +269,8 @@ class ExtractiveSummarizer(RawTextSummarizer):
             assert self.coef_ is not None and self.mean_ is not None and self.scale_ is not None
             z = ((self._features(p) - self.mean_) / self.scale_) @ self.coef_ + self.intercept_
             return 1.0 / (1.0 + np.exp(-z))
+        if self.kind == PACSUM:
+            return pacsum_scores(p.similarity)
         return textrank_scores(p.overlap, self.config.textrank_damping)
 
     # ------------------------------------------------------------------ prediction
@@ -254,6 +284,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
         max_words: int | None = None,
         ratio: float | None = None,
         num_sentences: int | None = None,
+        length: str | None = None,
         prepared: PreparedArticle | None = None,
     ) -> Summary:
         """Summarise an already cleaned body.
@@ -261,9 +292,10 @@ class ExtractiveSummarizer(RawTextSummarizer):
         ``prepared``: the body already split and vectorised with this vocabulary (:meth:`prepare`), so
         several summarisers over one vocabulary (ours and its TextRank baseline) share that work.
 
-        Length: ``ratio`` (a share of the article's sentences) or
-        ``num_sentences`` (an exact count, as evaluation baselines need)
-        replaces the learned length; ``max_sentences`` and ``max_words`` cap it. A summary
+        Length: a preset (``length``: brief, standard or reference; without one, and without any
+        other length option, the model's ``default_length``), unless explicit options are given:
+        ``ratio`` (a share of the article's sentences) or ``num_sentences`` (an exact count, as
+        evaluation baselines need) replaces the learned length; ``max_sentences`` and ``max_words`` cap it. A summary
         always has at least one sentence, so when the best sentence alone is
         longer than ``max_words`` it is returned on its own. Articles of one
         sentence, or of two that fit the length options, are returned whole.
@@ -272,6 +304,19 @@ class ExtractiveSummarizer(RawTextSummarizer):
         check_length_options(max_sentences, max_words, ratio)
         if num_sentences is not None and num_sentences < 1:
             raise SummaryError(f"num_sentences must be at least 1, got {num_sentences}")
+        whole_quotes = True
+        if num_sentences is None:
+            try:
+                choice = resolve_length(
+                    length,
+                    default=self.config.default_length,
+                    max_sentences=max_sentences,
+                    max_words=max_words,
+                    ratio=ratio,
+                )
+            except ValueError as exc:
+                raise SummaryError(str(exc)) from None
+            num_sentences, max_words, whole_quotes = choice.num_sentences, choice.max_words, choice.whole_quotes
         if not body.strip():
             raise SummaryError("the text is empty after cleaning; send the article body to summarise")
         p = prepared if prepared is not None else self._prepare(body, title)
@@ -287,7 +332,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
         else:
             scores = self.sentence_scores(p)
             method = self.kind or TEXTRANK
-            if self.kind == TEXTRANK and not shares_words(p.overlap):
+            if self.kind in (TEXTRANK, PACSUM) and not shares_words(p.overlap):
                 # No two sentences share a word: TextRank has no graph, so use Lead-k.
                 scores = 1.0 / (np.arange(n) + 1.0)
                 method = "lead"
@@ -299,7 +344,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
                 k = self.length.sentences_for(n)
             if max_sentences is not None:
                 k = min(k, max_sentences)
-            chosen = self._select(p, scores, k, max_words)
+            chosen = self._select(p, scores, k, max_words, whole_quotes)
         selected = tuple(
             SummarySentence(
                 i, p.sentences[i].start, p.sentences[i].end, p.sentences[i].text, round(float(scores[i]), 4)
@@ -308,22 +353,32 @@ class ExtractiveSummarizer(RawTextSummarizer):
         )
         return Summary(selected, method, n, body)
 
-    def _select(self, p: PreparedArticle, scores: np.ndarray, k: int, max_words: int | None) -> list[int]:
-        """Best-scored sentences up to ``k`` (and the word budget), skipping near-duplicates; article order."""
+    def _select(
+        self, p: PreparedArticle, scores: np.ndarray, k: int, max_words: int | None, whole_quotes: bool = True
+    ) -> list[int]:
+        """Best-scored sentences up to ``k`` (and the word budget), skipping near-duplicates; article order.
+
+        A sentence of a quotation cut into several sentences comes with the rest of the quotation
+        (all of it must fit), so a summary never holds half a quote.
+        """
         order = np.argsort(-scores, kind="stable")
+        groups = p.quote_groups if whole_quotes else list(range(len(p.sentences)))
         chosen: list[int] = []
         words = 0
         for i in order:
             if len(chosen) >= k:
                 break
-            n_words = len(p.sentences[i].text.split())
-            if max_words is not None and chosen and words + n_words > max_words:
+            if i in chosen:
                 continue
-            if max_words is not None and not chosen and n_words > max_words:
+            members = [j for j, g in enumerate(groups) if g == groups[i]] if groups.count(groups[i]) > 1 else [i]
+            if len(chosen) + len(members) > k:
                 continue
-            if chosen and p.similarity[i, chosen].max() > self.config.redundancy:
+            n_words = sum(len(p.sentences[j].text.split()) for j in members)
+            if max_words is not None and words + n_words > max_words:
                 continue
-            chosen.append(int(i))
+            if chosen and p.similarity[np.ix_(members, chosen)].max() > self.config.redundancy:
+                continue
+            chosen.extend(int(j) for j in members)
             words += n_words
         if not chosen:  # nothing fits the word budget: the best sentence on its own
             chosen = [int(order[0])]

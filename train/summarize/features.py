@@ -18,7 +18,8 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from newsdesk.train.summarize.textrank import overlap_similarity, textrank_scores
-from newsdesk.train.text.sentences import Sentence, split_sentences
+from newsdesk.train.summarize.hygiene import candidate_sentences, quote_groups
+from newsdesk.train.text.sentences import Sentence
 
 FEATURES = (
     "position",  # relative position in the article, 0 = first sentence
@@ -79,14 +80,20 @@ class PreparedArticle:
         return (self.vectors @ self.vectors.T).toarray()
 
     @cached_property
+    def quote_groups(self) -> list[int]:
+        """Sentences of one quotation share a number (see :func:`quote_groups`)."""
+        return quote_groups(self.sentences)
+
+    @cached_property
     def overlap(self) -> np.ndarray:
         """TextRank's word-overlap similarities (see :func:`overlap_similarity`)."""
         return overlap_similarity([s.text for s in self.sentences])
 
 
 def prepare_article(vectorizer: TfidfVectorizer, body: str, title: str) -> PreparedArticle:
-    """Split ``body`` into sentences and vectorise them, the body and the title with ``vectorizer``."""
-    sentences = split_sentences(body)
+    """Split ``body`` into candidate sentences (:func:`candidate_sentences`) and vectorise them, the body and
+    the title with ``vectorizer``."""
+    sentences = candidate_sentences(body)
     docs = [s.text for s in sentences] + [body] + ([title] if title else [])
     matrix = vectorizer.transform(docs).tocsr()
     n = len(sentences)

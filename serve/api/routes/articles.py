@@ -156,7 +156,12 @@ def summarize_checked(bundle: Bundle, article: CleanArticle, options: SummaryOpt
         raise ApiError(422, EMPTY_TEXT, "field 'text' is empty after cleaning; a summary needs the article body")
     try:
         summary = summarize_article(
-            bundle, article, max_sentences=options.max_sentences, max_words=options.max_words, ratio=options.ratio
+            bundle,
+            article,
+            max_sentences=options.max_sentences,
+            max_words=options.max_words,
+            ratio=options.ratio,
+            length=options.length,
         )
     except NoSummarizerError as exc:
         raise ApiError(409, NO_SUMMARIZER, f"{exc}; or reload a version that has one (POST /v1/admin/reload)") from None
@@ -276,8 +281,8 @@ def predict_batch(body: BatchPredictRequest, bundle: BundleDep, settings: Settin
     summary="Summarise one article",
     description="An extractive summary: the article's own sentences in article order, each with its "
     "sentence number and character offsets in the cleaned text (ask for that text with "
-    "include_cleaned_text). Length: the model's learned length unless max_sentences, max_words or "
-    "ratio say otherwise.",
+    "include_cleaned_text). Length: a preset (length: brief, standard or reference; the model's default, "
+    "brief unless trained otherwise, when nothing is asked), unless max_sentences, max_words or ratio say otherwise.",
 )
 def summarize(body: SummarizeRequest, bundle: BundleDep, settings: SettingsDep, metrics: MetricsDep) -> Response:
     article = clean_checked(body, bundle, settings)

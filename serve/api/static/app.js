@@ -255,7 +255,8 @@
     if (title) body.title = title;
     if (ENDPOINTS[action].summary) {
       const limit = $("max-sentences").value;
-      if (limit) body.max_sentences = Number(limit);
+      if (/^\d+$/.test(limit)) body.max_sentences = Number(limit);
+      else if (limit) body.length = limit; // a preset: brief, standard or reference
       body.return_document = true;
     }
     if (ENDPOINTS[action].topic) body.top_k = TOP_K;

@@ -8,7 +8,7 @@ import pytest
 
 from helpers.training import composite_articles
 from newsdesk.train.summarize.base import SummaryError
-from newsdesk.train.summarize.extractive import SUPERVISED, TEXTRANK, ExtractiveSummarizer, SummarizerConfig
+from newsdesk.train.summarize.extractive import PACSUM, SUPERVISED, TEXTRANK, ExtractiveSummarizer, SummarizerConfig
 from newsdesk.train.summarize.features import FEATURES
 from newsdesk.train.summarize.length import LengthModel
 from newsdesk.train.summarize.textrank import textrank_scores
@@ -223,8 +223,13 @@ def test_unfitted_summariser_says_so() -> None:
 # ---------------------------------------------------------------------------- TextRank
 
 
-def test_without_references_the_summariser_is_textrank(textrank: ExtractiveSummarizer) -> None:
-    assert textrank.kind == TEXTRANK
+def test_without_references_the_summariser_is_pacsum(textrank: ExtractiveSummarizer) -> None:
+    assert textrank.kind == PACSUM
+    assert textrank.as_textrank().kind == TEXTRANK
+
+
+def test_the_textrank_baseline_picks_central_sentences(textrank: ExtractiveSummarizer) -> None:
+    textrank = textrank.as_textrank()
     text = (
         "The weather was cold. United scored a late goal against City in the league. "
         "The striker scored the goal after the goalkeeper slipped. Tickets sold out. "
