@@ -42,8 +42,8 @@ from newsdesk.train.summarize.base import (
     SummarySentence,
     check_length_options,
 )
-from newsdesk.train.text.cleaning import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_text, clean_title
 from newsdesk.train.summarize.presets import resolve_length
+from newsdesk.train.text.cleaning import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_text, clean_title
 from newsdesk.train.text.sentences import split_reference, split_sentences
 
 KIND = "abstractive"

@@ -56,6 +56,9 @@ from newsdesk.train.summarize.length import LengthModel
 from newsdesk.train.summarize.pacsum import pacsum_scores
 from newsdesk.train.summarize.presets import DEFAULT_PRESET, PRESET_HELP, check_preset, resolve_length
 from newsdesk.train.summarize.rouge import greedy_oracle
+from newsdesk.train.summarize.selection import select_sentences
+from newsdesk.train.summarize.shift import METHOD as LEAD_PRIOR
+from newsdesk.train.summarize.shift import SourceProfile, lead_prior
 from newsdesk.train.summarize.textrank import shares_words, textrank_scores
 from newsdesk.train.text.cleaning import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_title
 from newsdesk.train.text.sentences import Sentence, normalize_sentence, split_reference
@@ -116,6 +119,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
         self.scale_: np.ndarray | None = None
         self.coef_: np.ndarray | None = None
         self.intercept_: float = 0.0
+        self.profile_: SourceProfile | None = None
         self.training_: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ fitting
@@ -188,6 +192,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
         self.scale_[self.scale_ == 0] = 1.0
         scorer = LogisticRegression(C=self.config.C, max_iter=1000)
         scorer.fit((x - self.mean_) / self.scale_, y)
+        self.profile_ = SourceProfile.fit([(rows - self.mean_) / self.scale_ for rows in features if len(rows) > 1])
         self.coef_ = scorer.coef_.ravel().astype(np.float64)
         self.intercept_ = float(scorer.intercept_[0])
         self.length = LengthModel.fit(n_sentences, n_summary)
@@ -265,13 +270,21 @@ class ExtractiveSummarizer(RawTextSummarizer):
         TextRank uses the original word-overlap similarity (Mihalcea & Tarau, 2004): on BBC it
         scores ROUGE-2 0.759 against 0.723 with TF-IDF cosines (bench/summarize.py split, k matched).
         """
+        return self._scores_and_method(p)[0]
+
+    def _scores_and_method(self, p: PreparedArticle) -> tuple[np.ndarray, str]:
+        """The scores, and the method that made them: for an article unlike any the supervised scorer learned
+        from (``shift.SourceProfile``), Lead's position prior replaces the learned scores."""
         if self.kind == SUPERVISED:
             assert self.coef_ is not None and self.mean_ is not None and self.scale_ is not None
-            z = ((self._features(p) - self.mean_) / self.scale_) @ self.coef_ + self.intercept_
-            return 1.0 / (1.0 + np.exp(-z))
+            standardized = (self._features(p) - self.mean_) / self.scale_
+            if self.profile_ is not None and len(p.sentences) > 1 and self.profile_.is_unfamiliar(standardized):
+                return lead_prior(len(p.sentences)), LEAD_PRIOR
+            z = standardized @ self.coef_ + self.intercept_
+            return 1.0 / (1.0 + np.exp(-z)), SUPERVISED
         if self.kind == PACSUM:
-            return pacsum_scores(p.similarity)
-        return textrank_scores(p.overlap, self.config.textrank_damping)
+            return pacsum_scores(p.similarity), PACSUM
+        return textrank_scores(p.overlap, self.config.textrank_damping), TEXTRANK
 
     # ------------------------------------------------------------------ prediction
 
@@ -330,8 +343,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
             scores = np.ones(n)
             method = "whole-text"
         else:
-            scores = self.sentence_scores(p)
-            method = self.kind or TEXTRANK
+            scores, method = self._scores_and_method(p)
             if self.kind in (TEXTRANK, PACSUM) and not shares_words(p.overlap):
                 # No two sentences share a word: TextRank has no graph, so use Lead-k.
                 scores = 1.0 / (np.arange(n) + 1.0)
@@ -356,33 +368,8 @@ class ExtractiveSummarizer(RawTextSummarizer):
     def _select(
         self, p: PreparedArticle, scores: np.ndarray, k: int, max_words: int | None, whole_quotes: bool = True
     ) -> list[int]:
-        """Best-scored sentences up to ``k`` (and the word budget), skipping near-duplicates; article order.
-
-        A sentence of a quotation cut into several sentences comes with the rest of the quotation
-        (all of it must fit), so a summary never holds half a quote.
-        """
-        order = np.argsort(-scores, kind="stable")
-        groups = p.quote_groups if whole_quotes else list(range(len(p.sentences)))
-        chosen: list[int] = []
-        words = 0
-        for i in order:
-            if len(chosen) >= k:
-                break
-            if i in chosen:
-                continue
-            members = [j for j, g in enumerate(groups) if g == groups[i]] if groups.count(groups[i]) > 1 else [i]
-            if len(chosen) + len(members) > k:
-                continue
-            n_words = sum(len(p.sentences[j].text.split()) for j in members)
-            if max_words is not None and words + n_words > max_words:
-                continue
-            if chosen and p.similarity[np.ix_(members, chosen)].max() > self.config.redundancy:
-                continue
-            chosen.extend(int(j) for j in members)
-            words += n_words
-        if not chosen:  # nothing fits the word budget: the best sentence on its own
-            chosen = [int(order[0])]
-        return sorted(chosen)
+        """Best-scored sentences up to ``k`` and the word budget (see :func:`select_sentences`)."""
+        return select_sentences(p, scores, k, max_words, self.config.redundancy, whole_quotes)
 
     # ------------------------------------------------------------------ state for bundles
 
@@ -397,6 +384,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
         if self.kind == SUPERVISED:
             assert self.coef_ is not None and self.mean_ is not None and self.scale_ is not None
             arrays.update(coef=self.coef_, intercept=np.array([self.intercept_]), mean=self.mean_, scale=self.scale_)
+            arrays.update(self.profile_.to_arrays() if self.profile_ is not None else {})
         meta = {
             "kind": self.kind,
             "features": list(self.feature_names) if self.kind == SUPERVISED else [],
@@ -460,5 +448,6 @@ class ExtractiveSummarizer(RawTextSummarizer):
             model.intercept_ = float(arrays["intercept"][0])
             model.mean_ = np.asarray(arrays["mean"], dtype=np.float64)
             model.scale_ = np.asarray(arrays["scale"], dtype=np.float64)
+            model.profile_ = SourceProfile.from_arrays(arrays, 2 * len(model.feature_names))
         model.training_ = dict(meta.get("training", {}))
         return model

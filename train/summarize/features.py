@@ -17,8 +17,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from newsdesk.train.summarize.textrank import overlap_similarity, textrank_scores
 from newsdesk.train.summarize.hygiene import candidate_sentences, quote_groups
+from newsdesk.train.summarize.textrank import overlap_similarity, textrank_scores
 from newsdesk.train.text.sentences import Sentence
 
 FEATURES = (

@@ -5,27 +5,32 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from newsdesk.train.data import Article
 from newsdesk.train.progress import track
+from newsdesk.train.summarize.comparison import LENGTH_SYSTEMS, length_notes, length_outputs
 from newsdesk.train.summarize.extractive import ExtractiveSummarizer
 from newsdesk.train.summarize.features import PreparedArticle
+from newsdesk.train.summarize.presets import REFERENCE
 from newsdesk.train.summarize.rouge import greedy_oracle
 from newsdesk.train.summarize.rouge_judge import RougeJudge, mean_scores
 from newsdesk.train.text.cleaning import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_text, clean_title
 from newsdesk.train.text.sentences import split_reference, split_sentences
 
 SYSTEMS = ("ours", "lead3", "lead_matched", "textrank", "oracle")
+FULL_SYSTEMS = SYSTEMS + LENGTH_SYSTEMS
+"""What ``evaluate`` scores with baselines: also ours at each preset and at the reference's length,
+each beside Lead at the same length, and PacSum (``comparison.py``)."""
 QUICK_SYSTEMS = ("ours", "lead3", "lead_matched")
 """What ``newsdesk evaluate --no-baselines`` scores: no TextRank and no oracle, the slow baselines."""
 PARALLEL_CHUNK = 16
 """Articles handed to a worker process at a time (``jobs`` > 1)."""
 SYSTEM_NOTES = {
-    "ours": "this bundle's summariser, choosing its own length",
+    "ours": "this bundle's summariser, choosing its own length (the reference preset)",
     "lead3": "the first three sentences",
     "lead_matched": "the first k sentences, k = the number of sentences ours chose for that article",
     "textrank": "TextRank (word-overlap similarity, as the bundle's unsupervised summariser), k matched to ours",
@@ -91,6 +96,8 @@ class ArticleScores:
     sentences: int
     words: int
     seconds: float
+    preset_words: dict[str, int] = field(default_factory=dict)
+    """Words in ours' summary at each preset that was scored (``ours_brief``, ``ours_standard``)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,8 @@ class SummaryJudge:
     textrank: ExtractiveSummarizer | None
     systems: tuple[str, ...]
     cleaning: CleaningOptions
+    pacsum: ExtractiveSummarizer | None = None
+    """With it, the :data:`LENGTH_SYSTEMS` are scored too."""
 
     def __call__(self, article: Any) -> ArticleScores | None:
         """The scores of one raw article (None when nothing is left of its body after cleaning)."""
@@ -119,17 +128,22 @@ class SummaryJudge:
         if item is None:
             return None
         started = time.perf_counter()
-        ours = self.summarizer.summarize_clean(item.body, item.title, prepared=prepared[0])
+        ours = self.summarizer.summarize_clean(item.body, item.title, length=REFERENCE, prepared=prepared[0])
         seconds += time.perf_counter() - started
         k = len(ours.sentences)
         outputs = {"ours": [s.text for s in ours.sentences], **item.baselines(k, oracle="oracle" in self.systems)}
         if self.textrank is not None:  # the same vocabulary, so the same split and vectors
             textrank = self.textrank.summarize_clean(item.body, item.title, num_sentences=k, prepared=prepared[0])
             outputs["textrank"] = [s.text for s in textrank.sentences]
+        preset_words: dict[str, int] = {}
+        if self.pacsum is not None:
+            added = length_outputs(self.summarizer, self.pacsum, item, k, prepared[0])
+            outputs.update(added)
+            preset_words = {n: sum(len(s.split()) for s in added[n]) for n in ("ours_brief", "ours_standard")}
         judge = RougeJudge(item.reference)
         words = sum(len(s.text.split()) for s in ours.sentences)
         scores = {name: judge.score(outputs[name]) for name in self.systems}
-        return ArticleScores(scores, len(item.reference), k, words, seconds)
+        return ArticleScores(scores, len(item.reference), k, words, seconds, preset_words)
 
 
 _forked_judge: SummaryJudge | None = None
@@ -171,8 +185,14 @@ def evaluate_summarizer(
     with ``jobs`` > 1 the articles are shared among that many forked processes, and the results are
     summed in article order, so they are the same.
     """
-    systems = SYSTEMS if baselines else QUICK_SYSTEMS
-    judge = SummaryJudge(summarizer, summarizer.as_textrank() if baselines else None, systems, cleaning)
+    systems = FULL_SYSTEMS if baselines else QUICK_SYSTEMS
+    judge = SummaryJudge(
+        summarizer,
+        summarizer.as_textrank() if baselines else None,
+        systems,
+        cleaning,
+        summarizer.as_pacsum() if baselines else None,
+    )
     pairs = _with_references(articles)
     judged = [
         result
@@ -189,9 +209,13 @@ def evaluate_summarizer(
     results["ours"]["mean_sentences"] = round(float(np.mean([r.sentences for r in judged])), 2)
     results["ours"]["mean_words"] = round(float(np.mean([r.words for r in judged])), 1)
     results["ours"]["articles_per_s"] = round(len(judged) / seconds, 1) if seconds > 0 else None
+    for name in ("ours_brief", "ours_standard"):
+        if name in systems:
+            results[name]["median_words"] = float(np.median([r.preset_words[name] for r in judged]))
     results["reference_mean_sentences"] = round(float(np.mean([r.reference_sentences for r in judged])), 2)
     results["kind"] = summarizer.kind
-    results["notes"] = {name: SYSTEM_NOTES[name] for name in systems}
+    notes = {**SYSTEM_NOTES, **length_notes()}
+    results["notes"] = {name: notes[name] for name in systems}
     return results
 
 

@@ -586,3 +586,52 @@ def test_score_cleans_html_and_boilerplate_as_asked(tmp_path: Path, tiny_bundle_
     raw = pd.read_csv(kept, keep_default_na=False)
     assert any(furniture in raw["summary"][0] for furniture in ("Home | News", "6 hours ago", "Share this"))
     assert "<p>" in raw["summary"][1]
+
+
+# --------------------------------------------------------------------------- summary length
+
+
+def _sentences(summary: str) -> list[str]:
+    from newsdesk.train.text.sentences import sentence_texts
+
+    return sentence_texts(summary)
+
+
+def test_summary_length_brief_writes_brief_summaries(
+    tmp_path: Path, tiny_bundle_dir: Path, articles: pd.DataFrame
+) -> None:
+    # Long articles: each joins four fixture articles (about 12 sentences, 200 words).
+    texts = [" ".join(articles.text[i : i + 4]) for i in range(0, 12, 4)]
+    source = tmp_path / "long.csv"
+    pd.DataFrame({"id": ["a", "b", "c"], "text": texts}).to_csv(source, index=False)
+    code, out = score(tmp_path, tiny_bundle_dir, source, "--summarize", "--summary-length", "brief")
+    assert code == 0
+    brief = read_out(out)
+    _, out = score(tmp_path, tiny_bundle_dir, source, "--summarize", "--summary-length", "standard", out="s.csv")
+    standard = read_out(out)
+    for short, longer, text in zip(brief.summary, standard.summary, texts):
+        assert len(_sentences(short)) == 3 and len(short.split()) <= 75
+        assert 3 < len(_sentences(longer)) <= 5 and len(longer.split()) <= 150
+        assert all(sentence in text for sentence in _sentences(short))
+
+
+def test_without_a_length_score_uses_the_models_default(
+    tmp_path: Path, tiny_bundle_dir: Path, articles_csv: Path
+) -> None:
+    _, default = score(tmp_path, tiny_bundle_dir, articles_csv, "--summarize", out="d.csv")
+    _, brief = score(tmp_path, tiny_bundle_dir, articles_csv, "--summarize", "--summary-length", "brief", out="b.csv")
+    assert list(read_out(default).summary) == list(read_out(brief).summary)
+
+
+def test_explicit_max_sentences_wins_over_the_preset(tmp_path: Path, tiny_bundle_dir: Path, articles_csv: Path) -> None:
+    code, out = score(
+        tmp_path, tiny_bundle_dir, articles_csv, "--summarize", "--summary-length", "reference", "--max-sentences", "1"
+    )
+    assert code == 0
+    assert all(len(_sentences(s)) == 1 for s in read_out(out).summary)
+
+
+def test_length_options_need_summarize(tmp_path: Path, tiny_bundle_dir: Path, articles_csv: Path, capsys) -> None:
+    code, _ = score(tmp_path, tiny_bundle_dir, articles_csv, "--summary-length", "brief")
+    assert code != 0
+    assert "need --summarize" in capsys.readouterr().err

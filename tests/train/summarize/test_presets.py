@@ -48,7 +48,12 @@ def test_an_unknown_preset_names_the_presets() -> None:
 
 
 def test_summary_length_checks_its_options() -> None:
-    assert SummaryLength(BRIEF).as_kwargs() == {"length": BRIEF, "max_sentences": None, "max_words": None, "ratio": None}
+    assert SummaryLength(BRIEF).as_kwargs() == {
+        "length": BRIEF,
+        "max_sentences": None,
+        "max_words": None,
+        "ratio": None,
+    }
     with pytest.raises(ValueError, match="max_words"):
         SummaryLength(max_words=0)
     with pytest.raises(ValueError, match="ratio"):
