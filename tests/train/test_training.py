@@ -65,9 +65,10 @@ def test_training_with_summaries_saves_an_evaluated_supervised_summariser(summar
     assert bundle.summarizer.summarize(article).sentences
 
 
-def test_training_without_summaries_saves_textrank(tiny_bundle_dir) -> None:
+def test_training_without_summaries_saves_pacsum(tiny_bundle_dir) -> None:
     bundle = load_bundle(tiny_bundle_dir)
-    assert bundle.summarizer is not None and bundle.summarizer.kind == "textrank"
-    assert bundle.manifest["summarizer"]["kind"] == "textrank"
+    assert bundle.summarizer is not None and bundle.summarizer.kind == "pacsum"
+    assert bundle.manifest["summarizer"]["kind"] == "pacsum"
+    assert bundle.manifest["summarizer"]["default_length"] == "brief"
     metrics = json.loads((bundle.path / "metrics.json").read_text())["summarizer"]
-    assert metrics == {"kind": "textrank", "evaluated": False, "reason": "the data has no reference summaries"}
+    assert metrics == {"kind": "pacsum", "evaluated": False, "reason": "the data has no reference summaries"}

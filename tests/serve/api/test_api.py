@@ -218,7 +218,7 @@ def test_health_ready_and_models(client: TestClient) -> None:
     assert set(info["metrics"]) >= {"accuracy", "macro_f1"}
     assert info["created"].startswith("20") and info["loaded_at"].startswith("20")
     assert info["versions"] == ["v0001"] and info["current_on_disk"] == "v0001"
-    assert info["summarizer"] == "textrank" and info["multi_label"] is False
+    assert info["summarizer"] == "pacsum" and info["multi_label"] is False
 
 
 def test_openapi_documents_endpoints_examples_and_error_shape(client: TestClient) -> None:
