@@ -15,11 +15,6 @@ from newsdesk.train.summarize.rouge import mean_rouge
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14 target not met yet: trained on BBC only, brief summaries of cnndm-frank score ROUGE-2 "
-    "about 0.135 against Lead-3's 0.189 (docs/summaries.md); remove this marker when the guard passes",
-)
 def test_brief_summaries_of_cnndm_beat_lead3_minus_a_point(shared_data: Path) -> None:
     bbc = load_dataset(shared_data / "bbc-news-summary" / "bbc-news-summary.csv", ColumnMap(label="category"))
     model = ExtractiveSummarizer().fit(
