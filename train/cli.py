@@ -330,23 +330,6 @@ def cleaning_from_args(args: argparse.Namespace, base: CleaningOptions | None = 
     return (base or CleaningOptions()).overridden(args.format, remove_boilerplate_from_args(args))
 
 
-SUMMARY_ROWS = (
-    "ours",
-    "lead_matched",
-    "ours_brief",
-    "lead_brief",
-    "ours_standard",
-    "lead_standard",
-    "ours_reflen",
-    "lead_reflen",
-    "lead3",
-    "pacsum",
-    "textrank",
-    "oracle",
-)
-"""The summary systems ``evaluate`` prints, each ours beside Lead at the same length."""
-
-
 def add_summary_length_option(parser: argparse.ArgumentParser) -> None:
     """``--summary-length``: the preset the bundle's extractive summariser uses when a caller asks for none."""
     from newsdesk.train.summarize.extractive import SummarizerConfig
@@ -418,6 +401,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         summary = metrics["summarizer"]
         print(f"  summaries ({summary['articles']} articles with references), ROUGE F1:")
         print(f"    {'system':<14} {'R-1':>7} {'R-2':>7} {'R-Lsum':>7}")
+        from newsdesk.train.summarize.comparison import SUMMARY_ROWS
+
         for system in (s for s in SUMMARY_ROWS if s in summary):  # abstractive: no TextRank baseline nor presets
             scores = summary[system]
             print(f"    {system:<14} {scores['rouge1']:7.4f} {scores['rouge2']:7.4f} {scores['rougeLsum']:7.4f}")

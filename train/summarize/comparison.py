@@ -14,6 +14,21 @@ from newsdesk.train.summarize.features import PreparedArticle
 from newsdesk.train.summarize.presets import BRIEF, STANDARD
 
 LENGTH_SYSTEMS = ("ours_brief", "lead_brief", "ours_standard", "lead_standard", "ours_reflen", "lead_reflen", "pacsum")
+SUMMARY_ROWS = (
+    "ours",
+    "lead_matched",
+    "ours_brief",
+    "lead_brief",
+    "ours_standard",
+    "lead_standard",
+    "ours_reflen",
+    "lead_reflen",
+    "lead3",
+    "pacsum",
+    "textrank",
+    "oracle",
+)
+"""The summary systems ``evaluate`` prints, each ours beside Lead at the same length."""
 LENGTH_NOTES = {
     "ours_brief": "this bundle's summariser with the brief preset (3 sentences, at most 75 words)",
     "lead_brief": "the first k sentences, k = the number of sentences ours_brief chose for that article",

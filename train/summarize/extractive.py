@@ -1,29 +1,20 @@
-"""Extractive summarisation: a supervised sentence scorer, TextRank, and Lead-k.
+"""Extractive summarisation: a supervised sentence scorer, PacSum, TextRank, and Lead-k.
 
-A summary is a selection of the article's own sentences, returned in article
-order, chosen among the article's candidate sentences (``hygiene.candidate_sentences``: no
-headlines, bylines, captions or prompts). Three kinds of summariser can sit in a bundle:
+A summary is a selection of the article's candidate sentences (``hygiene.py``: no headlines, bylines,
+captions or prompts), returned in article order. Three kinds of summariser can sit in a bundle:
 
 ``supervised-extractive``
-    Trained on article/summary pairs. Each article sentence is labelled by
-    whether the reference summary contains it (exact match after
-    normalisation; a greedy ROUGE oracle when the reference is not made of
-    copied sentences). A logistic regression scores sentences from features
-    an editor would recognise: position, length, similarity to the article and
-    to the title, centrality, quotations, numbers, capitalised names, TF-IDF
-    weight. How many sentences to keep is learned from the references too.
+    Trained on article/summary pairs: each sentence is labelled by whether the reference contains it
+    (a greedy ROUGE oracle when the reference is not made of copied sentences), and a logistic
+    regression scores sentences from features an editor would recognise (``features.py``). How many
+    sentences to keep is learned too. Articles unlike the training ones get Lead (``shift.py``).
 ``pacsum``
-    For data without reference summaries: PacSum (Zheng & Lapata, 2019), a
-    position-aware directed centrality (``pacsum.py``); Lead-k when the
-    sentences share no content words at all.
+    For data without references: PacSum's position-aware centrality (``pacsum.py``).
 ``textrank``
-    What data without references got before PacSum (bundles saved then still
-    load): TextRank (Mihalcea & Tarau, 2004) over its original word-overlap
-    similarity. Evaluation keeps it as a baseline.
+    What data without references got before PacSum (such bundles still load); an evaluation baseline.
 
-Selection takes sentences by score, skips near-duplicates of sentences
-already chosen, keeps quotations whole, and stops at the length budget: a
-named preset (``length.py``: brief by default) or explicit options.
+Selection (``selection.py``) takes sentences by score, skips near-duplicates, keeps quotations whole
+and stops at the length: a preset (``presets.py``: brief by default) or explicit options.
 """
 
 from __future__ import annotations

@@ -139,6 +139,18 @@ def test_summarize_length_options(client: TestClient) -> None:
     assert len(everything["sentences"]) >= len(one["sentences"])
 
 
+def test_summarize_and_analyze_take_a_length_preset(client: TestClient) -> None:
+    long_text = " ".join([SPORT_TEXT] + [f"The club said ticket number {i} sold out in minutes." for i in range(8)])
+    brief = client.post("/v1/summarize", json={"text": long_text, "length": "brief"}).json()
+    assert len(brief["sentences"]) == 3 and len(brief["summary"].split()) <= 75
+    default = client.post("/v1/summarize", json={"text": long_text}).json()
+    assert default["sentences"] == brief["sentences"]  # the tiny bundle's default is brief
+    standard = client.post("/v1/analyze", json={"text": long_text, "length": "standard"}).json()
+    assert 3 < len(standard["summary"]["sentences"]) <= 5
+    explicit = client.post("/v1/summarize", json={"text": long_text, "length": "brief", "max_sentences": 6}).json()
+    assert len(explicit["sentences"]) > 3  # explicit options win over the preset
+
+
 def test_analyze_gives_topic_and_summary_from_one_version(client: TestClient) -> None:
     response = client.post("/v1/analyze", json={"text": SPORT_TEXT, "title": "Champions win", "max_sentences": 1})
     assert response.status_code == 200, response.text
@@ -269,6 +281,7 @@ def test_invalid_bodies_are_422_naming_the_field(client: TestClient, path: str, 
         ("/v1/summarize", {"text": "ok", "max_words": -1}, "max_words"),
         ("/v1/summarize", {"text": "ok", "ratio": 1.5}, "ratio"),
         ("/v1/summarize", {"text": "ok", "ratio": "half"}, "ratio"),
+        ("/v1/summarize", {"text": "ok", "length": "tiny"}, "length"),
         ("/v1/analyze", {"text": "ok", "include_cleaned_text": "yes"}, "include_cleaned_text"),
         ("/v1/predict/batch", {"articles": []}, "articles"),
         ("/v1/predict/batch", {"articles": "text"}, "articles"),
