@@ -23,6 +23,7 @@ from helpers.training import composite_articles
 from newsdesk.train.classify.tfidf import TopicClassifier
 from newsdesk.train.summarize.base import SummaryError
 from newsdesk.train.summarize.extractive import ExtractiveSummarizer
+from newsdesk.train.summarize.hygiene import candidate_sentences
 from newsdesk.train.text.cleaning import (
     _CONTROL,
     CleaningOptions,
@@ -381,7 +382,8 @@ def _check_summary(
     max_words: int | None,
 ) -> None:
     body = clean_body(text, clean_title(title), options)
-    sentences = split_sentences(body)
+    # The summariser chooses among whole prose sentences (hygiene drops furniture, glues fragments).
+    sentences = candidate_sentences(body)
     try:
         summary = model.summarize(text, title, max_sentences=max_sentences, max_words=max_words, cleaning=options)
     except SummaryError:
