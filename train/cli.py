@@ -79,6 +79,7 @@ def add_train_command(subparsers: Any, summary: str) -> None:
     _config_option(model, "--C", ClassifierConfig, "C", dest="C")
     model.add_argument("--keep-stop-words", action="store_true", help="keep English stop words as features")
     _config_option(model, "--calibration-folds", ClassifierConfig, "calibration_folds")
+    add_review_options(train)
     add_transformer_options(train)
     add_progress_options(train)
     add_summary_length_option(train)
@@ -159,6 +160,23 @@ def apply_progress_option(args: argparse.Namespace) -> None:
     from newsdesk.train.progress import set_progress_bars
 
     set_progress_bars(getattr(args, "progress", None))
+
+
+def add_review_options(parser: argparse.ArgumentParser) -> None:
+    """The "needs review" trade-off (single-label models)."""
+    from newsdesk.train.classify.review import ReviewConfig
+
+    group = parser.add_argument_group("needs review (single-label models)")
+    _config_option(group, "--coverage", ReviewConfig, "coverage", metavar="SHARE")
+    _config_option(group, "--scope-share", ReviewConfig, "scope_share", metavar="SHARE")
+    group.add_argument("--no-review", action="store_true", help="always name a topic (learn no needs-review rule)")
+
+
+def review_config_from_args(args: argparse.Namespace) -> Any:
+    """The :class:`ReviewConfig` of parsed ``train`` options."""
+    from newsdesk.train.classify.review import ReviewConfig
+
+    return ReviewConfig(coverage=args.coverage, scope_share=args.scope_share, enabled=not args.no_review)
 
 
 def add_transformer_options(parser: argparse.ArgumentParser) -> None:
@@ -365,6 +383,7 @@ def run_train(args: argparse.Namespace) -> int:
             calibration_folds=args.calibration_folds,
         ),
         summarizer=SummarizerConfig(default_length=args.summary_length),
+        review=review_config_from_args(args),
         **transformer_configs_from_args(args),
     )
     result = train_model(config, progress=note)
