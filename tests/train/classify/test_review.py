@@ -86,7 +86,7 @@ def test_crafted_out_of_scope_text_is_sent_for_review_and_an_in_scope_one_is_not
 
 
 def test_a_multi_label_model_always_answers(fitted) -> None:
-    model, texts, labels = fitted
+    _, texts, labels = fitted
     rule = fit_review_rule(np.array([0.9]), ReviewConfig(coverage=0.5), None, None)
     multi = TopicClassifier(calibration_folds=3, multi_label=True).fit(texts, [(label,) for label in labels])
     assert not review_articles(rule, multi, [RECIPE], np.array([[0.1] * len(multi.classes_)]))[0].needs_review
