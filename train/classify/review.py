@@ -7,8 +7,9 @@ An article is sent for review when its best topic is not trustworthy:
   recipe sent to a model of business/politics/sport;
 * **low confidence**: the calibrated probability of its best topic is below ``min_confidence``.
 
-Both thresholds are learned on the held-out articles of the training run so that a chosen share
-of them (``coverage``, default 0.9) still gets a topic: first the similarity threshold (it takes
+Both thresholds are learned on the held-out articles of the training run (and, by default, on each
+one's headline and headline + lead sentence, since short inputs score lower on both tests) so that a
+chosen share of them (``coverage``, default 0.9) still gets a topic: first the similarity threshold (it takes
 ``scope_share`` of the review budget), then the confidence threshold among the rest. The rule is
 saved in the bundle (``review.json`` and ``review.npz``, covered by the manifest's checksums);
 bundles saved before it have no rule and always answer.
@@ -19,6 +20,7 @@ Backends without TF-IDF features (encoder, fine-tuned) get the confidence test o
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +28,14 @@ from typing import Any
 
 import numpy as np
 
+from newsdesk.train.text.cleaning import TITLE_SEPARATOR, join_title_body
+
 REVIEW_JSON = "review.json"
 REVIEW_ARRAYS = "review.npz"
 OUT_OF_SCOPE = "out_of_scope"
 LOW_CONFIDENCE = "low_confidence"
 REPORTED_COVERAGES = (0.8, 0.9, 0.95)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 @dataclass
@@ -45,6 +50,13 @@ class ReviewConfig:
         default=0.5, metadata={"help": "share of the review budget spent on the out-of-scope test (0 = off)"}
     )
     enabled: bool = field(default=True, metadata={"help": "learn a needs-review rule (single-label models)"})
+    short_views: bool = field(
+        default=True,
+        metadata={
+            "help": "also learn the thresholds on each held-out article's headline and headline + lead sentence, "
+            "so short inputs (headlines, teasers) are not all sent for review"
+        },
+    )
     min_held_out: int = field(
         default=50, metadata={"help": "fewest held-out articles to learn the rule from (fewer: no rule, always answer)"}
     )
@@ -264,6 +276,16 @@ def load_review(
     )
 
 
+def short_views(text: str) -> list[str]:
+    """A prepared article's headline alone and its headline with the lead sentence (none without a headline)."""
+    title, separator, body = text.partition(TITLE_SEPARATOR)
+    if not separator or not title.strip():
+        return []
+    lead_line = next((line for line in body.split("\n") if line.strip()), "")
+    lead = _SENTENCE_END.split(lead_line.strip(), maxsplit=1)[0]
+    return [title.strip(), join_title_body(title, lead)] if lead else [title.strip()]
+
+
 def learn_review(
     classifier: Any,
     train: tuple[Sequence[str], Sequence[str]],
@@ -271,8 +293,12 @@ def learn_review(
     config: ReviewConfig,
 ) -> tuple[ReviewRule, dict[str, Any]]:
     """Learn the rule on held-out (texts, labels) of a model fitted on ``train``; return it and its metrics."""
-    texts, labels = held_out
-    probs = classifier.predict_proba(list(texts))
+    texts, labels = list(held_out[0]), list(held_out[1])
+    if config.short_views:
+        views = [short_views(text) for text in texts]
+        texts = texts + [v for vs in views for v in vs]
+        labels = labels + [label for label, vs in zip(held_out[1], views) for _ in vs]
+    probs = classifier.predict_proba(texts)
     classes = np.array([str(c) for c in classifier.classes_])
     correct = classes[probs.argmax(axis=1)] == np.array(labels)
     confidences = probs.max(axis=1)

@@ -21,6 +21,7 @@ from newsdesk.train.classify.review import (
     learn_review,
     review_articles,
     risk_coverage,
+    short_views,
 )
 from newsdesk.train.classify.tfidf import TopicClassifier
 from newsdesk.train.data import ColumnMap, load_dataset
@@ -131,3 +132,9 @@ def test_too_few_held_out_articles_or_no_review_give_no_rule(tmp_path: Path) -> 
     assert (
         load_bundle(train_tiny(tmp_path / "b", review=ReviewConfig(enabled=False, min_held_out=1)).path).review is None
     )
+
+
+def test_short_views_are_the_headline_and_the_headline_with_the_lead() -> None:
+    text = "Rates held at 4%\n\nThe central bank kept rates on hold. It said inflation was falling.\nMore text."
+    assert short_views(text) == ["Rates held at 4%", "Rates held at 4%\n\nThe central bank kept rates on hold."]
+    assert short_views("A body without a headline.") == []
