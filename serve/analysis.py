@@ -103,7 +103,13 @@ def predict_topics(
         raise ValueError(f"top_k must be at least 1, got {top_k}")
     classifier = bundle.classifier
     inputs = [a.model_input for a in articles]
-    probabilities = classifier.predict_proba(inputs)
+    features = None
+    if explain_terms and hasattr(classifier, "predict_proba_features"):
+        # Vectorise once: the explanation reuses the features the prediction used.
+        features = classifier.vectorizer_.transform(inputs)
+        probabilities = classifier.predict_proba_features(features)
+    else:
+        probabilities = classifier.predict_proba(inputs)
     predicted = classifier.predict_from_proba(probabilities)
     reviews = review_articles(getattr(bundle, "review", None), classifier, inputs, probabilities)
     labels = [str(c) for c in classifier.classes_]
@@ -121,7 +127,7 @@ def predict_topics(
     ]
     if explain_terms:
         best = [r.topic or (r.scores[0][0] if r.scores else None) for r in results]
-        explanations = explain(classifier, inputs, best)
+        explanations = explain(classifier, inputs, best, features=features)
         results = [replace(r, explanation=e) for r, e in zip(results, explanations)]
     return results
 

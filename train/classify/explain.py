@@ -64,28 +64,38 @@ def _terms_of(vectorizer: Any) -> np.ndarray:
 
 
 def _top(indices: np.ndarray, weights: np.ndarray, terms: np.ndarray, k: int) -> tuple[TermWeight, ...]:
-    order = np.argsort(-weights, kind="stable")[:k]
+    if len(weights) > k:  # the k largest, then sorted: cheaper than sorting every feature
+        best = np.argpartition(-weights, k - 1)[:k]
+        order = best[np.argsort(-weights[best], kind="stable")]
+    else:
+        order = np.argsort(-weights, kind="stable")
     return tuple(TermWeight(str(terms[indices[i]]), round(float(weights[i]), 6)) for i in order if weights[i] > 0)
 
 
 def explain_linear(
-    model: Any, texts: Sequence[str], topics: Sequence[str | None], k: int = DEFAULT_TERMS, method: str = LINEAR
+    model: Any,
+    texts: Sequence[str],
+    topics: Sequence[str | None],
+    k: int = DEFAULT_TERMS,
+    method: str = LINEAR,
+    features: Any = None,
 ) -> list[Explanation | None]:
     """Exact term contributions of a fitted TopicClassifier for each text towards ``topics[i]``
-    (its best label when None). The runner-up is the next-best label by decision score."""
+    (its best label when None). The runner-up is the next-best label by decision score.
+    ``features``: the texts already vectorised by the model (saves doing it twice)."""
     if len(texts) == 0:
         return []
-    features = model.vectorizer_.transform(list(texts)).tocsr()
+    features = (model.vectorizer_.transform(list(texts)) if features is None else features).tocsr()
     scores = np.asarray(features @ model.coef_.T, dtype=np.float64) + model.intercept_
     classes = [str(c) for c in model.classes_]
     terms = _terms_of(model.vectorizer_)
     out: list[Explanation | None] = []
     for i in range(len(texts)):
-        row = features.getrow(i)
+        start, end = features.indptr[i], features.indptr[i + 1]
         order = np.argsort(-scores[i], kind="stable")
         topic_index = classes.index(topics[i]) if topics[i] in classes else int(order[0])
         runner_index = next((int(j) for j in order if j != topic_index), None)
-        idx, values = row.indices, row.data.astype(np.float64)
+        idx, values = features.indices[start:end], features.data[start:end].astype(np.float64)
         towards = _top(idx, model.coef_[topic_index, idx] * values, terms, k)
         against: tuple[TermWeight, ...] = ()
         if runner_index is not None:
@@ -104,12 +114,20 @@ def explain_linear(
 
 
 def explain(
-    classifier: Any, texts: Sequence[str], topics: Sequence[str | None], k: int = DEFAULT_TERMS
+    classifier: Any,
+    texts: Sequence[str],
+    topics: Sequence[str | None],
+    k: int = DEFAULT_TERMS,
+    features: Any = None,
 ) -> list[Explanation | None]:
-    """Explanations for any backend: exact for TF-IDF, the TF-IDF member's for an ensemble, empty otherwise."""
+    """Explanations for any backend: exact for TF-IDF, the TF-IDF member's for an ensemble, empty otherwise.
+
+    ``features``: the TF-IDF features of ``texts`` when the caller already has them (TF-IDF backend only).
+    """
     part = tfidf_part(classifier)
     if part is not None and hasattr(part, "coef_"):
-        return explain_linear(part, texts, topics, k, LINEAR if part is classifier else ENSEMBLE_TFIDF)
+        shared = features if part is classifier else None
+        return explain_linear(part, texts, topics, k, LINEAR if part is classifier else ENSEMBLE_TFIDF, shared)
     classes = [str(c) for c in classifier.classes_]
     return [
         Explanation(topic=t or classes[0], runner_up=None, towards=(), against_runner_up=(), method=UNAVAILABLE)
