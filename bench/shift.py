@@ -182,6 +182,16 @@ def run_shift(data_dir: Path) -> dict[str, Any]:
             long_rule, _ = learn_review(model, train, held_out, ReviewConfig(short_views=False))
             long_only = review_articles(long_rule, model, hp_texts, probs)
             row["review_without_short_views"] = _abstention(long_only, correct, truth)
+            # How well the scope score alone tells in-scope from out-of-scope records (0.5 = chance).
+            from sklearn.metrics import roc_auc_score
+
+            from newsdesk.train.classify.review import scope_similarity
+
+            similarity = scope_similarity(model, rule.centroids, hp_texts)
+            row["scope_auc"] = round(float(roc_auc_score([t is not None for t in truth], similarity)), 4)
+            predicted = [str(model.classes_[p.argmax()]) for p in probs]
+            politics = [p for p, t in zip(predicted, truth) if t == "politics"]
+            row["politics_recall"] = round(sum(p == "politics" for p in politics) / len(politics), 4)
         # Prior-neutral: the same weights, decided without the per-class intercepts (class priors differ by outlet).
         raw = np.asarray(model.vectorizer_.transform(hp_texts) @ model.coef_.T)
         row["prior_neutral"] = _scores(model.classes_, raw, truth)
