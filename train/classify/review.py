@@ -308,4 +308,14 @@ def learn_review(
         similarities = scope_similarity(classifier, centroids, texts)
     rule = fit_review_rule(confidences, config, similarities, centroids)
     decisions = decide(rule, confidences, similarities)
-    return rule, review_metrics(rule, decisions, confidences, correct)
+    # Reported on the held-out articles themselves; their headline views separately.
+    n = len(held_out[0])
+    metrics = review_metrics(rule, decisions[:n], confidences[:n], correct[:n])
+    if len(texts) > n:
+        views = review_metrics(rule, decisions[n:], confidences[n:], correct[n:])
+        metrics["headline_views"] = {
+            "count": len(texts) - n,
+            "coverage": views["held_out_coverage"],
+            "selective_accuracy": views["held_out_selective_accuracy"],
+        }
+    return rule, metrics
