@@ -9,6 +9,7 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
+from newsdesk.train.classify.review import ReviewConfig
 from newsdesk.train.data import ColumnMap
 from newsdesk.train.text.cleaning import CleaningOptions
 from newsdesk.train.text.webpage import FORMATS
@@ -164,19 +165,10 @@ def apply_progress_option(args: argparse.Namespace) -> None:
 
 def add_review_options(parser: argparse.ArgumentParser) -> None:
     """The "needs review" trade-off (single-label models)."""
-    from newsdesk.train.classify.review import ReviewConfig
-
     group = parser.add_argument_group("needs review (single-label models)")
     _config_option(group, "--coverage", ReviewConfig, "coverage", metavar="SHARE")
     _config_option(group, "--scope-share", ReviewConfig, "scope_share", metavar="SHARE")
     group.add_argument("--no-review", action="store_true", help="always name a topic (learn no needs-review rule)")
-
-
-def review_config_from_args(args: argparse.Namespace) -> Any:
-    """The :class:`ReviewConfig` of parsed ``train`` options."""
-    from newsdesk.train.classify.review import ReviewConfig
-
-    return ReviewConfig(coverage=args.coverage, scope_share=args.scope_share, enabled=not args.no_review)
 
 
 def add_transformer_options(parser: argparse.ArgumentParser) -> None:
@@ -383,7 +375,7 @@ def run_train(args: argparse.Namespace) -> int:
             calibration_folds=args.calibration_folds,
         ),
         summarizer=SummarizerConfig(default_length=args.summary_length),
-        review=review_config_from_args(args),
+        review=ReviewConfig(coverage=args.coverage, scope_share=args.scope_share, enabled=not args.no_review),
         **transformer_configs_from_args(args),
     )
     result = train_model(config, progress=note)
