@@ -21,12 +21,15 @@ Targets (each is reported as met or not; the script still exits 0 when one is mi
 * training on all of BBC < 20 s
 * prediction >= 1500 docs/s on one core
 * Reuters-90 micro-F1 >= 0.87
+* shift (``bench/shift.py``, trained on BBC, measured on huffpost-10k): in-scope accuracy >= 0.70 and
+  macro-F1 >= 0.55; out-of-scope records sent for review >= 0.60 with in-scope coverage >= 0.70 and
+  selective accuracy >= 0.85; explanations: top-5 deletion drop >= 3x the random drop, < 1 ms each
 
 The whole run is limited to one thread (OMP/OpenBLAS/MKL set to 1 before numpy is imported).
 
 Usage, from the project root::
 
-    python bench/classify.py [--data PATH] [--out PATH] [--skip-bbc] [--skip-reuters]
+    python bench/classify.py [--data PATH] [--out PATH] [--skip-bbc] [--skip-reuters] [--skip-shift]
 
 Data comes from ``--data``, else ``NEWSDESK_DATA``, else ``shared/data`` beside the checkout.
 Results are printed as a table and written to ``bench/results/classify.json``.
@@ -54,6 +57,7 @@ from common import (
     results_header,
     timed,
 )
+from shift import HUFFPOST_FILE, SHIFT_ROWS, run_shift
 
 REUTERS_TRAIN = Path("reuters21578") / "modapte-train.jsonl"
 REUTERS_TEST = Path("reuters21578") / "modapte-test.jsonl"
@@ -68,6 +72,13 @@ TARGETS = (
     Target("bbc.train_seconds", 20.0, below=True),
     Target("bbc.predict_docs_per_s", 1500.0),
     Target("reuters.micro_f1", 0.87),
+    Target("shift.huffpost.accuracy", 0.70),
+    Target("shift.huffpost.macro_f1", 0.55),
+    Target("shift.huffpost.out_of_scope_abstained", 0.60),
+    Target("shift.huffpost.in_scope_coverage", 0.70),
+    Target("shift.huffpost.in_scope_selective_accuracy", 0.85),
+    Target("shift.explain.ratio", 3.0),
+    Target("shift.explain.ms_per_article", 1.0, below=True),
 )
 
 
@@ -94,6 +105,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--skip-bbc", action="store_true", help="do not run the BBC News benchmark")
     parser.add_argument("--skip-reuters", action="store_true", help="do not run the Reuters-21578 benchmark")
+    parser.add_argument(
+        "--skip-shift", action="store_true", help="do not run the shift section (BBC-trained, on huffpost-10k)"
+    )
     return parser.parse_args(argv)
 
 
@@ -287,6 +301,7 @@ TABLE_ROWS = (
     ("reuters.micro_f1_fixed_0.5", "Reuters-90 micro-F1 (thresholds 0.5)"),
     ("reuters.macro_f1_fixed_0.5", "Reuters-90 macro-F1 (thresholds 0.5)"),
     ("reuters.train_seconds", "Reuters training (s)"),
+    *SHIFT_ROWS,
 )
 
 
@@ -296,11 +311,13 @@ TABLE_ROWS = (
 def main(argv: Sequence[str] | None = None) -> int:
     limit_threads()
     args = parse_args(argv)
-    if args.skip_bbc and args.skip_reuters:
-        print("nothing to do: both --skip-bbc and --skip-reuters were given", file=sys.stderr)
+    if args.skip_bbc and args.skip_reuters and args.skip_shift:
+        print("nothing to do: --skip-bbc, --skip-reuters and --skip-shift were all given", file=sys.stderr)
         return 2
     data_dir = args.data if args.data is not None else default_data_dir()
-    missing = missing_inputs(data_dir, not args.skip_bbc, not args.skip_reuters)
+    missing = missing_inputs(data_dir, not (args.skip_bbc and args.skip_shift), not args.skip_reuters)
+    if not args.skip_shift and not (data_dir / HUFFPOST_FILE).is_file():
+        missing.append(data_dir / HUFFPOST_FILE)
     if missing:
         print(missing_data_message(data_dir, missing), file=sys.stderr)
         return 2
@@ -311,6 +328,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         results.update(run_bbc(data_dir))
     if not args.skip_reuters:
         results.update(run_reuters(data_dir))
+    if not args.skip_shift:
+        results.update(run_shift(data_dir))
 
     report(results, TABLE_ROWS, TARGETS, args.out or RESULTS_DIR / "classify.json")
     return 0

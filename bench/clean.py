@@ -11,12 +11,19 @@ What it measures:
   held-out classification accuracy and summariser ROUGE-2 with boilerplate removal on (the
   default) and off. The deltas (on minus off) must not fall below -0.002 (no more than 0.2
   points of damage). Also how many BBC lines and articles the cleaner touches.
+* ``reuters.*``: the same on/off comparison on Reuters-21578 (ModApte, the 90-topic subset): micro-F1
+  of the default classifier on the test set, and how many documents the cleaner touches.
+* ``huffpost.*``: on huffpost-10k (headline + description), trained on BBC with cleaning on vs off,
+  accuracy on the in-scope records (trained on BBC, never on HuffPost), and documents touched.
+* ``genres.*``: on the genre fixtures in ``tests/fixtures/genres`` (e-mail, forum post, wire story,
+  press release, transcript, newsletter: every line is content), content lines kept / content lines.
+  Target: 1.0. The deltas on BBC, Reuters and HuffPost must stay within 0.003.
 * ``page_1mb.*``: seconds to clean a 1 MB HTML page (a fixture page padded with navigation and
   related-link lists), best of 3.
 
 Usage, from the project root::
 
-    python bench/clean.py [--data PATH] [--out PATH] [--skip-bbc]
+    python bench/clean.py [--data PATH] [--out PATH] [--skip-bbc] [--skip-reuters] [--skip-huffpost]
 
 Results are printed as a table and written to ``bench/results/clean.json``.
 """
@@ -43,6 +50,8 @@ from common import (
 )
 
 PAGE_BYTES = 1_000_000
+REUTERS_TRAIN = Path("reuters21578") / "modapte-train.jsonl"
+REUTERS_TEST = Path("reuters21578") / "modapte-test.jsonl"
 
 TARGETS = (
     Target("fixtures.line_precision", 0.9),
@@ -50,6 +59,10 @@ TARGETS = (
     Target("bbc.accuracy_delta", -0.002),
     Target("bbc.rouge2_delta", -0.002),
     Target("page_1mb.seconds", 5.0, below=True),
+    Target("genres.content_lines_kept", 1.0),
+    Target("bbc.accuracy_delta_abs", 0.003, below=True),
+    Target("reuters.micro_f1_delta_abs", 0.003, below=True),
+    Target("huffpost.accuracy_delta_abs", 0.003, below=True),
 )
 TABLE_ROWS = (
     ("fixtures.count", "messy fixtures"),
@@ -68,6 +81,16 @@ TABLE_ROWS = (
     ("bbc.lines_removed", "BBC lines removed (of all articles)"),
     ("bbc.articles_touched", "BBC articles with a line removed"),
     ("page_1mb.seconds", "clean a 1 MB HTML page (s)"),
+    ("genres.count", "genre fixtures (not scraped pages)"),
+    ("genres.content_lines_kept", "genre fixtures: content lines kept"),
+    ("reuters.micro_f1_off", "Reuters-90 micro-F1, boilerplate removal off"),
+    ("reuters.micro_f1_on", "Reuters-90 micro-F1, boilerplate removal on"),
+    ("reuters.micro_f1_delta", "Reuters micro-F1 delta (on - off)"),
+    ("reuters.documents_touched", "Reuters documents with a line removed"),
+    ("huffpost.accuracy_off", "HuffPost in-scope accuracy (BBC-trained), removal off"),
+    ("huffpost.accuracy_on", "HuffPost in-scope accuracy (BBC-trained), removal on"),
+    ("huffpost.accuracy_delta", "HuffPost accuracy delta (on - off)"),
+    ("huffpost.records_touched", "HuffPost records with a line removed"),
 )
 
 
@@ -76,6 +99,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--data", type=Path, default=None, help="data folder (overrides NEWSDESK_DATA)")
     parser.add_argument("--out", type=Path, default=None, help="JSON results path (default bench/results/clean.json)")
     parser.add_argument("--skip-bbc", action="store_true", help="only the fixtures and the big page")
+    parser.add_argument("--skip-reuters", action="store_true", help="no Reuters on/off comparison")
+    parser.add_argument("--skip-huffpost", action="store_true", help="no huffpost-10k on/off comparison")
     return parser.parse_args(argv)
 
 
@@ -151,6 +176,88 @@ def run_page(fixtures: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+def genre_scores(fixtures: Sequence[Any]) -> dict[str, Any]:
+    """Content lines kept on the genre fixtures (every line of them is content)."""
+    from newsdesk.train.text.cleaning import clean_body, clean_text
+
+    kept = total = 0
+    lost: list[dict[str, Any]] = []
+    for fixture in fixtures:
+        output = {_key(line) for line in clean_body(fixture.raw, fixture.title).split("\n")}
+        missing = [line for line in fixture.content_lines if _key(clean_text(line)) not in output]
+        kept += len(fixture.content_lines) - len(missing)
+        total += len(fixture.content_lines)
+        if missing:
+            lost.append({"fixture": fixture.name, "content_removed": missing})
+    return {
+        "genres.count": len(fixtures),
+        "genres.content_lines": total,
+        "genres.content_lines_kept": round(kept / total, 4) if total else 1.0,
+        "genres.errors": lost,
+    }
+
+
+def run_reuters(data_dir: Path) -> dict[str, Any]:
+    """Reuters-90 micro-F1 with boilerplate removal on and off (the default classifier, ModApte split)."""
+    from newsdesk.train.classify.evaluation import multi_label_metrics
+    from newsdesk.train.classify.tfidf import TopicClassifier
+    from newsdesk.train.data import ColumnMap, load_dataset
+    from newsdesk.train.text.cleaning import CleaningOptions, clean_body_report
+
+    columns = ColumnMap(label="topics")
+    train = load_dataset(data_dir / REUTERS_TRAIN, columns)
+    test = load_dataset(data_dir / REUTERS_TEST, columns, deduplicate=False)
+    topics = set(train.label_counts) & set(test.label_counts)
+
+    def kept(dataset: Any) -> list[tuple[Any, tuple[str, ...]]]:
+        rows = [(a, tuple(t for t in a.labels if t in topics)) for a in dataset.articles]
+        return [(a, labels) for a, labels in rows if labels]
+
+    train_rows, test_rows = kept(train), kept(test)
+    results: dict[str, Any] = {}
+    for name, options in (("off", CleaningOptions(remove_boilerplate=False)), ("on", CleaningOptions())):
+        print(f"Reuters with boilerplate removal {name}", file=sys.stderr)
+        model = TopicClassifier().fit([a.prepare(options) for a, _ in train_rows], [labels for _, labels in train_rows])
+        predicted = model.predict([a.prepare(options) for a, _ in test_rows])
+        metrics = multi_label_metrics([labels for _, labels in test_rows], predicted, [str(c) for c in model.classes_])
+        results[f"reuters.micro_f1_{name}"] = metrics["micro_f1"]
+    results["reuters.micro_f1_delta"] = round(results["reuters.micro_f1_on"] - results["reuters.micro_f1_off"], 4)
+    results["reuters.micro_f1_delta_abs"] = abs(results["reuters.micro_f1_delta"])
+    articles = [a for a, _ in (*train_rows, *test_rows)]
+    results["reuters.documents_touched"] = sum(1 for a in articles if clean_body_report(a.text, a.title).removed)
+    results["reuters.documents"] = len(articles)
+    return results
+
+
+def run_huffpost(data_dir: Path) -> dict[str, Any]:
+    """HuffPost in-scope accuracy of a BBC-trained classifier with boilerplate removal on and off."""
+    import pandas as pd
+    from shift import HUFFPOST_FILE, HUFFPOST_TOPICS
+    from sklearn.metrics import accuracy_score
+
+    from newsdesk.train.classify.tfidf import TopicClassifier
+    from newsdesk.train.data import ColumnMap, load_dataset
+    from newsdesk.train.text.cleaning import CleaningOptions, clean_body_report, prepare_article
+
+    bbc = load_dataset(data_dir / BBC_FILE, ColumnMap(label="category"))
+    frame = pd.read_csv(data_dir / HUFFPOST_FILE, dtype=str, keep_default_na=False)
+    mapped = zip(frame.headline, frame.short_description, frame.category)
+    rows = [(h, d, HUFFPOST_TOPICS[c]) for h, d, c in mapped if c in HUFFPOST_TOPICS]
+    results: dict[str, Any] = {}
+    for name, options in (("off", CleaningOptions(remove_boilerplate=False)), ("on", CleaningOptions())):
+        print(f"HuffPost with boilerplate removal {name}", file=sys.stderr)
+        model = TopicClassifier().fit([a.prepare(options) for a in bbc.articles], [a.labels[0] for a in bbc.articles])
+        predicted = [row[0] for row in model.predict([prepare_article(d, h, options) for h, d, _ in rows])]
+        results[f"huffpost.accuracy_{name}"] = round(float(accuracy_score([t for _, _, t in rows], predicted)), 4)
+    results["huffpost.accuracy_delta"] = round(results["huffpost.accuracy_on"] - results["huffpost.accuracy_off"], 4)
+    results["huffpost.accuracy_delta_abs"] = abs(results["huffpost.accuracy_delta"])
+    results["huffpost.records_touched"] = sum(
+        1 for h, d in zip(frame.headline, frame.short_description) if clean_body_report(d, h).removed
+    )
+    results["huffpost.records"] = len(frame)
+    return results
+
+
 def run_bbc(data_dir: Path) -> dict[str, Any]:
     from newsdesk.train.classify.evaluation import evaluate_classifier
     from newsdesk.train.data import ColumnMap, load_dataset
@@ -177,6 +284,7 @@ def run_bbc(data_dir: Path) -> dict[str, Any]:
         results[f"bbc.rouge2_{name}"] = rouge["ours"]["rouge2"]
     results["bbc.accuracy_delta"] = round(results["bbc.accuracy_on"] - results["bbc.accuracy_off"], 4)
     results["bbc.rouge2_delta"] = round(results["bbc.rouge2_on"] - results["bbc.rouge2_off"], 4)
+    results["bbc.accuracy_delta_abs"] = abs(results["bbc.accuracy_delta"])
     removed = [clean_body_report(a.text, a.title).removed for a in dataset.articles]
     results["bbc.lines_removed"] = sum(len(r) for r in removed)
     results["bbc.articles_touched"] = sum(1 for r in removed if r)
@@ -188,19 +296,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     limit_threads()
     args = parse_args(argv)
     data_dir = args.data if args.data is not None else default_data_dir()
-    if not args.skip_bbc and not (data_dir / BBC_FILE).is_file():
-        print(missing_data_message(data_dir, [data_dir / BBC_FILE]), file=sys.stderr)
+    needed = [BBC_FILE] if not (args.skip_bbc and args.skip_huffpost) else []
+    needed += [REUTERS_TRAIN, REUTERS_TEST] if not args.skip_reuters else []
+    needed += [Path("huffpost-10k") / "huffpost-10k.csv"] if not args.skip_huffpost else []
+    missing = [data_dir / name for name in needed if not (data_dir / name).is_file()]
+    if missing:
+        print(missing_data_message(data_dir, missing), file=sys.stderr)
         return 2
     ensure_project_importable()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from helpers.genre_fixtures import load_genre_fixtures
     from helpers.messy_fixtures import load_messy_fixtures
 
     fixtures = load_messy_fixtures()
     results = results_header(data_dir)
     results.update(line_scores(fixtures))
+    results.update(genre_scores(load_genre_fixtures()))
     results.update(run_page(fixtures))
     if not args.skip_bbc:
         results.update(run_bbc(data_dir))
+    if not args.skip_reuters:
+        results.update(run_reuters(data_dir))
+    if not args.skip_huffpost:
+        results.update(run_huffpost(data_dir))
     for miss in results["fixtures.errors"]:
         print(f"{miss['fixture']}: story removed {miss['story_removed']}; boilerplate kept {miss['boilerplate_kept']}")
     report(results, TABLE_ROWS, TARGETS, args.out or RESULTS_DIR / "clean.json")

@@ -187,6 +187,29 @@ def render_clean(r: Results) -> str:
             target_cell(targets, "page_1mb.seconds", r["page_1mb.seconds"]),
         ],
     ]
+    # Sections added later: older results files do not have them.
+    if "genres.content_lines_kept" in r:
+        rows.append(
+            [
+                "genre fixtures (e-mail, forum, wire, release, transcript, newsletter): share of "
+                + f"{num(r['genres.content_lines'])} content lines kept",
+                num(r["genres.content_lines_kept"], 3),
+                target_cell(targets, "genres.content_lines_kept", r["genres.content_lines_kept"]),
+            ]
+        )
+    for key, label, metric in (
+        ("reuters", "Reuters-90 micro-F1", "micro_f1"),
+        ("huffpost", "HuffPost in-scope accuracy (BBC-trained)", "accuracy"),
+    ):
+        if f"{key}.{metric}_delta" in r:
+            delta = r[f"{key}.{metric}_delta"]
+            rows.append(
+                [
+                    f"{label}, removal off → on (target on the size of the change)",
+                    f"{num(r[f'{key}.{metric}_off'], 4)} → {num(r[f'{key}.{metric}_on'], 4)} (change {delta:+.4f})",
+                    target_cell(targets, f"{key}.{metric}_delta_abs", abs(delta)),
+                ]
+            )
     # precision/recall targets apply to the first row
     goal = [target_cell(targets, f"fixtures.line_{m}", r[f"fixtures.line_{m}"]) for m in ("precision", "recall")]
     rows[0][2] = " / ".join(goal)

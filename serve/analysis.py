@@ -7,9 +7,11 @@ Kept in one place so an article gets exactly the same topic and summary from
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from newsdesk.train.bundle import Bundle
+from newsdesk.train.classify.explain import Explanation, explain
+from newsdesk.train.classify.review import ReviewDecision, review_articles
 from newsdesk.train.summarize.base import Summary, SummaryError
 from newsdesk.train.text.cleaning import (
     DEFAULT_CLEANING,
@@ -18,6 +20,9 @@ from newsdesk.train.text.cleaning import (
     clean_title,
     join_title_body,
 )
+
+ANSWERED = ReviewDecision(False)
+"""The review decision of an article that gets its topic."""
 
 
 class NoSummarizerError(RuntimeError):
@@ -63,10 +68,18 @@ class TopicResult:
 
     labels: tuple[str, ...]
     scores: tuple[tuple[str, float], ...]
+    review: ReviewDecision = ANSWERED
+    """Whether the article needs review instead of a topic (then ``labels`` is empty), and why."""
+    explanation: Explanation | None = None
+    """The terms behind the best topic (with ``explain=True``)."""
+
+    @property
+    def needs_review(self) -> bool:
+        return self.review.needs_review
 
     @property
     def topic(self) -> str:
-        """The best-scored predicted label ("" when a multi-label model predicts none)."""
+        """The best-scored predicted label ("" when a multi-label model predicts none or it needs review)."""
         return self.labels[0] if self.labels else ""
 
     @property
@@ -76,15 +89,29 @@ class TopicResult:
         return lookup.get(self.topic, self.scores[0][1] if self.scores else 0.0)
 
 
-def predict_topics(bundle: Bundle, articles: Sequence[CleanArticle], top_k: int = 3) -> list[TopicResult]:
-    """Classify many cleaned articles in one vectorised call; results in input order."""
+def predict_topics(
+    bundle: Bundle, articles: Sequence[CleanArticle], top_k: int = 3, explain_terms: bool = False
+) -> list[TopicResult]:
+    """Classify many cleaned articles in one vectorised call; results in input order.
+
+    A single-label bundle with a needs-review rule gives an article it should not guess no label
+    (``review`` says why); ``explain_terms`` adds the terms behind the best topic.
+    """
     if not articles:
         return []
     if top_k < 1:
         raise ValueError(f"top_k must be at least 1, got {top_k}")
     classifier = bundle.classifier
-    probabilities = classifier.predict_proba([a.model_input for a in articles])
+    inputs = [a.model_input for a in articles]
+    features = None
+    if explain_terms and hasattr(classifier, "predict_proba_features"):
+        # Vectorise once: the explanation reuses the features the prediction used.
+        features = classifier.vectorizer_.transform(inputs)
+        probabilities = classifier.predict_proba_features(features)
+    else:
+        probabilities = classifier.predict_proba(inputs)
     predicted = classifier.predict_from_proba(probabilities)
+    reviews = review_articles(getattr(bundle, "review", None), classifier, inputs, probabilities)
     labels = [str(c) for c in classifier.classes_]
     k = min(top_k, len(labels))
     results = []
@@ -94,6 +121,14 @@ def predict_topics(bundle: Bundle, articles: Sequence[CleanArticle], top_k: int 
         # Predicted labels, best first, so TopicResult.topic is the strongest one.
         chosen_sorted = tuple(sorted(chosen, key=lambda label: -row[labels.index(label)]))
         results.append(TopicResult(labels=chosen_sorted, scores=ranked))
+    results = [
+        TopicResult(labels=(), scores=r.scores, review=review) if review.needs_review else r
+        for r, review in zip(results, reviews)
+    ]
+    if explain_terms:
+        best = [r.topic or (r.scores[0][0] if r.scores else None) for r in results]
+        explanations = explain(classifier, inputs, best, features=features)
+        results = [replace(r, explanation=e) for r, e in zip(results, explanations)]
     return results
 
 

@@ -54,6 +54,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from newsdesk.train.classify.encoder import ENCODER_DIR, SentenceSimilarityFeatures, load_bundled_encoder
+from newsdesk.train.classify.review import load_review, tfidf_part
 from newsdesk.train.classify.tfidf import TopicClassifier
 from newsdesk.train.durable import disk_full, fsync_dir, fsync_file, pause_for_tests, sha256_file, write_json
 from newsdesk.train.manifest import (
@@ -127,6 +128,8 @@ class Bundle:
     classifier: TopicModel
     summarizer: Any = None
     """An :class:`ExtractiveSummarizer`, a ``newsdesk.train.summarize.abstractive.AbstractiveSummarizer``, or None (format 1)."""
+    review: Any = None
+    """The "needs review" rule (:class:`newsdesk.train.classify.review.ReviewRule`), None for bundles without one."""
 
     @property
     def name(self) -> str:
@@ -416,4 +419,15 @@ def load_bundle(path: str | Path, version: str | None = None) -> Bundle:
     verify_files(version_dir, manifest)
     classifier = load_classifier(version_dir, manifest)
     summarizer = load_summarizer(version_dir, manifest, classifier)
-    return Bundle(path=version_dir, manifest=manifest, classifier=classifier, summarizer=summarizer)
+    review = _load_review_rule(version_dir, manifest, classifier)
+    return Bundle(path=version_dir, manifest=manifest, classifier=classifier, summarizer=summarizer, review=review)
+
+
+def _load_review_rule(version_dir: Path, manifest: dict[str, Any], classifier: Any) -> Any:
+    """The bundle's needs-review rule (None when it was saved without one)."""
+    part = tfidf_part(classifier)
+    n_terms = len(part.vectorizer_.vocabulary_) if part is not None and hasattr(part, "vectorizer_") else None
+    try:
+        return load_review(version_dir, manifest.get("review"), len(manifest["labels"]), n_terms)
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        raise BundleError(f"{version_dir}: the needs-review rule cannot be loaded ({exc})") from None

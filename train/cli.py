@@ -9,6 +9,7 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
+from newsdesk.train.classify.review import ReviewConfig
 from newsdesk.train.data import ColumnMap
 from newsdesk.train.text.cleaning import CleaningOptions
 from newsdesk.train.text.webpage import FORMATS
@@ -79,6 +80,7 @@ def add_train_command(subparsers: Any, summary: str) -> None:
     _config_option(model, "--C", ClassifierConfig, "C", dest="C")
     model.add_argument("--keep-stop-words", action="store_true", help="keep English stop words as features")
     _config_option(model, "--calibration-folds", ClassifierConfig, "calibration_folds")
+    add_review_options(train)
     add_transformer_options(train)
     add_progress_options(train)
     add_summary_length_option(train)
@@ -159,6 +161,14 @@ def apply_progress_option(args: argparse.Namespace) -> None:
     from newsdesk.train.progress import set_progress_bars
 
     set_progress_bars(getattr(args, "progress", None))
+
+
+def add_review_options(parser: argparse.ArgumentParser) -> None:
+    """The "needs review" trade-off (single-label models)."""
+    group = parser.add_argument_group("needs review (single-label models)")
+    _config_option(group, "--coverage", ReviewConfig, "coverage", metavar="SHARE")
+    _config_option(group, "--scope-share", ReviewConfig, "scope_share", metavar="SHARE")
+    group.add_argument("--no-review", action="store_true", help="always name a topic (learn no needs-review rule)")
 
 
 def add_transformer_options(parser: argparse.ArgumentParser) -> None:
@@ -365,6 +375,7 @@ def run_train(args: argparse.Namespace) -> int:
             calibration_folds=args.calibration_folds,
         ),
         summarizer=SummarizerConfig(default_length=args.summary_length),
+        review=ReviewConfig(coverage=args.coverage, scope_share=args.scope_share, enabled=not args.no_review),
         **transformer_configs_from_args(args),
     )
     result = train_model(config, progress=note)

@@ -6,7 +6,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from newsdesk.train.classify.encoder import EncoderConfig, SentenceSimilarityFea
 from newsdesk.train.classify.ensemble import EnsembleConfig
 from newsdesk.train.classify.evaluation import evaluate_classifier, headline, plot_confusion_matrix
 from newsdesk.train.classify.finetune import FinetuneConfig
+from newsdesk.train.classify.review import REVIEW_JSON, ReviewConfig, fit_centroids, learn_review, write_review
 from newsdesk.train.classify.tfidf import TopicClassifier
 from newsdesk.train.data import Article, ColumnMap, Dataset, check_label_counts, load_dataset
 from newsdesk.train.durable import write_json
@@ -119,6 +120,7 @@ class TrainConfig:
         metadata={"help": "summariser: extractive (chooses sentences) or abstractive (a seq2seq model writes one)"},
     )
     abstractive: AbstractiveConfig = field(default_factory=AbstractiveConfig)
+    review: ReviewConfig = field(default_factory=ReviewConfig)
 
     def __post_init__(self) -> None:
         self.data = Path(self.data)
@@ -230,6 +232,26 @@ def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResu
     backend = TRAINING_BACKENDS[config.backend]
     run = backend.fit(config, texts, labels, train_idx, test_idx, dataset.multi_label, progress)
     classifier, metrics, comparison = run.classifier, run.metrics, run.comparison
+    review_rule, review_metrics = None, None
+    if config.review.enabled and not dataset.multi_label and len(test_idx) < config.review.min_held_out:
+        progress(
+            f"no needs-review rule: {len(test_idx)} held-out articles are fewer than the "
+            f"{config.review.min_held_out} needed to learn one; the model always names a topic"
+        )
+    elif config.review.enabled and not dataset.multi_label:
+        review_rule, review_metrics = learn_review(
+            classifier,
+            ([texts[i] for i in train_idx], [labels[i][0] for i in train_idx]),
+            ([texts[i] for i in test_idx], [labels[i][0] for i in test_idx]),
+            config.review,
+        )
+        metrics["review"] = review_metrics
+        progress(
+            f"needs review below confidence {review_rule.min_confidence:.3f}"
+            + ("" if review_rule.min_similarity is None else f" or similarity {review_rule.min_similarity:.3f}")
+            + f": held-out coverage {review_metrics['held_out_coverage']:.3f}, "
+            f"selective accuracy {review_metrics['held_out_selective_accuracy']:.4f}"
+        )
     features = _summary_features(config, run.sentence_encoder)
     summarizer, summary_metrics = _train_summarizer(
         config, [dataset.articles[i] for i in train_idx], [dataset.articles[i] for i in test_idx], progress, features
@@ -237,6 +259,8 @@ def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResu
     if config.refit_on_all:
         progress("refitting on all articles")
         classifier = backend.refit_on_all(run, texts, labels)
+        if review_rule is not None and review_rule.centroids is not None:
+            review_rule = replace(review_rule, centroids=fit_centroids(classifier, texts, [ls[0] for ls in labels]))
         if config.summarizer_kind != ABSTRACTIVE:
             summarizer = _fit_summarizer(config.summarizer, dataset.articles, config.cleaning, extra=features)
     seconds = time.perf_counter() - started
@@ -262,6 +286,7 @@ def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResu
         "metrics": headline(metrics),
         "summary_metrics": rouge_headline(summary_metrics) if summary_metrics.get("evaluated") else {},
         **({"backend_comparison": comparison} if comparison else {}),
+        **({"review": review_rule.to_dict()} if review_rule is not None else {}),
     }
     assert config.models_dir is not None
     path = save_bundle(
@@ -280,6 +305,7 @@ def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResu
                 },
             ),
             CONFUSION_PNG: lambda p: plot_confusion_matrix(metrics, p),
+            **({REVIEW_JSON: lambda p: write_review(p.parent, review_rule)} if review_rule is not None else {}),
         },
         card=lambda manifest: render_model_card(manifest, metrics, summary_metrics),
     )

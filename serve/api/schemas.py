@@ -92,6 +92,7 @@ class PredictRequest(ArticleFields):
     """One article to classify."""
 
     top_k: int = Field(3, ge=1, le=MAX_TOP_K, description="how many labels to return with their scores")
+    explain: bool = Field(False, description="also return 'explanation': the terms behind the topic, with weights")
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"title": EXAMPLE_TITLE, "text": EXAMPLE_TEXT, "top_k": 3}]}
@@ -143,6 +144,7 @@ class AnalyzeRequest(ArticleFields, SummaryOptions, DocumentOption):
     """One article to classify and summarise; it is cleaned once for both."""
 
     top_k: int = Field(3, ge=1, le=MAX_TOP_K, description="how many labels to return with their scores")
+    explain: bool = Field(False, description="also return 'explanation': the terms behind the topic, with weights")
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"title": EXAMPLE_TITLE, "text": EXAMPLE_TEXT, "top_k": 2, "max_sentences": 2}]}
@@ -206,13 +208,38 @@ class CleaningOut(BaseModel):
     removed: list[RemovedLine] | None = Field(None, description="every removed line and why (with return_cleaned)")
 
 
+class TermWeightOut(BaseModel):
+    """One term and its contribution to a score."""
+
+    term: str
+    weight: float
+
+
+class ExplanationOut(BaseModel):
+    """Why this topic: the terms that pushed the article towards it, and against the runner-up."""
+
+    topic: str = Field(description="the topic explained (the best-scored one when the article needs review)")
+    runner_up: str | None = Field(None, description="the next-best topic")
+    towards: list[TermWeightOut] = Field(description="terms with the largest contribution to the topic's score")
+    against_runner_up: list[TermWeightOut] = Field(description="terms with the largest share of the margin")
+    method: str = Field(description="what the weights are (exact coefficient x tf-idf value for the linear model)")
+
+
 class TopicPrediction(BaseModel):
     """Predicted topic(s) of one article."""
 
-    topic: str = Field(description="the best predicted label ('' when a multi-label model predicts none)")
-    score: float = Field(description="the probability of 'topic'")
+    topic: str | None = Field(
+        description="the best predicted label ('' when a multi-label model predicts none; null when it needs review)"
+    )
+    score: float = Field(description="the probability of 'topic' (of the best label when it needs review)")
     labels: list[str] = Field(description="every predicted label, best first (one unless the model is multi-label)")
     scores: list[LabelScore] = Field(description="the top_k labels with their probabilities, best first")
+    needs_review: bool = Field(False, description="true when the model should not name a topic: a person decides")
+    review_reason: str | None = Field(
+        None, description="why it needs review: 'out_of_scope' (unlike the training data) or 'low_confidence'"
+    )
+    review_detail: str | None = Field(None, description="the score and threshold behind review_reason")
+    explanation: ExplanationOut | None = Field(None, description="the terms behind the topic, with explain: true")
 
 
 class PredictResponse(TopicPrediction):

@@ -26,8 +26,9 @@ def add_score_command(subparsers: Any, summary: str) -> None:
         "score",
         help=summary,
         description="Score every row of INPUT with a saved model and write OUTPUT: all input columns, then\n"
-        "topic, topic_score, [topics], [summary] and error. Rows that cannot be read, or have no text, keep\n"
-        "their place with 'error' filled. OUTPUT appears only when complete; an interrupted run continues\n"
+        "topic, topic_score, needs_review, review_reason, [topics], [explanation], [summary] and error\n"
+        "(topic is empty when needs_review is true). Rows that cannot be read, or have no text, keep their\n"
+        "place with 'error' filled. OUTPUT appears only when complete; an interrupted run continues\n"
         "with --resume.",
         epilog="examples: newsdesk score articles.csv --model models/bbc --out scored.csv\n"
         "          newsdesk score 'data/*.jsonl' --model models/bbc --out scored.parquet --summarize --top-k 3\n"
@@ -64,6 +65,11 @@ def add_score_command(subparsers: Any, summary: str) -> None:
         default=None,
         metavar="K",
         help="add a 'topics' column: the K best topics and scores as JSON",
+    )
+    what.add_argument(
+        "--explain",
+        action="store_true",
+        help="add an 'explanation' column: the terms behind each topic with their weights, as JSON",
     )
     add_cleaning_options(parser, saved_in_bundle=False)
     run = parser.add_argument_group("running")
@@ -150,6 +156,7 @@ def run_score_command(args: argparse.Namespace) -> int:
             format=args.format,
             remove_boilerplate=remove_boilerplate_from_args(args),
             summary_length=summary_length_from_args(args),
+            explain=args.explain,
         ),
         id_col=args.id_col,
         version=args.version,

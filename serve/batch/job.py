@@ -1,7 +1,8 @@
 """Batch scoring: ``newsdesk score`` adds topics (and summaries) to every row of CSV/TSV/JSONL/Parquet files.
 
-The output has every input column, in input order, then ``topic``, ``topic_score``, ``topics``
-(with ``--top-k``), ``summary`` (with ``--summarize``) and ``error``, and exactly one row per input
+The output has every input column, in input order, then ``topic``, ``topic_score``, ``needs_review``
+and ``review_reason`` (no topic when the model sends the article for review), ``topics`` (with
+``--top-k``), ``explanation`` (with ``--explain``), ``summary`` (with ``--summarize``) and ``error``, and exactly one row per input
 row. A row that could not be read cleanly, or whose text is empty, keeps its place with ``error``
 filled (``code: message``) and no topic. Articles go through :mod:`newsdesk.serve.analysis`, the code the
 HTTP API uses, so a file scores exactly like the same articles sent to the server.
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 TOPIC_COL = "topic"
 SCORE_COL = "topic_score"
 TOPICS_COL = "topics"
+NEEDS_REVIEW_COL = "needs_review"
+REVIEW_REASON_COL = "review_reason"
+EXPLANATION_COL = "explanation"
 SUMMARY_COL = "summary"
 ERROR_COL = "error"
 EMPTY_TEXT_ROW = "empty_text"
@@ -60,6 +64,8 @@ class ScoreOptions:
     """None: as the model was trained."""
     summary_length: SummaryLength = field(default_factory=SummaryLength)
     """How long the summaries are (with ``summarize``): a preset and/or explicit options."""
+    explain: bool = False
+    """Add an ``explanation`` column: the terms behind each topic, with weights, as JSON."""
 
     def cleaning(self, bundle: Bundle) -> CleaningOptions:
         """The bundle's cleaning with these options on top."""

@@ -19,6 +19,9 @@ from newsdesk.serve.batch.input import ScoreInput
 from newsdesk.serve.batch.job import (
     EMPTY_TEXT_ROW,
     ERROR_COL,
+    EXPLANATION_COL,
+    NEEDS_REVIEW_COL,
+    REVIEW_REASON_COL,
     SCORE_COL,
     SUMMARY_COL,
     SUMMARY_FAILED_ROW,
@@ -28,6 +31,7 @@ from newsdesk.serve.batch.job import (
 )
 from newsdesk.serve.batch.reader import Chunk
 from newsdesk.train.bundle import Bundle
+from newsdesk.train.classify.explain import Explanation
 from newsdesk.train.summarize.base import SummaryError
 from newsdesk.train.summarize.presets import SummaryLength
 from newsdesk.train.tables import DatasetError
@@ -36,9 +40,16 @@ from newsdesk.train.text.cleaning import CleaningOptions
 
 def score_columns(options: ScoreOptions) -> list[pa.Field]:
     """The columns scoring adds after the input's, in order."""
-    fields = [pa.field(TOPIC_COL, pa.string()), pa.field(SCORE_COL, pa.float64())]
+    fields = [
+        pa.field(TOPIC_COL, pa.string()),
+        pa.field(SCORE_COL, pa.float64()),
+        pa.field(NEEDS_REVIEW_COL, pa.bool_()),
+        pa.field(REVIEW_REASON_COL, pa.string()),
+    ]
     if options.top_k is not None:
         fields.append(pa.field(TOPICS_COL, pa.string()))
+    if options.explain:
+        fields.append(pa.field(EXPLANATION_COL, pa.string()))
     if options.summarize:
         fields.append(pa.field(SUMMARY_COL, pa.string()))
     return [*fields, pa.field(ERROR_COL, pa.string())]
@@ -121,17 +132,49 @@ def classify_prepared(bundle: Bundle, prepared: Prepared, options: ScoreOptions)
     topics: list[str | None] = [None] * n
     scores: list[float | None] = [None] * n
     ranked: list[str | None] = [None] * n
-    results = predict_topics(bundle, [prepared.articles[i] for i in rows], options.top_k or 1)  # type: ignore[misc]
+    review: list[bool | None] = [None] * n
+    reasons: list[str | None] = [None] * n
+    explained: list[str | None] = [None] * n
+    results = predict_topics(
+        bundle,
+        [prepared.articles[i] for i in rows],  # type: ignore[misc]
+        options.top_k or 1,
+        explain_terms=options.explain,
+    )
     for i, result in zip(rows, results):
-        topics[i], scores[i] = result.topic, result.score
+        topics[i], scores[i] = (None if result.needs_review else result.topic), result.score
+        review[i], reasons[i] = result.needs_review, result.review.reason
         if options.top_k is not None:
             ranked[i] = json.dumps([{"topic": label, "score": score} for label, score in result.scores])
-    columns = [pa.array(topics, pa.string()), pa.array(scores, pa.float64())]
+        if result.explanation is not None:
+            explained[i] = explanation_json(result.explanation)
+    columns = [
+        pa.array(topics, pa.string()),
+        pa.array(scores, pa.float64()),
+        pa.array(review, pa.bool_()),
+        pa.array(reasons, pa.string()),
+    ]
     if options.top_k is not None:
         columns.append(pa.array(ranked, pa.string()))
+    if options.explain:
+        columns.append(pa.array(explained, pa.string()))
     if options.summarize:
         columns.append(pa.array(prepared.summaries, pa.string()))
     return [*columns, pa.array(prepared.errors, pa.string())]
+
+
+def explanation_json(explanation: Explanation) -> str:
+    """An explanation as one JSON cell: topic, runner-up, term weights and what they are."""
+    return json.dumps(
+        {
+            "topic": explanation.topic,
+            "runner_up": explanation.runner_up,
+            "towards": [[t.term, t.weight] for t in explanation.towards],
+            "against_runner_up": [[t.term, t.weight] for t in explanation.against_runner_up],
+            "method": explanation.method,
+        },
+        ensure_ascii=False,
+    )
 
 
 def attach(table: pa.Table, columns: list[pa.Array], options: ScoreOptions) -> pa.Table:

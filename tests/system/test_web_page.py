@@ -268,6 +268,30 @@ def test_summarise_marks_the_summary_and_strikes_removed_lines(tab: Tab, server:
     assert (tmp_path / "summary-desktop.png").stat().st_size > 10_000
 
 
+def test_analyse_highlights_the_terms_behind_the_topic(tab: Tab, server: str, tmp_path: Path) -> None:
+    tab.open()
+    tab.paste()
+    tab.page.click("#analyze")
+    tab.page.wait_for_selector("#document mark.term")
+    expected = api(server, "/v1/analyze", {"text": ARTICLE, "title": TITLE, "top_k": 5, "explain": True})
+    explanation = expected["prediction"]["explanation"]
+    terms = [item["term"] for item in explanation["towards"]]
+    assert terms and tab.texts("#terms .term-chip") == terms
+    assert tab.page.inner_text("#terms-heading").startswith("Why " + explanation["topic"])
+    marked = {" ".join(re.findall(r"\w+", text.lower())) for text in tab.texts("#document mark.term")}
+    assert marked and marked <= set(terms)
+    # Every explained unigram that occurs in a kept line is marked there.
+    kept = " ".join(tab.texts("#document .line.kept")).lower()
+    for term in terms:
+        if " " not in term and re.search(rf"\b{re.escape(term)}\b", kept):
+            assert term in marked, term
+    # Removed lines are never highlighted, and the summary sentences keep their text.
+    assert tab.page.locator("#document .line.removed mark.term").count() == 0
+    sentences = [sentence["text"] for sentence in expected["summary"]["sentences"]]
+    assert tab.texts("#document .highlight") == sentences
+    tab.page.screenshot(path=tmp_path / "terms.png", full_page=True)
+
+
 def test_errors_are_shown_as_readable_messages(tab: Tab) -> None:
     tab.open(key=None)
     tab.paste()

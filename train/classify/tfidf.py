@@ -169,7 +169,10 @@ class TopicClassifier(LabelDecisions, ClassifierMixin, BaseEstimator):
         self._check_fitted()
         if len(texts) == 0:
             return np.zeros((0, len(self.classes_)))
-        features = self.vectorizer_.transform(list(texts))
+        return self.decision_function_features(self.vectorizer_.transform(list(texts)))
+
+    def decision_function_features(self, features: Any) -> np.ndarray:
+        """Raw linear scores of already vectorised texts (``vectorizer_.transform``)."""
         return np.asarray(features @ self.coef_.T, dtype=np.float64) + self.intercept_
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
@@ -177,7 +180,14 @@ class TopicClassifier(LabelDecisions, ClassifierMixin, BaseEstimator):
 
         Single-label: rows sum to 1. Multi-label: each column is that label's own probability.
         """
-        probs = sigmoid(self.decision_function(texts) * self.platt_[:, 0] + self.platt_[:, 1])
+        self._check_fitted()
+        if len(texts) == 0:
+            return self.predict_proba_features(np.zeros((0, len(self.vectorizer_.vocabulary_))))
+        return self.predict_proba_features(self.vectorizer_.transform(list(texts)))
+
+    def predict_proba_features(self, features: Any) -> np.ndarray:
+        """Calibrated probabilities of already vectorised texts (so an explanation can reuse the features)."""
+        probs = sigmoid(self.decision_function_features(features) * self.platt_[:, 0] + self.platt_[:, 1])
         if not self.multi_label_:
             totals = probs.sum(axis=1, keepdims=True)
             probs = np.divide(probs, totals, out=np.full_like(probs, 1 / probs.shape[1]), where=totals > 0)

@@ -21,6 +21,9 @@ line is scored on shape, in the spirit of jusText (Pomikálek, 2011):
   bottom of the page or next to other furniture.
 
 The decision is repeated until nothing changes, so cleaning is idempotent.
+Text that is not a scraped page is left alone: prose with no furniture line at all, and
+e-mail, forum, wire, press-release, transcript and newsletter text (recognised from their
+structure by :mod:`newsdesk.train.text.genres`) unless page-only furniture surrounds it.
 Text with no good line at all (a headline, a one-line note) is left alone
 except for lines that match a furniture shape, and nothing is removed if
 nothing would remain.
@@ -33,6 +36,8 @@ from dataclasses import dataclass
 from enum import Enum
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from newsdesk.train.text.genres import is_scraped_page
 
 
 class LineKind(Enum):
@@ -47,6 +52,8 @@ class BoilerplateResult:
 
     text: str
     removed: tuple[tuple[str, str], ...]
+    genre: str | None = None
+    """The non-page genre recognised (e-mail, wire, ...), if any; see :mod:`newsdesk.train.text.genres`."""
 
     @property
     def removed_lines(self) -> tuple[str, ...]:
@@ -334,16 +341,26 @@ def _resolve(lines: list[str], kinds: list[tuple[LineKind, str]]) -> list[tuple[
     return decisions
 
 
-def remove_boilerplate(text: str, title: str = "") -> BoilerplateResult:
-    """Drop the lines of ``text`` (already cleaned by ``clean_text``) that are not part of the story."""
+def remove_boilerplate(text: str, title: str = "", known_page: bool = False) -> BoilerplateResult:
+    """Drop the lines of ``text`` (already cleaned by ``clean_text``) that are not part of the story.
+
+    ``known_page``: the text was extracted from HTML, so it is a page whatever its lines look like.
+    """
     removed: list[tuple[str, str]] = []
     current = text
-    for _ in range(_MAX_PASSES):
+    genre: str | None = None
+    for attempt in range(_MAX_PASSES):
         lines = current.split("\n")
         content = [(index, line) for index, line in enumerate(lines) if line.strip()]
         if not content:
             break
         kinds = _classify([line for _, line in content], title)
+        if attempt == 0 and not known_page:
+            # Not a scraped page (no furniture at all, or an e-mail/wire/transcript... structure): leave it alone.
+            furniture = [(line, reason) for (_, line), (kind, reason) in zip(content, kinds) if kind is LineKind.BAD]
+            page, genre = is_scraped_page([line for _, line in content], furniture)
+            if not page:
+                return BoilerplateResult(text, (), genre)
         decisions = _resolve([line for _, line in content], kinds)
         drop = {index for (index, _), (keep, _) in zip(content, decisions) if not keep}
         if not drop:
@@ -353,4 +370,4 @@ def remove_boilerplate(text: str, title: str = "") -> BoilerplateResult:
         removed.extend((line, reason) for (index, line), (keep, reason) in zip(content, decisions) if not keep)
         kept = [line for index, line in enumerate(lines) if index not in drop]
         current = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
-    return BoilerplateResult(current, tuple(removed))
+    return BoilerplateResult(current, tuple(removed), genre)

@@ -133,7 +133,7 @@ def clean_body_report(text: str, title: str = "", options: CleaningOptions = DEF
     else:
         body = clean_text(text)
     if options.remove_boilerplate:
-        result = remove_boilerplate(body, clean_title(title))
+        result = remove_boilerplate(body, clean_title(title), known_page=is_html)
         body = result.text
         removed.extend(result.removed)
     if is_html:

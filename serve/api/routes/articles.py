@@ -7,6 +7,8 @@ scorer uses, so both give an article the same topic and summary.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ValidationError
 
@@ -44,6 +46,7 @@ from newsdesk.serve.api.schemas import (
     DocumentOut,
     DocumentSpan,
     ErrorDetail,
+    ExplanationOut,
     LabelScore,
     ModelRef,
     PredictRequest,
@@ -54,10 +57,12 @@ from newsdesk.serve.api.schemas import (
     SummaryOptions,
     SummaryOut,
     SummarySentenceOut,
+    TermWeightOut,
     TopicPrediction,
 )
 from newsdesk.serve.api.settings import ServeSettings
 from newsdesk.train.bundle import Bundle
+from newsdesk.train.classify.explain import Explanation
 from newsdesk.train.summarize.base import Summary, SummaryError
 from newsdesk.train.text.cleaning import CleaningOptions
 from newsdesk.train.text.webpage import looks_like_html
@@ -143,10 +148,27 @@ def model_ref(bundle: Bundle) -> ModelRef:
 def topic_prediction(result: TopicResult, top_k: int) -> TopicPrediction:
     """The HTTP form of a :class:`TopicResult`."""
     return TopicPrediction(
-        topic=result.topic,
+        topic=None if result.needs_review else result.topic,
         score=round(float(result.score), 6),
         labels=list(result.labels),
         scores=[LabelScore(label=label, score=score) for label, score in result.scores[:top_k]],
+        needs_review=result.needs_review,
+        review_reason=result.review.reason,
+        review_detail=result.review.detail,
+        explanation=explanation_out(result.explanation),
+    )
+
+
+def explanation_out(explanation: Explanation | None) -> ExplanationOut | None:
+    """The HTTP form of an :class:`Explanation`."""
+    if explanation is None:
+        return None
+    return ExplanationOut(
+        topic=explanation.topic,
+        runner_up=explanation.runner_up,
+        towards=[TermWeightOut(term=t.term, weight=t.weight) for t in explanation.towards],
+        against_runner_up=[TermWeightOut(term=t.term, weight=t.weight) for t in explanation.against_runner_up],
+        method=explanation.method,
     )
 
 
@@ -217,7 +239,7 @@ def document_out(body: ArticleFields, article: CleanArticle, summary: Summary, w
 )
 def predict(body: PredictRequest, bundle: BundleDep, settings: SettingsDep, metrics: MetricsDep) -> Response:
     article = clean_checked(body, bundle, settings)
-    [result] = predict_topics(bundle, [article], top_k=body.top_k)
+    [result] = predict_topics(bundle, [article], top_k=body.top_k, explain_terms=body.explain)
     metrics.count_articles(PREDICT, bundle.version)
     prediction = topic_prediction(result, body.top_k)
     return json_response(
@@ -264,9 +286,13 @@ def predict_batch(body: BatchPredictRequest, bundle: BundleDep, settings: Settin
             )
     if accepted:
         top_k = max(item.top_k for _, item, _ in accepted)
-        predictions = predict_topics(bundle, [article for _, _, article in accepted], top_k=top_k)
+        explain_any = any(item.explain for _, item, _ in accepted)
+        predictions = predict_topics(
+            bundle, [article for _, _, article in accepted], top_k=top_k, explain_terms=explain_any
+        )
         for (index, item, _), result in zip(accepted, predictions):
-            results[index] = BatchItemResult(index=index, id=item.id, prediction=topic_prediction(result, item.top_k))
+            shown = result if item.explain else replace(result, explanation=None)
+            results[index] = BatchItemResult(index=index, id=item.id, prediction=topic_prediction(shown, item.top_k))
         metrics.count_articles(PREDICT_BATCH, bundle.version, len(accepted))
     done = [r for r in results if r is not None]
     return json_response(
@@ -308,7 +334,7 @@ def summarize(body: SummarizeRequest, bundle: BundleDep, settings: SettingsDep, 
 def analyze(body: AnalyzeRequest, bundle: BundleDep, settings: SettingsDep, metrics: MetricsDep) -> Response:
     article = clean_checked(body, bundle, settings)
     summary = summarize_checked(bundle, article, body)
-    [result] = predict_topics(bundle, [article], top_k=body.top_k)
+    [result] = predict_topics(bundle, [article], top_k=body.top_k, explain_terms=body.explain)
     metrics.count_articles(ANALYZE, bundle.version)
     return json_response(
         AnalyzeResponse(

@@ -169,9 +169,74 @@
     return (Math.round(score * 1000) / 10).toFixed(1) + "%";
   }
 
+  // Terms that pushed the article towards its topic (explain: true), highlighted in the document view.
+  let explainedTerms = null;
+
+  function escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  }
+
+  function termPattern(explanation) {
+    const terms = (explanation && explanation.towards) || [];
+    if (!terms.length) return null;
+    // A bigram's words may be separated by any non-word characters, as the tokenizer ignores them.
+    const parts = terms.map((t) => t.term.split(" ").map(escapeRegExp).join("[^\\p{L}\\p{N}_]+"));
+    return {
+      regex: new RegExp("(?<![\\p{L}\\p{N}_])(?:" + parts.join("|") + ")(?![\\p{L}\\p{N}_])", "giu"),
+      weights: new Map(terms.map((t) => [t.term, t.weight])),
+      topic: explanation.topic,
+    };
+  }
+
+  function withTerms(text) {
+    // Plain text with explained terms wrapped in <mark class="term">, built as DOM nodes (never as HTML).
+    const fragment = document.createDocumentFragment();
+    if (!explainedTerms) {
+      fragment.append(document.createTextNode(text));
+      return fragment;
+    }
+    let last = 0;
+    for (const match of text.matchAll(explainedTerms.regex)) {
+      if (match.index > last) fragment.append(document.createTextNode(text.slice(last, match.index)));
+      const key = match[0].toLowerCase().split(/[^\p{L}\p{N}_]+/u).join(" ");
+      const mark = element("mark", "term", match[0]);
+      const weight = explainedTerms.weights.get(key);
+      mark.title = "Towards " + explainedTerms.topic + (weight === undefined ? "" : " (+" + weight.toFixed(3) + ")");
+      fragment.append(mark);
+      last = match.index + match[0].length;
+    }
+    if (last < text.length) fragment.append(document.createTextNode(text.slice(last)));
+    return fragment;
+  }
+
+  function renderTerms(prediction) {
+    const list = $("terms");
+    list.replaceChildren();
+    const explanation = prediction.explanation;
+    const terms = (explanation && explanation.towards) || [];
+    for (const item of terms) {
+      const chip = element("li", "term-chip", item.term);
+      chip.title = "+" + item.weight.toFixed(3) + " towards " + explanation.topic;
+      list.append(chip);
+    }
+    $("terms-block").hidden = terms.length === 0;
+    $("terms-heading").textContent = explanation
+      ? "Why " + explanation.topic + (explanation.runner_up ? " (not " + explanation.runner_up + ")" : "")
+      : "";
+  }
+
   function renderTopic(prediction) {
-    $("topic").textContent = prediction.topic || "no topic";
+    const review = prediction.needs_review;
+    $("topic").textContent = review ? "needs review" : prediction.topic || "no topic";
     $("topic-score").textContent = prediction.topic ? percent(prediction.score) : "";
+    const note = $("review-note");
+    note.hidden = !review;
+    note.textContent = review
+      ? (prediction.review_reason === "out_of_scope"
+          ? "Unlike anything the model was trained on: a person should pick the topic. "
+          : "The model is not sure enough: a person should pick the topic. ") + (prediction.review_detail || "")
+      : "";
+    renderTerms(prediction);
     const list = $("scores");
     list.replaceChildren();
     const chosen = new Set(prediction.labels || []);
@@ -232,9 +297,10 @@
     }
     for (const span of block.spans) {
       if (span.sentence === null || span.sentence === undefined) {
-        line.append(document.createTextNode(span.text));
+        line.append(withTerms(span.text));
       } else {
-        const mark = element("mark", "highlight", span.text);
+        const mark = element("mark", "highlight");
+        mark.append(withTerms(span.text));
         mark.dataset.sentence = String(span.sentence);
         mark.title = "Summary sentence";
         line.append(mark);
@@ -259,7 +325,10 @@
       else if (limit) body.length = limit; // a preset: brief, standard or reference
       body.return_document = true;
     }
-    if (ENDPOINTS[action].topic) body.top_k = TOP_K;
+    if (ENDPOINTS[action].topic) {
+      body.top_k = TOP_K;
+      body.explain = true;
+    }
     return body;
   }
 
@@ -283,13 +352,18 @@
       hideResults();
       const prediction = action === "analyze" ? data.prediction : data;
       const summary = action === "analyze" ? data.summary : data;
+      explainedTerms = endpoint.topic ? termPattern(prediction.explanation) : null;
       if (endpoint.topic) renderTopic(prediction);
       if (endpoint.summary) renderSummary(summary);
       renderCleaning(data.cleaning, endpoint.summary ? data.document : null);
       const seconds = ((performance.now() - started) / 1000).toFixed(2);
       // The status line is the live region: it says in one sentence what the panels below show.
       const found = [];
-      if (endpoint.topic) found.push("topic " + (prediction.topic || "none") + " (" + percent(prediction.score) + ")");
+      if (endpoint.topic) found.push(
+          prediction.needs_review
+            ? "needs review (" + prediction.review_reason + ")"
+            : "topic " + (prediction.topic || "none") + " (" + percent(prediction.score) + ")"
+        );
       if (endpoint.summary) {
         const n = summary.sentences.length;
         found.push("a summary of " + n + " sentence" + (n === 1 ? "" : "s"));

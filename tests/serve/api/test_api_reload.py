@@ -112,11 +112,11 @@ def test_a_request_in_flight_finishes_on_the_old_model(model: Path, monkeypatch:
     entered, release = threading.Event(), threading.Event()
     real = routes.predict_topics
 
-    def slow_first_call(bundle, articles, top_k=3):  # type: ignore[no-untyped-def]
+    def slow_first_call(bundle, articles, top_k=3, **options):  # type: ignore[no-untyped-def]
         if not entered.is_set():
             entered.set()
             assert release.wait(10)
-        return real(bundle, articles, top_k=top_k)
+        return real(bundle, articles, top_k=top_k, **options)
 
     monkeypatch.setattr(routes, "predict_topics", slow_first_call)
     # One model thread, held by the slow request: the reload must not queue behind it.
@@ -224,11 +224,11 @@ def test_the_old_bundle_is_released_once_the_last_request_on_it_finishes(
     monkeypatch.setattr(state, "release_freed_memory", released.set)
     real = routes.predict_topics
 
-    def slow_first_call(bundle, articles, top_k=3):  # type: ignore[no-untyped-def]
+    def slow_first_call(bundle, articles, top_k=3, **options):  # type: ignore[no-untyped-def]
         if not entered.is_set():
             entered.set()
             assert finish.wait(10)
-        return real(bundle, articles, top_k=top_k)
+        return real(bundle, articles, top_k=top_k, **options)
 
     monkeypatch.setattr(routes, "predict_topics", slow_first_call)
     with serving(model) as client, ThreadPoolExecutor(1) as pool:

@@ -53,7 +53,7 @@ def test_every_row_scored_in_order_like_the_api(
     code, out = score(tmp_path, tiny_bundle_dir, articles_csv)
     assert code == 0
     scored = read_out(out)
-    assert list(scored.columns) == [*articles.columns, "topic", "topic_score", "error"]
+    assert list(scored.columns) == [*articles.columns, "topic", "topic_score", "needs_review", "review_reason", "error"]
     assert scored.id.tolist() == articles.id.tolist()
     assert (scored.error == "").all()
     # Exactly what newsdesk.serve.analysis (the HTTP API's code) says for the same articles.
@@ -71,7 +71,15 @@ def test_top_k_summaries_and_parquet_output(tmp_path: Path, tiny_bundle_dir: Pat
     code, out = score(tmp_path, tiny_bundle_dir, articles_csv, "--top-k", "2", "--summarize", out="out.parquet")
     assert code == 0
     scored = read_out(out)
-    assert list(scored.columns)[-5:] == ["topic", "topic_score", "topics", "summary", "error"]
+    assert list(scored.columns)[-7:] == [
+        "topic",
+        "topic_score",
+        "needs_review",
+        "review_reason",
+        "topics",
+        "summary",
+        "error",
+    ]
     assert len(scored) == 24
     for row in scored.itertuples():
         ranked = json.loads(row.topics)
@@ -242,7 +250,7 @@ def test_unusable_files_are_refused_clearly(
 def test_header_only_file_gives_an_empty_output(tmp_path: Path, tiny_bundle_dir: Path, capsys) -> None:
     code, out = score(tmp_path, tiny_bundle_dir, write(tmp_path, "in.csv", HEADER))
     assert code == 0
-    assert out.read_text() == '"id","title","text","topic","topic_score","error"\n'
+    assert out.read_text() == '"id","title","text","topic","topic_score","needs_review","review_reason","error"\n'
     assert "has no rows (a header only)" in capsys.readouterr().out
 
 
@@ -272,7 +280,11 @@ def test_input_that_already_has_score_columns_is_refused(
     code, out = score(tmp_path, tiny_bundle_dir, articles_csv)
     assert code == 0
     code, _ = score(tmp_path, tiny_bundle_dir, out, out="again.csv")
-    assert code == 2 and "already has column(s) ['topic', 'topic_score', 'error']" in capsys.readouterr().err
+    assert (
+        code == 2
+        and "already has column(s) ['topic', 'topic_score', 'needs_review', 'review_reason', 'error']"
+        in capsys.readouterr().err
+    )
 
 
 # --------------------------------------------------------------------------- interruption and resume
