@@ -42,9 +42,7 @@ from newsdesk.serve.api.schemas import (
     BatchPredictRequest,
     BatchPredictResponse,
     CleaningOut,
-    DocumentBlock,
     DocumentOut,
-    DocumentSpan,
     ErrorDetail,
     ExplanationOut,
     LabelScore,
@@ -196,10 +194,7 @@ def summary_out(summary: Summary, include_cleaned_text: bool) -> SummaryOut:
     """The HTTP form of a :class:`~newsdesk.train.summarize.extractive.Summary`."""
     return SummaryOut(
         summary=summary.text,
-        sentences=[
-            SummarySentenceOut(index=s.index, start=s.start, end=s.end, text=s.text, score=s.score)
-            for s in summary.sentences
-        ],
+        sentences=[SummarySentenceOut.model_validate(s, from_attributes=True) for s in summary.sentences],
         method=summary.method,
         article_sentences=summary.n_sentences,
         cleaned_text=summary.cleaned_text if include_cleaned_text else None,
@@ -211,19 +206,7 @@ def document_out(body: ArticleFields, article: CleanArticle, summary: Summary, w
     if not wanted:
         return None
     document = annotate_article(body.text, article, summary)
-    return DocumentOut(
-        format=document.format,
-        placed=document.placed,
-        blocks=[
-            DocumentBlock(
-                kind=block.kind,
-                text=block.text,
-                reason=block.reason,
-                spans=[DocumentSpan(text=span.text, sentence=span.sentence) for span in block.spans],
-            )
-            for block in document.blocks
-        ],
-    )
+    return DocumentOut.model_validate(document, from_attributes=True)
 
 
 # --------------------------------------------------------------------------- endpoints
