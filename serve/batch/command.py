@@ -18,6 +18,7 @@ from newsdesk.train.cli import (
     remove_boilerplate_from_args,
 )
 from newsdesk.train.summarize.presets import PRESET_HELP, PRESETS, SummaryLength
+from newsdesk.train.stories.config import add_cluster_options, clustering_from_args
 
 
 def add_score_command(subparsers: Any, summary: str) -> None:
@@ -72,6 +73,7 @@ def add_score_command(subparsers: Any, summary: str) -> None:
         help="add an 'explanation' column: the terms behind each topic with their weights, as JSON",
     )
     add_cleaning_options(parser, saved_in_bundle=False)
+    add_cluster_options(parser)
     run = parser.add_argument_group("running")
     run.add_argument(
         "--chunksize",
@@ -157,6 +159,8 @@ def run_score_command(args: argparse.Namespace) -> int:
             remove_boilerplate=remove_boilerplate_from_args(args),
             summary_length=summary_length_from_args(args),
             explain=args.explain,
+            clustering=clustering_from_args(args),
+            date_col=args.date_col,
         ),
         id_col=args.id_col,
         version=args.version,

@@ -37,7 +37,7 @@ import pyarrow as pa
 
 from newsdesk.serve.batch.job import ERROR_COL, ScoreJob, ScoreOptions, ScoreReport, count_errors
 from newsdesk.serve.batch.partitions import Partition, plan_partitions, read_partition
-from newsdesk.serve.batch.rows import score_table
+from newsdesk.serve.batch.rows import attach, column_texts, score_rows_and_sketches, score_table
 from newsdesk.train.bundle import MANIFEST, Bundle, load_bundle
 from newsdesk.train.progress import progress_bar
 from newsdesk.train.versions import BundleError
@@ -114,14 +114,33 @@ def read_partition_frame(part: Partition, source: ScoreInput) -> pd.DataFrame:
 
 
 def score_partition(
-    frame: pd.DataFrame, payload: dict[str, Any], options: ScoreOptions, input_schema: pa.Schema
+    frame: pd.DataFrame,
+    payload: dict[str, Any],
+    options: ScoreOptions,
+    input_schema: pa.Schema,
+    directory: str | None = None,
+    part_ids: list[int] | None = None,
+    partition_info: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """Score one partition with :func:`newsdesk.serve.batch.rows.score_table`, the local engine's function."""
+    """Score one partition with :func:`newsdesk.serve.batch.rows.score_table`, the local engine's function.
+
+    With ``options.clustering`` the partition's sketches go to its side file in ``directory`` (pass two
+    of :mod:`newsdesk.serve.batch.clusters` reads them on the client).
+    """
     bundle = bundle_from_payload(payload)
     table = pa.Table.from_pandas(frame, preserve_index=False)
     errors = ["" if e is None else e for e in table.column(ERROR_COL).to_pylist()]
     table = table.drop_columns([ERROR_COL]).replace_schema_metadata(None).cast(input_schema)
-    return score_table(bundle, table, errors, options).to_pandas(types_mapper=pd.ArrowDtype)
+    if options.clustering is None or directory is None or part_ids is None or partition_info is None:
+        return score_table(bundle, table, errors, options).to_pandas(types_mapper=pd.ArrowDtype)
+    from newsdesk.serve.batch.clusters import sketch_table, write_sketch
+
+    columns, sketches = score_rows_and_sketches(
+        bundle, column_texts(table, options.text_col), column_texts(table, options.title_col), errors, options
+    )
+    assert sketches is not None
+    write_sketch(Path(directory), part_ids[partition_info["number"]], sketch_table(sketches, table, options))
+    return attach(table, columns, options).to_pandas(types_mapper=pd.ArrowDtype)
 
 
 def write_partition(
@@ -248,7 +267,9 @@ def run_dask(
         # In a list, so the payload travels as one object (a dict would be scattered value by value).
         [shipped] = client.scatter([payload], broadcast=True, hash=False)
         frames = dd.from_map(read_partition_frame, [plan[i] for i in todo], source=source, meta=input_meta)
-        scored = frames.map_partitions(score_partition, shipped, options, source.schema, meta=scored_meta)
+        scored = frames.map_partitions(
+            score_partition, shipped, options, source.schema, str(checkpoint.dir), todo, meta=scored_meta
+        )
         written = scored.map_partitions(
             write_partition, str(checkpoint.dir), todo, checkpoint.schema, checkpoint.target.format, meta=STATS_META
         )

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from newsdesk.train.bundle import Bundle
+    from newsdesk.train.stories.config import ClusterConfig
     from newsdesk.train.text.cleaning import CleaningOptions
 
 # This module is imported by newsdesk.serve.cli for every command: only the standard library at the top
@@ -66,6 +67,12 @@ class ScoreOptions:
     """How long the summaries are (with ``summarize``): a preset and/or explicit options."""
     explain: bool = False
     """Add an ``explanation`` column: the terms behind each topic, with weights, as JSON."""
+    clustering: ClusterConfig | None = None
+    """``--cluster``: add ``duplicate_of`` and ``story_id`` (:mod:`newsdesk.serve.batch.clusters`); None for none."""
+    date_col: str | None = None
+    """With clustering: the column of each article's date (groups stay within ``window_days``)."""
+    id_col: str | None = None
+    """The input's id column (set from the input by ``run_score``); cluster columns name rows by it."""
 
     def cleaning(self, bundle: Bundle) -> CleaningOptions:
         """The bundle's cleaning with these options on top."""

@@ -26,18 +26,22 @@ from typing import Any
 
 import pyarrow as pa
 
+from newsdesk.serve.batch.clusters import sketch_table, write_sketch
 from newsdesk.serve.batch.input import ScoreInput
 from newsdesk.serve.batch.job import ScoreJob, ScoreOptions, ScoreReport, count_errors, default_workers
 from newsdesk.serve.batch.output import Checkpoint, PartInfo
 from newsdesk.serve.batch.reader import Chunk, Position, iter_chunks
-from newsdesk.serve.batch.rows import attach, column_texts, error_locations, score_rows
+from newsdesk.serve.batch.rows import attach, column_texts, error_locations, score_rows_and_sketches
 from newsdesk.train.bundle import Bundle, load_bundle
 from newsdesk.train.progress import progress_bar
+from newsdesk.train.stories.sketches import Sketches
 
 FIRST_ERRORS_SHOWN = 5
 ORPHAN_CHECK_SECONDS = 0.5
 log = logging.getLogger(__name__)
 _helper_bundle: Bundle | None = None
+Scored = tuple[list[pa.Array], Sketches | None]
+"""A chunk's score columns, and its clustering sketches with ``--cluster``."""
 
 
 def _exit_when_orphaned(parent: int) -> None:
@@ -55,9 +59,9 @@ def _init_helper(bundle_dir: str) -> None:
     _helper_bundle = load_bundle(bundle_dir)
 
 
-def _score_in_helper(texts: list[str], titles: list[str], errors: list[str], options: ScoreOptions) -> list[pa.Array]:
+def _score_in_helper(texts: list[str], titles: list[str], errors: list[str], options: ScoreOptions) -> Scored:
     assert _helper_bundle is not None, "the pool initializer loads the bundle"
-    return score_rows(_helper_bundle, texts, titles, errors, options)
+    return score_rows_and_sketches(_helper_bundle, texts, titles, errors, options)
 
 
 def _start_helpers(workers: int, bundle: Bundle) -> ProcessPoolExecutor:
@@ -105,7 +109,7 @@ class LocalRun:
         self.checkpoint, self.report, self.progress = checkpoint, report, progress
         self.workers = job.workers if job.workers is not None else default_workers()
         self.parts: list[PartInfo] = []
-        self.pending: deque[tuple[Chunk, Future[list[pa.Array]] | list[pa.Array]]] = deque()
+        self.pending: deque[tuple[Chunk, Future[Scored] | Scored]] = deque()
         self.pool: ProcessPoolExecutor | None = None
         self.waiting = 0.0
         self.started = time.perf_counter()
@@ -115,7 +119,7 @@ class LocalRun:
         """Queue one chunk: scored here (``inline``, or without helpers) or by a helper process."""
         inputs = _row_inputs(chunk, self.options)
         if self.pool is None or inline:
-            self.pending.append((chunk, score_rows(self.bundle, *inputs, self.options)))
+            self.pending.append((chunk, score_rows_and_sketches(self.bundle, *inputs, self.options)))
         else:
             self.pending.append((chunk, self.pool.submit(_score_in_helper, *inputs, self.options)))
 
@@ -123,9 +127,11 @@ class LocalRun:
         """Wait for the oldest queued chunk and write it as the next part."""
         chunk, work = self.pending.popleft()
         waited = time.perf_counter()
-        columns = work.result() if isinstance(work, Future) else work
+        columns, sketches = work.result() if isinstance(work, Future) else work
         self.waiting += time.perf_counter() - waited
         index = len(self.parts)
+        if sketches is not None:  # before the part, so every done part has its sketch (--cluster)
+            write_sketch(self.checkpoint.dir, index, sketch_table(sketches, chunk.table, self.options))
         size = self.checkpoint.write(index, attach(chunk.table, columns, self.options))
         row_errors = columns[-1].to_pylist()
         errors = count_errors(row_errors)

@@ -41,6 +41,8 @@ CHECKPOINT_VERSION = 1
 CHECKPOINT_FILE = "checkpoint.json"
 FOLDER_MANIFEST = "_newsdesk_score.json"
 PARTIAL_SUFFIX = ".newsdesk-partial"
+SIDE_SUFFIX = ".side"
+"""Files in the checkpoint folder ending so are bookkeeping of a later pass, never part of OUTPUT."""
 
 
 class OutputError(ValueError):
@@ -319,7 +321,8 @@ class Checkpoint:
             old = self.target.path.with_name(f".{self.target.path.name}.old-{os.getpid()}")
             os.replace(self.target.path, old)
         os.replace(self.dir, self.target.path)
-        for path in [self.target.path / CHECKPOINT_FILE, *self.target.path.glob("part-*.json")]:
+        side_files = self.target.path.glob(f"*{SIDE_SUFFIX}")  # other passes' bookkeeping (score --cluster)
+        for path in [self.target.path / CHECKPOINT_FILE, *self.target.path.glob("part-*.json"), *side_files]:
             path.unlink()
         fsync_dir(self.target.path.parent)
         if old is not None:

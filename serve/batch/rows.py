@@ -32,6 +32,7 @@ from newsdesk.serve.batch.job import (
 from newsdesk.serve.batch.reader import Chunk
 from newsdesk.train.bundle import Bundle
 from newsdesk.train.classify.explain import Explanation
+from newsdesk.train.stories.sketches import Sketches
 from newsdesk.train.summarize.base import SummaryError
 from newsdesk.train.summarize.presets import SummaryLength
 from newsdesk.train.tables import DatasetError
@@ -52,6 +53,10 @@ def score_columns(options: ScoreOptions) -> list[pa.Field]:
         fields.append(pa.field(EXPLANATION_COL, pa.string()))
     if options.summarize:
         fields.append(pa.field(SUMMARY_COL, pa.string()))
+    if options.clustering is not None:
+        from newsdesk.serve.batch.clusters import cluster_fields
+
+        fields += cluster_fields()  # filled by the second pass
     return [*fields, pa.field(ERROR_COL, pa.string())]
 
 
@@ -160,6 +165,8 @@ def classify_prepared(bundle: Bundle, prepared: Prepared, options: ScoreOptions)
         columns.append(pa.array(explained, pa.string()))
     if options.summarize:
         columns.append(pa.array(prepared.summaries, pa.string()))
+    if options.clustering is not None:
+        columns += [pa.nulls(n, pa.string()), pa.nulls(n, pa.string())]  # filled by the second pass
     return [*columns, pa.array(prepared.errors, pa.string())]
 
 
@@ -192,11 +199,23 @@ def score_rows(
     Rows with a read error are kept but not scored. This is the work of one chunk or partition,
     whichever engine and process runs it.
     """
+    return score_rows_and_sketches(bundle, texts, titles, errors, options)[0]
+
+
+def score_rows_and_sketches(
+    bundle: Bundle, texts: Sequence[str], titles: Sequence[str], errors: Sequence[str], options: ScoreOptions
+) -> tuple[list[pa.Array], Sketches | None]:
+    """:func:`score_rows`, plus each row's clustering sketch with ``options.clustering`` (else None)."""
     summarizer = bundle if options.summarize else None
     prepared = prepare_rows(
         texts, titles, errors, options.text_col, options.cleaning(bundle), summarizer, options.summary_length
     )
-    return classify_prepared(bundle, prepared, options)
+    sketches = None
+    if options.clustering is not None:
+        from newsdesk.serve.batch.clusters import sketch_articles
+
+        sketches = sketch_articles(bundle, prepared.articles, options)
+    return classify_prepared(bundle, prepared, options), sketches
 
 
 def score_table(bundle: Bundle, table: pa.Table, errors: Sequence[str], options: ScoreOptions) -> pa.Table:

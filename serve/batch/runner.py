@@ -15,6 +15,7 @@ from typing import Any
 
 from pyarrow.types import is_nested as pa_is_nested
 
+from newsdesk.serve.batch.clusters import assign_clusters, check_cluster_input
 from newsdesk.serve.batch.input import ScoreInput, open_input
 from newsdesk.serve.batch.job import ScoreJob, ScoreOptions, ScoreReport
 from newsdesk.serve.batch.local import LocalRun
@@ -43,6 +44,9 @@ def job_identity(job: ScoreJob, source: ScoreInput, bundle: Bundle, options: Sco
             "summary_length": asdict(options.summary_length),
             "cleaning": options.cleaning(bundle).to_dict(),
             "encoding": source.encoding,
+            **(
+                {"clustering": options.clustering.to_dict(), "date_col": options.date_col} if options.clustering else {}
+            ),
         },
         "engine": job.engine,
         # Dask parts are numbered by partition, and the partitions depend on the chunk size.
@@ -65,7 +69,9 @@ def run_score(job: ScoreJob, progress: bool = True) -> ScoreReport:
             f"--summarize needs a model with a summariser, but {bundle.name} {bundle.version} was saved without one; "
             f"retrain it with this version of newsdesk"
         )
-    options = replace(job.options, title_col=source.title_col)
+    options = replace(job.options, title_col=source.title_col, id_col=source.id_col)
+    if options.clustering is not None:
+        check_cluster_input(source.schema, options)
     schema = output_schema(source.schema, options)
     nested = [f.name for f in schema if pa_is_nested(f.type)]
     if nested and target.format == "csv":
@@ -85,6 +91,10 @@ def run_score(job: ScoreJob, progress: bool = True) -> ScoreReport:
             parts = run_dask(job, source, bundle, options, checkpoint, report, progress)
         else:
             parts = LocalRun(job, source, bundle, options, checkpoint, report, progress).run()
+        if options.clustering is not None:
+            parts, note = assign_clusters(checkpoint, parts, options)
+            report.notes += [note] if note else []
+            log.debug("clusters assigned (%.2f s)", _since(started))
     except BaseException:
         checkpoint.abandon_if_empty()
         raise

@@ -1,0 +1,65 @@
+"""Words and word shingles of an article, as 32-bit hashes that are the same in every process."""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+import numpy as np
+
+WORD = re.compile(r"(?u)\b\w\w+\b")
+"""Words as scikit-learn's TfidfVectorizer finds them (two or more word characters), so the story terms
+and the classifier's vocabulary match."""
+SAMPLE_FROM = 64
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_MASK32 = np.uint64(0xFFFFFFFF)
+
+
+def words(text: str) -> list[str]:
+    """The lowercased words of ``text``."""
+    return WORD.findall(text.lower())
+
+
+class WordHasher:
+    """crc32 of each word, cached (Python's ``hash`` of a str differs between processes, crc32 does not)."""
+
+    def __init__(self, max_cache: int = 500_000) -> None:
+        self.max_cache = max_cache
+        self._cache: dict[str, int] = {}
+
+    @property
+    def cache(self) -> dict[str, int]:
+        """Every word hashed so far (at least those of the last call)."""
+        return self._cache
+
+    def hashes(self, tokens: list[str]) -> np.ndarray:
+        """One uint64 (holding 32 bits) per word."""
+        cache = self._cache
+        if len(cache) > self.max_cache:
+            cache.clear()
+        for word in set(tokens).difference(cache):
+            cache[word] = zlib.crc32(word.encode("utf-8"))
+        return np.fromiter(map(cache.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
+
+
+def shingle_hashes(word_hashes: np.ndarray, size: int, sample: int = 1) -> np.ndarray:
+    """The distinct 32-bit hashes of every run of ``size`` consecutive words (the whole text if shorter).
+
+    ``sample`` > 1 keeps only the shingles whose hash is divisible by it (the same choice in every text,
+    so the Jaccard similarity of two samples estimates that of the full sets at 1/sample of the cost);
+    a text with fewer than ``SAMPLE_FROM`` shingles keeps them all.
+    """
+    n = len(word_hashes)
+    if n == 0:
+        return np.empty(0, dtype=np.uint32)
+    k = min(size, n)
+    count = n - k + 1
+    out = np.zeros(count, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(k):
+            out = (out ^ word_hashes[j : j + count]) * _MIX
+            out ^= out >> np.uint64(29)
+    hashes = np.unique((out & _MASK32).astype(np.uint32))
+    if sample > 1 and len(hashes) >= SAMPLE_FROM:
+        hashes = hashes[hashes % np.uint32(sample) == 0]
+    return hashes

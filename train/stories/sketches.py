@@ -1,0 +1,154 @@
+"""What clustering keeps of each article: a near-duplicate signature, its top TF-IDF terms, a story signature.
+
+:class:`Sketcher` turns texts into :class:`Sketches` (fixed-size arrays per row, so a batch job can
+write them beside each part and read them all back for the second pass: about 600 bytes a row).
+Story terms are weighted with the bundle's own TF-IDF: its vocabulary, idf and stop words
+(:meth:`StoryTerms.from_classifier`); sublinear tf as in training. A bundle without a TF-IDF vectoriser
+(e.g. an encoder-only backend) falls back to hashed words weighted by tf alone.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import repeat
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from newsdesk.train.stories.config import ClusterConfig
+from newsdesk.train.stories.minhash import signatures
+from newsdesk.train.stories.shingles import WordHasher, shingle_hashes, words
+
+NO_TERM = -1
+
+
+def _crc32(word: str) -> int:
+    return zlib.crc32(word.encode("utf-8"))
+
+
+@dataclass
+class StoryTerms:
+    """Term ids and idf weights for story vectors: the classifier's vocabulary, or hashed words."""
+
+    vocabulary: Mapping[str, int] | None
+    idf: np.ndarray | None
+    stop_words: frozenset[str]
+
+    @classmethod
+    def from_classifier(cls, classifier: Any) -> StoryTerms:
+        """The TF-IDF of a fitted classifier (``TopicClassifier`` or an ensemble holding one), else hashed words."""
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        for model in (classifier, getattr(classifier, "tfidf", None)):
+            vectorizer = getattr(model, "vectorizer_", None)
+            if vectorizer is not None and hasattr(vectorizer, "idf_"):
+                stop = vectorizer.get_stop_words() or ()
+                return cls(vectorizer.vocabulary_, np.asarray(vectorizer.idf_, np.float32), frozenset(stop))
+        return cls(None, None, frozenset(ENGLISH_STOP_WORDS))
+
+    def vector(
+        self, tokens: Sequence[str], keep: int, word_hashes: Mapping[str, int] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``keep`` heaviest terms of a text (int ids) and their L2-normalised weights (1 + log tf) * idf."""
+        counts = Counter(tokens)
+        if self.vocabulary is None:
+            for word in self.stop_words.intersection(counts):
+                del counts[word]
+            hashed = word_hashes.__getitem__ if word_hashes is not None else _crc32
+            ids = np.fromiter(map(hashed, counts), np.int64, len(counts)) & 0x7FFFFFFF
+            weights = 1.0 + np.log(np.fromiter(counts.values(), np.float32, len(counts)))
+        else:  # the vocabulary has no stop words
+            ids = np.fromiter(map(self.vocabulary.get, counts, repeat(-1)), np.int64, len(counts))
+            found = ids >= 0
+            ids = ids[found]
+            tf = np.fromiter(counts.values(), np.float32, len(counts))[found]
+            weights = (1.0 + np.log(tf)) * self.idf[ids]  # type: ignore[index]
+        if len(ids) > keep:
+            top = np.argpartition(-weights, keep - 1)[:keep]
+            ids, weights = ids[top], weights[top]
+        norm = float(np.sqrt((weights * weights).sum())) or 1.0
+        return ids, (weights / norm).astype(np.float32)
+
+
+@dataclass
+class Sketches:
+    """Per-row arrays for clustering; ``valid`` is False where a row has no text (it joins nothing)."""
+
+    duplicate: np.ndarray  # (n, num_perm) uint32
+    story: np.ndarray  # (n, story_perm) uint32
+    terms: np.ndarray  # (n, story_terms) int32, NO_TERM padded
+    weights: np.ndarray  # (n, story_terms) float32
+    valid: np.ndarray  # (n,) bool
+
+    def __len__(self) -> int:
+        return len(self.valid)
+
+    @classmethod
+    def concat(cls, parts: Sequence[Sketches]) -> Sketches:
+        """Rows of several sketches, in order."""
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS))
+
+    def to_arrow(self) -> pa.Table:
+        """One row per article (fixed-size lists), for a part's side file."""
+        columns = {}
+        for name in _FIELDS:
+            array = getattr(self, name)
+            if array.ndim == 1:
+                columns[name] = pa.array(array)
+            else:
+                flat = pa.array(array.reshape(-1))
+                columns[name] = pa.FixedSizeListArray.from_arrays(flat, array.shape[1])
+        return pa.table(columns)
+
+    @classmethod
+    def from_arrow(cls, table: pa.Table) -> Sketches:
+        """The inverse of :meth:`to_arrow`."""
+        arrays = []
+        for name in _FIELDS:
+            column = table.column(name).combine_chunks()
+            if pa.types.is_fixed_size_list(column.type):
+                width = column.type.list_size
+                arrays.append(column.flatten().to_numpy().reshape(-1, width))
+            else:
+                arrays.append(column.to_numpy(zero_copy_only=False))
+        return cls(*arrays)
+
+
+_FIELDS = ("duplicate", "story", "terms", "weights", "valid")
+
+
+class Sketcher:
+    """Turns article texts into :class:`Sketches` with one :class:`ClusterConfig` and one :class:`StoryTerms`."""
+
+    def __init__(self, config: ClusterConfig, terms: StoryTerms) -> None:
+        self.config = config
+        self.terms = terms
+        self._hasher = WordHasher()
+
+    def sketch(self, texts: Sequence[str | None]) -> Sketches:
+        """Sketch each text (None or '' for a row without text)."""
+        cfg = self.config
+        n = len(texts)
+        shingle_sets, term_sets = [], []
+        ids = np.full((n, cfg.story_terms), NO_TERM, dtype=np.int32)
+        weights = np.zeros((n, cfg.story_terms), dtype=np.float32)
+        valid = np.zeros(n, dtype=bool)
+        for row, text in enumerate(texts):
+            tokens = words(text) if text else []
+            valid[row] = bool(tokens)
+            shingle_sets.append(shingle_hashes(self._hasher.hashes(tokens), cfg.shingle_words, cfg.shingle_sample))
+            term_ids, term_weights = self.terms.vector(tokens, cfg.story_terms, self._hasher.cache)
+            ids[row, : len(term_ids)] = term_ids
+            weights[row, : len(term_ids)] = term_weights
+            term_sets.append(term_ids.astype(np.uint32))
+        return Sketches(
+            duplicate=signatures(shingle_sets, cfg.num_perm, cfg.seed),
+            story=signatures(term_sets, cfg.story_perm, cfg.seed + 1),
+            terms=ids,
+            weights=weights,
+            valid=valid,
+        )
