@@ -83,7 +83,7 @@ def _days(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
     for i, value in enumerate(values.to_pylist()):
         if value:
             try:
-                parsed = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+                parsed = dt.datetime.fromisoformat(str(value).strip())
             except ValueError:
                 continue
             if parsed.tzinfo is None:
