@@ -25,6 +25,7 @@ from newsdesk.serve.api.metrics import ServiceMetrics
 from newsdesk.serve.api.middleware import RequestContextMiddleware
 from newsdesk.serve.api.reloading import ModelReloader, ReloadBroadcast
 from newsdesk.serve.api.routes import articles as routes_articles
+from newsdesk.serve.api.routes import cluster as routes_cluster
 from newsdesk.serve.api.routes import health as routes_health
 from newsdesk.serve.api.routes import models as routes_models
 from newsdesk.serve.api.routes import page as routes_page
@@ -129,6 +130,7 @@ def create_app(settings: ServeSettings, *, loader: BundleLoader = load_bundle) -
     # The key check (and its place in the OpenAPI schema) exists only when there is a key.
     protected = [Depends(require_api_key)] if settings.needs_keys else []
     app.include_router(routes_articles.router, dependencies=protected)
+    app.include_router(routes_cluster.router, dependencies=protected)
     app.include_router(routes_models.router, dependencies=protected)
     app.add_middleware(
         RequestContextMiddleware,

@@ -62,6 +62,7 @@ class ServeSettings(BaseSettings):
     )
     max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024, description="largest accepted request body, in bytes (413)")
     max_batch_size: int = Field(256, ge=1, description="most articles in one /v1/predict/batch request (413)")
+    max_cluster_size: int = Field(200, ge=2, description="most articles in one /v1/cluster request (413)")
     request_timeout_seconds: float = Field(
         30.0,
         gt=0,
