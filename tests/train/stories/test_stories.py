@@ -56,7 +56,7 @@ def test_lsh_finds_similar_pairs_and_not_unrelated_ones() -> None:
 
 def test_a_bucket_of_many_copies_gives_linear_candidates() -> None:
     sigs = np.repeat(signatures([np.arange(50, dtype=np.uint32)], 64, 1), 1000, axis=0)
-    i, j = candidate_pairs(sigs, 0.5)
+    i, _ = candidate_pairs(sigs, 0.5)
     assert len(i) < 2 * 1000  # star and chain pairs only, not 1000 * 999 / 2
     assert assign_rows_from_signatures(sigs).duplicate_of.tolist() == [NONE] + [0] * 999
 
