@@ -55,6 +55,7 @@ def columns_from_args(args: argparse.Namespace) -> ColumnMap:
 def add_train_command(subparsers: Any, summary: str) -> None:
     """Register ``train`` (with its one-line ``summary``) on the top-level parser's subparsers."""
     from newsdesk.train.pipeline import ClassifierConfig, TrainConfig
+    from newsdesk.train.stories.dedupe import DEDUPE_MODES
 
     train = subparsers.add_parser(
         "train",
@@ -72,6 +73,7 @@ def add_train_command(subparsers: Any, summary: str) -> None:
     _config_option(train, "--min-examples", TrainConfig, "min_examples")
     train.add_argument("--drop-rare-labels", action="store_true", help=_help(TrainConfig, "drop_rare_labels"))
     train.add_argument("--refit-on-all", action="store_true", help=_help(TrainConfig, "refit_on_all"))
+    _config_option(train, "--dedupe", TrainConfig, "dedupe", choices=DEDUPE_MODES)
     add_column_options(train)
     add_cleaning_options(train)
     model = train.add_argument_group("classifier")
@@ -366,6 +368,7 @@ def run_train(args: argparse.Namespace) -> int:
         min_examples=args.min_examples,
         drop_rare_labels=args.drop_rare_labels,
         refit_on_all=args.refit_on_all,
+        dedupe=args.dedupe,
         cleaning=cleaning_from_args(args),
         classifier=ClassifierConfig(
             ngram_max=args.ngram_max,

@@ -24,6 +24,7 @@ from newsdesk.train.classify.tfidf import TopicClassifier
 from newsdesk.train.data import Article, ColumnMap, Dataset, check_label_counts, load_dataset
 from newsdesk.train.durable import write_json
 from newsdesk.train.progress import note, stage_line, track
+from newsdesk.train.stories.dedupe import DEDUPE_MODES, find_near_duplicates, keep_first, near_duplicate_lines
 from newsdesk.train.summarize.abstractive import KIND as ABSTRACTIVE
 from newsdesk.train.summarize.abstractive import AbstractiveConfig
 from newsdesk.train.summarize.abstractive_metrics import evaluate_abstractive
@@ -98,6 +99,13 @@ class TrainConfig:
     drop_rare_labels: bool = field(
         default=False, metadata={"help": "leave out labels below --min-examples instead of failing"}
     )
+    dedupe: str = field(
+        default="exact",
+        metadata={
+            "help": "exact: remove exact duplicate texts (near-duplicates are reported); near: also remove "
+            "near-duplicates (the same article lightly edited), keeping the first of each group, before splitting"
+        },
+    )
     refit_on_all: bool = field(
         default=False,
         metadata={"help": "after evaluating, refit on all articles (metrics stay those of the held-out run)"},
@@ -132,6 +140,8 @@ class TrainConfig:
         if self.models_dir is None:
             self.models_dir = default_models_dir()
         self.models_dir = Path(self.models_dir)
+        if self.dedupe not in DEDUPE_MODES:
+            raise ValueError(f"dedupe must be one of {', '.join(DEDUPE_MODES)}, got {self.dedupe!r}")
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
         if self.summarizer_kind not in SUMMARIZERS:
@@ -221,8 +231,18 @@ def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResu
         progress(line)
     dataset = check_label_counts(dataset, config.min_examples, config.drop_rare_labels)
     texts = [article.prepare(config.cleaning) for article in dataset.articles]
+    near = find_near_duplicates(texts, dataset.labels)
+    if config.dedupe == "near" and near.count:
+        keep = keep_first(near)
+        dataset = check_label_counts(
+            replace(dataset, articles=[dataset.articles[i] for i in keep]), config.min_examples, config.drop_rare_labels
+        )
+        texts = [article.prepare(config.cleaning) for article in dataset.articles]
     labels = dataset.labels
     train_idx, test_idx = split_dataset(dataset, config.test_size, config.seed)
+    removed = config.dedupe == "near"
+    for line in near_duplicate_lines(near, removed, None if removed else near.leaking(train_idx, test_idx)):
+        progress(line)
     progress(
         f"{len(dataset)} articles, {len(dataset.label_counts)} labels "
         f"({'multi' if dataset.multi_label else 'single'}-label); "
