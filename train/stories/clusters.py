@@ -2,7 +2,8 @@
 
 Both groupings are connected components (a union-find, here scipy's ``connected_components``) over
 LSH candidate pairs that pass a check: near-duplicate pairs need an estimated Jaccard of at least
-``duplicate_threshold``; story pairs a cosine of their top-term vectors of at least ``story_threshold``
+``duplicate_threshold``, or the shorter text mostly contained in the longer (``containment_threshold``:
+a truncated copy, or one with lines inserted or removed); story pairs a cosine of their top-term vectors of at least ``story_threshold``
 (near-duplicates are always the same story). With dates, pairs further apart than ``window_days``
 are dropped. Memory is linear in the rows (the candidates per row are bounded by the LSH bands), so
 200,000 articles need no pairwise matrix.
@@ -56,6 +57,17 @@ def cosine(sketches: Sketches, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return out
 
 
+def near_duplicate(sketches: Sketches, i: np.ndarray, j: np.ndarray, config: ClusterConfig) -> np.ndarray:
+    """Whether each pair is a near-duplicate: Jaccard, or containment of the shorter text, above threshold."""
+    jaccard = estimated_jaccard(sketches.duplicate, i, j)
+    small = np.minimum(sketches.size[i], sketches.size[j]).astype(np.float32)
+    large = np.maximum(sketches.size[i], sketches.size[j]).astype(np.float32)
+    # |A & B| = J (|A| + |B|) / (1 + J); containment = |A & B| / min(|A|, |B|)
+    containment = jaccard * (small + large) / (1 + jaccard) / np.maximum(small, 1)
+    contained = (containment >= config.containment_threshold) & (small >= config.min_length_ratio * large)
+    return (jaccard >= config.duplicate_threshold) | contained
+
+
 def _within_window(dates: np.ndarray | None, i: np.ndarray, j: np.ndarray, days: float) -> np.ndarray:
     if dates is None:
         return np.ones(len(i), dtype=bool)
@@ -77,10 +89,8 @@ def assign(sketches: Sketches, config: ClusterConfig, dates: np.ndarray | None =
     n = len(sketches)
     valid = sketches.valid
     order = None if dates is None else np.where(np.isnan(dates), np.inf, dates)
-    di, dj = candidate_pairs(sketches.duplicate, config.duplicate_threshold, order, valid)
-    keep = (estimated_jaccard(sketches.duplicate, di, dj) >= config.duplicate_threshold) & _within_window(
-        dates, di, dj, config.window_days
-    )
+    di, dj = candidate_pairs(sketches.duplicate, config.duplicate_candidate_threshold, order, valid)
+    keep = near_duplicate(sketches, di, dj, config) & _within_window(dates, di, dj, config.window_days)
     di, dj = di[keep], dj[keep]
     si, sj = candidate_pairs(sketches.story, config.story_candidate_threshold, order, valid)
     keep = (cosine(sketches, si, sj) >= config.story_threshold) & _within_window(dates, si, sj, config.window_days)

@@ -13,6 +13,13 @@ class ClusterConfig:
 
     duplicate_threshold: float = 0.5
     """Estimated Jaccard similarity of word 5-shingles at or above which two articles are near-duplicates."""
+    containment_threshold: float = 0.8
+    """Also near-duplicates: this share of the shorter text's shingles is in the longer one (a cut, an
+    insertion; estimated from the Jaccard estimate and the two shingle counts)."""
+    min_length_ratio: float = 0.25
+    """...provided the shorter text has at least this share of the longer one's shingles."""
+    duplicate_candidate_threshold: float = 0.3
+    """Jaccard at which LSH proposes near-duplicate candidates (checked against the thresholds above)."""
     story_threshold: float = 0.35
     """Cosine similarity of TF-IDF term vectors at or above which two articles tell the same story."""
     window_days: float = 3.0
@@ -32,7 +39,14 @@ class ClusterConfig:
     seed: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("duplicate_threshold", "story_threshold", "story_candidate_threshold"):
+        for name in (
+            "duplicate_threshold",
+            "containment_threshold",
+            "min_length_ratio",
+            "duplicate_candidate_threshold",
+            "story_threshold",
+            "story_candidate_threshold",
+        ):
             value = getattr(self, name)
             if not 0.0 < value <= 1.0:
                 raise ValueError(f"{name} must be in (0, 1], got {value}")

@@ -83,6 +83,7 @@ class Sketches:
     terms: np.ndarray  # (n, story_terms) int32, NO_TERM padded
     weights: np.ndarray  # (n, story_terms) float32
     valid: np.ndarray  # (n,) bool
+    size: np.ndarray  # (n,) int32: shingles (after sampling) behind the near-duplicate signature
 
     def __len__(self) -> int:
         return len(self.valid)
@@ -118,7 +119,7 @@ class Sketches:
         return cls(*arrays)
 
 
-_FIELDS = ("duplicate", "story", "terms", "weights", "valid")
+_FIELDS = ("duplicate", "story", "terms", "weights", "valid", "size")
 
 
 class Sketcher:
@@ -151,4 +152,5 @@ class Sketcher:
             terms=ids,
             weights=weights,
             valid=valid,
+            size=np.array([len(s) for s in shingle_sets], dtype=np.int32),
         )

@@ -64,7 +64,7 @@ def test_a_bucket_of_many_copies_gives_linear_candidates() -> None:
 def assign_rows_from_signatures(sigs: np.ndarray):
     n = len(sigs)
     terms = np.full((n, 2), NO_TERM, dtype=np.int32)
-    sketches = Sketches(sigs, sigs[:, :8].copy(), terms, np.zeros((n, 2), np.float32), np.ones(n, bool))
+    sketches = Sketches(sigs, sigs[:, :8].copy(), terms, np.zeros((n, 2), np.float32), np.ones(n, bool), np.full(n, 50))
     return assign(sketches, ClusterConfig())
 
 
@@ -91,11 +91,15 @@ def test_near_duplicates_and_stories_on_real_looking_articles(articles: pd.DataF
 
 
 def test_thresholds_decide(articles: pd.DataFrame, sketcher: Sketcher) -> None:
-    text = articles.text.iloc[0]
+    text = " ".join(articles.text.iloc[:3])
     half = " ".join(text.split()[: len(text.split()) // 2])
     sketches = sketcher.sketch([text, half])
     assert assign(sketches, ClusterConfig(duplicate_threshold=0.3)).duplicate_of[1] == 0
-    assert assign(sketches, ClusterConfig(duplicate_threshold=0.9)).duplicate_of[1] == NONE
+    strict = ClusterConfig(duplicate_threshold=0.9, min_length_ratio=0.9)
+    assert assign(sketches, strict).duplicate_of[1] == NONE
+    # the first half is contained in the whole: a near-duplicate by containment, unless the lengths differ too much
+    assert assign(sketches, ClusterConfig(duplicate_threshold=0.9)).duplicate_of[1] == 0
+    assert assign(sketches, ClusterConfig(duplicate_threshold=0.9, min_length_ratio=0.6)).duplicate_of[1] == NONE
 
 
 def test_dates_keep_groups_within_the_window(articles: pd.DataFrame, sketcher: Sketcher) -> None:
@@ -111,7 +115,7 @@ def test_dates_keep_groups_within_the_window(articles: pd.DataFrame, sketcher: S
 def test_sketches_round_trip_through_arrow(articles: pd.DataFrame, sketcher: Sketcher) -> None:
     sketches = sketcher.sketch(articles.text.tolist()[:3] + [None])
     back = Sketches.from_arrow(sketches.to_arrow())
-    for name in ("duplicate", "story", "terms", "weights", "valid"):
+    for name in ("duplicate", "story", "terms", "weights", "valid", "size"):
         assert np.array_equal(getattr(back, name), getattr(sketches, name)), name
     assert Sketches.concat([sketches, back]).duplicate.shape == (8, 64)
 
