@@ -126,7 +126,10 @@ def reuters(data_dir: Path) -> pd.DataFrame:
         for name in ("modapte-train.jsonl", "modapte-test.jsonl")
     )
     frame = frame.reset_index(drop=True)
-    stamps = pd.to_datetime(frame["date"].str.slice(0, 20), format="%d-%b-%Y %H:%M:%S", errors="coerce")
+    stamp = frame["date"].str.extract(r"(\d{1,2}-[A-Z]{3}-\d{4} \d{2}:\d{2}:\d{2})")[0]
+    stamps = pd.to_datetime(stamp, format="%d-%b-%Y %H:%M:%S", errors="coerce")
+    if stamps.isna().mean() > 0.01:
+        raise ValueError(f"{stamps.isna().sum()} Reuters dates could not be read, e.g. {frame['date'][stamps.isna()].iloc[0]}")
     frame["days"] = (stamps - pd.Timestamp("1970-01-01")).dt.total_seconds() / 86400
     frame["title"] = frame["title"].fillna("")
     frame["text"] = frame["text"].fillna("")

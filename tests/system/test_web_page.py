@@ -457,3 +457,54 @@ def test_answers_without_a_result_are_explained(tab: Tab) -> None:
         tab.page.wait_for_selector(f"#error-title:text-is('{title}')")
         assert message in tab.page.inner_text("#error-message")
     assert answers == []
+
+
+# --------------------------------------------------------------------------- several articles: POST /v1/cluster
+
+
+def test_the_stories_script_never_puts_text_into_html() -> None:
+    script = (STATIC / "stories.js").read_text()
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert sink not in script
+
+
+def test_several_articles_are_shown_grouped(tab: Tab, server: str, tmp_path: Path) -> None:
+    other = (
+        "Shares in the bank fell 5% after profits missed forecasts and the chief executive warned of a hard year.\n\n"
+        "Analysts said the bank's costs had risen faster than its income for a third quarter in a row."
+    )
+    copy = "UPDATE 1 - " + ARTICLE.split("Share this article\n", 1)[1]
+    page = tmp_path / "saved-copy.html"
+    page.write_text(f"<html><body><article><p>{other.replace(chr(10) * 2, '</p><p>')}</p></article></body></html>")
+    tab.open()
+    tab.page.fill("#stories-text", f"{TITLE}\n\n{ARTICLE}\n---\n{copy}\n---\nBank profits miss forecasts\n\n{other}")
+    tab.page.set_input_files("#stories-file", str(page))
+    tab.page.wait_for_selector("#stories-files:has-text('saved-copy.html')")
+    tab.page.click("#stories-run")
+    tab.page.wait_for_selector("#stories-groups:not([hidden]) .story-group")
+    expected = api(
+        server,
+        "/v1/cluster",
+        {
+            "articles": [
+                {"id": "pasted 1", "title": TITLE, "text": ARTICLE.strip()},
+                {"id": "pasted 2", "text": copy.strip()},
+                {"id": "pasted 3", "title": "Bank profits miss forecasts", "text": other},
+                {"id": "saved-copy.html", "text": page.read_text()},
+            ],
+            "summarize": True,
+        },
+    )
+    groups = tab.page.locator(".story-group")
+    assert groups.count() == expected["stories"] == 2
+    first = groups.nth(0)
+    assert first.locator(".story-member").count() == 2
+    assert "near-duplicate of " + TITLE in first.inner_text()
+    assert first.locator(".story-summary li").count() >= 1
+    assert groups.nth(1).locator(".story-member").count() == 2  # the pasted bank story and the saved page
+    assert "4 articles in 2 stories, 2 near-duplicates" in tab.page.inner_text("#stories-status")
+    assert ("/v1/cluster", API_KEY) in tab.api_calls
+    tab.page.click("#stories-clear")
+    tab.page.fill("#stories-text", "only one article here")
+    tab.page.click("#stories-run")
+    assert "at least two articles" in tab.page.inner_text("#stories-error")

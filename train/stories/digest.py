@@ -39,7 +39,7 @@ def representative(sketches: Sketches, members: Sequence[int]) -> int:
 
 def content_words(text: str) -> set[str]:
     """Words that carry content: not stop words, not single characters."""
-    return {w for w in words(text) if w not in ENGLISH_STOP_WORDS}
+    return {w for w in words(text) if len(w) > 1 and w not in ENGLISH_STOP_WORDS}
 
 
 def group_digest(

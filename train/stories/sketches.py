@@ -56,7 +56,7 @@ class StoryTerms:
         """The ``keep`` heaviest terms of a text (int ids) and their L2-normalised weights (1 + log tf) * idf."""
         counts = Counter(tokens)
         if self.vocabulary is None:
-            for word in self.stop_words.intersection(counts):
+            for word in self.stop_words.intersection(counts) | {w for w in counts if len(w) < 2}:
                 del counts[word]
             hashed = word_hashes.__getitem__ if word_hashes is not None else _crc32
             ids = np.fromiter(map(hashed, counts), np.int64, len(counts)) & 0x7FFFFFFF

@@ -26,6 +26,8 @@ STATIC_FILES = {
     "app.css": "text/css; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
     "icon.svg": "image/svg+xml",
+    "stories.css": "text/css; charset=utf-8",  # "Several articles": POST /v1/cluster
+    "stories.js": "text/javascript; charset=utf-8",
 }
 """The files under ``/static/`` and their content types; any other name is a 404."""
 
