@@ -92,12 +92,15 @@ def assign(sketches: Sketches, config: ClusterConfig, dates: np.ndarray | None =
     di, dj = candidate_pairs(sketches.duplicate, config.duplicate_candidate_threshold, order, valid)
     keep = near_duplicate(sketches, di, dj, config) & _within_window(dates, di, dj, config.window_days)
     di, dj = di[keep], dj[keep]
-    si, sj = candidate_pairs(sketches.story, config.story_candidate_threshold, order, valid)
+    duplicate_first = _first_row_of_component(n, di, dj)
+    rows = np.arange(n)
+    # Stories are looked for among the first article of each near-duplicate group only (the others
+    # follow it): a file of many copies costs what its distinct texts cost.
+    heads = valid & (duplicate_first == rows)
+    si, sj = candidate_pairs(sketches.story, config.story_candidate_threshold, order, heads)
     keep = (cosine(sketches, si, sj) >= config.story_threshold) & _within_window(dates, si, sj, config.window_days)
     si, sj = np.concatenate([si[keep], di]), np.concatenate([sj[keep], dj])
-    duplicate_first = _first_row_of_component(n, di, dj)
     story_first = _first_row_of_component(n, si, sj)
-    rows = np.arange(n)
     duplicate_of = np.where((duplicate_first != rows) & valid, duplicate_first, NONE)
     story = np.where(valid, story_first, NONE)
     return Assignment(duplicate_of, story, (di, dj), (si, sj))
