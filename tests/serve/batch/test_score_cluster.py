@@ -16,7 +16,8 @@ def clustered_input(articles: pd.DataFrame, path: Path) -> pd.DataFrame:
     copies["id"] = copies["id"] + "-copy"
     copies.iloc[0, copies.columns.get_loc("text")] = "UPDATE 1 - " + copies.iloc[0]["text"] + " (Reporting by J. Doe)"
     copies.iloc[1, copies.columns.get_loc("text")] = copies.iloc[1]["text"] + "\nShare this article"
-    frame = pd.concat([articles, copies], ignore_index=True)
+    empty = pd.DataFrame([{"id": "empty-1", "title": "No body", "text": "", "category": "sport"}])
+    frame = pd.concat([articles, copies, empty], ignore_index=True)
     frame["date"] = "2026-03-01"
     frame.to_csv(path, index=False)
     return frame
@@ -40,15 +41,22 @@ def test_cluster_columns_with_the_local_engine(tmp_path: Path, tiny_bundle_dir: 
     originals = scored.iloc[: len(articles)]
     assert (originals.duplicate_of == "").all() and (originals.story_id != "").all()
     assert not (tmp_path / ".out.csv.newsdesk-partial").exists()
+    empty = scored[scored.id == "empty-1"].iloc[0]
+    assert empty.error.startswith("empty_text") and empty.duplicate_of == "" and empty.story_id == ""
+    # every other column is what scoring without --cluster writes
+    plain = tmp_path / "plain.csv"
+    assert main(["score", str(source), "--out", str(plain), "--workers", "0", *common]) == 0
+    assert scored.drop(columns=["duplicate_of", "story_id"]).equals(read(plain))
 
     # Without an id column, rows are named by their 0-based position; Parquet folder output keeps no side files.
     no_ids = tmp_path / "no_ids.csv"
     frame.drop(columns=["id"]).to_csv(no_ids, index=False)
     folder = tmp_path / "folder"
     assert main(["score", str(no_ids), "--out", f"{folder}/", "--workers", "0", "--cluster", *common]) == 0
-    assert sorted(p.suffix for p in folder.iterdir()) == [".json"] + [".parquet"] * 4
+    assert sorted(p.suffix for p in folder.iterdir()) == [".json"] + [".parquet"] * 4  # no side files
     scored = pd.concat(pd.read_parquet(p) for p in sorted(folder.glob("part-*.parquet")))
-    assert scored.duplicate_of.iloc[len(articles) :].tolist() == ["2", "5", "9"]
+    assert scored.duplicate_of.iloc[len(articles) :].tolist()[:3] == ["2", "5", "9"]
+    assert pd.isna(scored.duplicate_of.iloc[-1]) and pd.isna(scored.story_id.iloc[-1])  # the empty row
 
 
 def test_dask_engine_gives_the_same_cluster_columns(
