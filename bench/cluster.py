@@ -26,7 +26,7 @@ Three parts (``--parts a,b,c``; all by default):
   story clusters, and the recall of each transformation (variant grouped with its original).
 * **c. Overhead** on ``bench/score.py``'s input (BBC rows repeated to 200,000 rows, made by its
   ``build_inputs``): ``newsdesk score`` with and without ``--cluster`` (local engine, defaults),
-  seconds and peak RSS of the process tree, and ``POST /v1/cluster`` with 100 BBC articles
+  seconds and peak RSS of the process tree (``--repeat``: twice each, the faster kept), and ``POST /v1/cluster`` with 100 BBC articles
   (in-process TestClient, median of 20).
 
 Usage, from the project root::
@@ -111,6 +111,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rows", type=int, default=200_000, help="rows for part c (default: %(default)s)")
     parser.add_argument("--model", type=Path, default=None, help="a BBC model (default: train one in a temp folder)")
     parser.add_argument("--quiet-timeout", type=float, default=5, help="seconds to wait for an idle machine in c")
+    parser.add_argument("--repeat", action="store_true", help="in c, score twice with and without --cluster")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "cluster.json")
     return parser.parse_args(argv)
 
@@ -281,13 +282,18 @@ def part_b(data_dir: Path, model: Path, results: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- part c: overhead
 
 
-def part_c(data_dir: Path, model: Path, rows: int, quiet_timeout: float, results: dict[str, Any]) -> None:
+def part_c(
+    data_dir: Path, model: Path, rows: int, quiet_timeout: float, repeat: bool, results: dict[str, Any]
+) -> None:
     from score import build_inputs, run_scorer
 
     folder = Path(tempfile.mkdtemp(prefix="newsdesk-bench-cluster-"))
     inputs = build_inputs(data_dir / BBC_FILE, folder, rows)
     runs: dict[str, dict[str, Any]] = {}
-    for name, extra in (("plain", []), ("cluster", ["--cluster"]), ("plain2", []), ("cluster2", ["--cluster"])):
+    plan = [("plain", []), ("cluster", ["--cluster"])]
+    if repeat:
+        plan += [("plain2", []), ("cluster2", ["--cluster"])]
+    for name, extra in plan:
         out = folder / f"{name}.csv"
         print(f"score {rows:,} rows {' '.join(extra) or '(no --cluster)'} ...", flush=True)
         runs[name] = run_scorer([str(inputs["large"]), "--model", str(model), "--out", str(out), *extra], quiet_timeout)
@@ -298,17 +304,17 @@ def part_c(data_dir: Path, model: Path, rows: int, quiet_timeout: float, results
             results["overhead.cluster_duplicate_rows"] = int((scored.duplicate_of != "").sum())
             results["overhead.cluster_stories"] = int(scored.story_id.nunique())
         out.unlink()
-    plain = min(runs["plain"]["seconds"], runs["plain2"]["seconds"])
-    cluster = min(runs["cluster"]["seconds"], runs["cluster2"]["seconds"])
+    plain = min(r["seconds"] for name, r in runs.items() if name.startswith("plain"))
+    cluster = min(r["seconds"] for name, r in runs.items() if name.startswith("cluster"))
     results["overhead.rows"] = rows
     results["overhead.runs"] = {k: {f: v[f] for f in ("seconds", "peak_rss_mb", "others_cores_during")}
                                 for k, v in runs.items()}  # fmt: skip
     results["overhead.plain_seconds"] = round(plain, 1)
     results["overhead.cluster_seconds"] = round(cluster, 1)
     results["overhead.slowdown"] = round(cluster / plain, 3)
-    results["overhead.plain_peak_rss_mb"] = round(max(runs["plain"]["peak_rss_mb"], runs["plain2"]["peak_rss_mb"]))
+    results["overhead.plain_peak_rss_mb"] = round(max(r["peak_rss_mb"] for n, r in runs.items() if n.startswith("plain")))
     results["overhead.cluster_peak_rss_mb"] = round(
-        max(runs["cluster"]["peak_rss_mb"], runs["cluster2"]["peak_rss_mb"])
+        max(r["peak_rss_mb"] for n, r in runs.items() if n.startswith("cluster"))
     )
 
 
@@ -369,7 +375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("c. POST /v1/cluster with 100 articles ...", flush=True)
         part_api(data_dir, model, results)
     if "c" in parts:
-        part_c(data_dir, model, args.rows, args.quiet_timeout, results)
+        part_c(data_dir, model, args.rows, args.quiet_timeout, args.repeat, results)
     report(results, ROWS, TARGETS, args.out)
     return 0
 

@@ -41,6 +41,8 @@ DUPLICATE_OF_COL = "duplicate_of"
 STORY_COL = "story_id"
 SKETCH_SUFFIX = ".sketch.side"  # ends in output.SIDE_SUFFIX: never moved into a folder OUTPUT
 DONE_MARKER = "clusters.side"
+PART_READ_BLOCK = 1 << 20
+"""Bytes the CSV reader parses at a time when a part is read back (a quoted text may span blocks)."""
 ROW_ID = "row_id"
 DATE = "date"
 _sketchers: dict[tuple[str, str], Sketcher] = {}
@@ -125,7 +127,10 @@ def _read_part(path: Path, schema: pa.Schema, fmt: str) -> pa.Table:
 
         # An empty unquoted field was a null, a quoted "" an empty string: read them back the same way.
         convert = pacsv.ConvertOptions(column_types=schema, strings_can_be_null=True, quoted_strings_can_be_null=False)
-        return pacsv.read_csv(str(path), convert_options=convert).select(schema.names)
+        parse = pacsv.ParseOptions(newlines_in_values=True)  # article texts span lines
+        read = pacsv.ReadOptions(block_size=PART_READ_BLOCK)
+        table = pacsv.read_csv(str(path), read_options=read, parse_options=parse, convert_options=convert)
+        return table.select(schema.names)
     import pyarrow.parquet as pq
 
     return pq.read_table(str(path), schema=schema)

@@ -12,10 +12,11 @@ from newsdesk.serve.cli import main
 
 def clustered_input(articles: pd.DataFrame, path: Path) -> pd.DataFrame:
     """The fixture articles, then a lightly edited copy of two of them and an exact copy of a third."""
+    articles = articles.assign(text=articles.text.str.replace(". ", ".\n\n", n=2, regex=False))  # paragraphs
     copies = articles.iloc[[2, 5, 9]].copy()
     copies["id"] = copies["id"] + "-copy"
     copies.iloc[0, copies.columns.get_loc("text")] = "UPDATE 1 - " + copies.iloc[0]["text"] + " (Reporting by J. Doe)"
-    copies.iloc[1, copies.columns.get_loc("text")] = copies.iloc[1]["text"] + "\nShare this article"
+    copies.iloc[1, copies.columns.get_loc("text")] = copies.iloc[1]["text"] + "\n\nShare this article, \"quoted\""
     empty = pd.DataFrame([{"id": "empty-1", "title": "No body", "text": "", "category": "sport"}])
     frame = pd.concat([articles, copies, empty], ignore_index=True)
     frame["date"] = "2026-03-01"
@@ -27,7 +28,12 @@ def read(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
-def test_cluster_columns_with_the_local_engine(tmp_path: Path, tiny_bundle_dir: Path, articles: pd.DataFrame) -> None:
+def test_cluster_columns_with_the_local_engine(
+    tmp_path: Path, tiny_bundle_dir: Path, articles: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsdesk.serve.batch import clusters
+
+    monkeypatch.setattr(clusters, "PART_READ_BLOCK", 1500)  # texts with line breaks span the reader's blocks
     source = tmp_path / "in.csv"
     frame = clustered_input(articles, source)
     out = tmp_path / "out.csv"
