@@ -130,7 +130,9 @@ def reuters(data_dir: Path) -> pd.DataFrame:
     stamp = frame["date"].str.extract(r"(\d{1,2}-[A-Z]{3}-\d{4} \d{2}:\d{2}:\d{2})")[0]
     stamps = pd.to_datetime(stamp, format="%d-%b-%Y %H:%M:%S", errors="coerce")
     if stamps.isna().mean() > 0.01:
-        raise ValueError(f"{stamps.isna().sum()} Reuters dates could not be read, e.g. {frame['date'][stamps.isna()].iloc[0]}")
+        raise ValueError(
+            f"{stamps.isna().sum()} Reuters dates could not be read, e.g. {frame['date'][stamps.isna()].iloc[0]}"
+        )
     frame["days"] = (stamps - pd.Timestamp("1970-01-01")).dt.total_seconds() / 86400
     frame["title"] = frame["title"].fillna("")
     frame["text"] = frame["text"].fillna("")
@@ -282,9 +284,7 @@ def part_b(data_dir: Path, model: Path, results: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- part c: overhead
 
 
-def part_c(
-    data_dir: Path, model: Path, rows: int, quiet_timeout: float, repeat: bool, results: dict[str, Any]
-) -> None:
+def part_c(data_dir: Path, model: Path, rows: int, quiet_timeout: float, repeat: bool, results: dict[str, Any]) -> None:
     from score import build_inputs, run_scorer
 
     folder = Path(tempfile.mkdtemp(prefix="newsdesk-bench-cluster-"))
@@ -312,7 +312,9 @@ def part_c(
     results["overhead.plain_seconds"] = round(plain, 1)
     results["overhead.cluster_seconds"] = round(cluster, 1)
     results["overhead.slowdown"] = round(cluster / plain, 3)
-    results["overhead.plain_peak_rss_mb"] = round(max(r["peak_rss_mb"] for n, r in runs.items() if n.startswith("plain")))
+    results["overhead.plain_peak_rss_mb"] = round(
+        max(r["peak_rss_mb"] for n, r in runs.items() if n.startswith("plain"))
+    )
     results["overhead.cluster_peak_rss_mb"] = round(
         max(r["peak_rss_mb"] for n, r in runs.items() if n.startswith("cluster"))
     )

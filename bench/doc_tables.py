@@ -464,3 +464,50 @@ def render_headline(classify: Results, summarize: Results, serve: Results, score
         ["`newsdesk score`, local engine, 2 cores (rows/s)", num(score["local.rows_per_s"]), "`python bench/score.py`"],
     ]
     return table(["measure", "value", "reproduce with"], rows, right=[1])
+
+
+def render_cluster(r: Results) -> str:
+    targets = load_script("cluster").TARGETS
+    recall = ", ".join(f"{name} {num(r['built.recall.' + name], 3)}" for name in load_script("cluster").TRANSFORMATIONS)
+    rows = [
+        (
+            f"built set ({num(r['built.articles'])} articles): near-duplicate pair precision / recall",
+            "built.duplicate_pair_precision",
+            f"{num(r['built.duplicate_pair_precision'], 4)} / {num(r['built.duplicate_pair_recall'], 4)}",
+        ),
+        ("built set: near-duplicate pair F1", "built.duplicate_pair_f1", num(r["built.duplicate_pair_f1"], 4)),
+        ("built set: story clusters, adjusted Rand index", "built.story_ari", num(r["built.story_ari"], 4)),
+        ("built set: story clusters, pair F1", "built.story_pair_f1", num(r["built.story_pair_f1"], 4)),
+        (
+            f"Reuters-21578 ({num(r['reuters.articles'])} items): near-duplicates of an earlier item / groups",
+            "reuters.duplicate_rows",
+            f"{num(r['reuters.duplicate_rows'])} / {num(r['reuters.duplicate_groups'])}",
+        ),
+        (
+            f"`score` {num(r['overhead.rows'])} rows, without → with `--cluster` (s)",
+            "overhead.cluster_seconds",
+            f"{num(r['overhead.plain_seconds'], 1)} → {num(r['overhead.cluster_seconds'], 1)}",
+        ),
+        ("`score --cluster` / `score` (time)", "overhead.slowdown", num(r["overhead.slowdown"], 2)),
+        (
+            "`score --cluster` peak RSS, main + helper processes (MB)",
+            "overhead.cluster_peak_rss_mb",
+            f"{num(r['overhead.cluster_peak_rss_mb'])} (without: {num(r['overhead.plain_peak_rss_mb'])})",
+        ),
+        (
+            "`POST /v1/cluster`, 100 BBC articles (median ms)",
+            "api.cluster_100_median_ms",
+            num(r["api.cluster_100_median_ms"], 1),
+        ),
+        (
+            "… with `summarize` (ms, one call)",
+            "api.cluster_100_summarize_ms",
+            num(r["api.cluster_100_summarize_ms"], 1),
+        ),
+    ]
+    others = max(run["others_cores_during"] for run in r["overhead.runs"].values())
+    return (
+        f"{table(['measure', 'value', 'target'], rows_with_targets(r, targets, rows), right=[1])}\n\n"
+        f"Recall of each edit (copy grouped with its original): {recall}. Timings were measured while other "
+        f"work used up to {others:.2f} of the machine's 2 cores, so they are noisy. Measured {r['date'][:10]}."
+    )

@@ -27,6 +27,7 @@ from pathlib import Path
 from doc_tables import (
     render_classify,
     render_clean,
+    render_cluster,
     render_headline,
     render_score,
     render_serve,
@@ -60,6 +61,7 @@ REGIONS = {
     "score": Region(("score.json",), render_score),
     "transformers": Region(("transformers.json",), render_transformers),
     "soak": Region(("soak.json",), render_soak),
+    "cluster": Region(("cluster.json",), render_cluster),
     "evaluate": Region(("evaluate.json",), render_evaluate),
     "summarize_stages": Region(("summarize_stages.json",), render_summarize_stages),
     "headline": Region(("classify.json", "summarize.json", "serve.json", "score.json"), render_headline),

@@ -16,7 +16,7 @@ def clustered_input(articles: pd.DataFrame, path: Path) -> pd.DataFrame:
     copies = articles.iloc[[2, 5, 9]].copy()
     copies["id"] = copies["id"] + "-copy"
     copies.iloc[0, copies.columns.get_loc("text")] = "UPDATE 1 - " + copies.iloc[0]["text"] + " (Reporting by J. Doe)"
-    copies.iloc[1, copies.columns.get_loc("text")] = copies.iloc[1]["text"] + "\n\nShare this article, \"quoted\""
+    copies.iloc[1, copies.columns.get_loc("text")] = copies.iloc[1]["text"] + '\n\nShare this article, "quoted"'
     empty = pd.DataFrame([{"id": "empty-1", "title": "No body", "text": "", "category": "sport"}])
     frame = pd.concat([articles, copies, empty], ignore_index=True)
     frame["date"] = "2026-03-01"
