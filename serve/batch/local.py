@@ -31,7 +31,7 @@ from newsdesk.serve.batch.input import ScoreInput
 from newsdesk.serve.batch.job import ScoreJob, ScoreOptions, ScoreReport, count_errors, default_workers
 from newsdesk.serve.batch.output import Checkpoint, PartInfo
 from newsdesk.serve.batch.reader import Chunk, Position, iter_chunks
-from newsdesk.serve.batch.rows import attach, column_texts, error_locations, score_rows_and_sketches
+from newsdesk.serve.batch.rows import attach, column_texts, error_locations, score_rows, score_rows_and_sketches
 from newsdesk.train.bundle import Bundle, load_bundle
 from newsdesk.train.progress import progress_bar
 from newsdesk.train.stories.sketches import Sketches
@@ -61,7 +61,14 @@ def _init_helper(bundle_dir: str) -> None:
 
 def _score_in_helper(texts: list[str], titles: list[str], errors: list[str], options: ScoreOptions) -> Scored:
     assert _helper_bundle is not None, "the pool initializer loads the bundle"
-    return score_rows_and_sketches(_helper_bundle, texts, titles, errors, options)
+    return _score(_helper_bundle, texts, titles, errors, options)
+
+
+def _score(bundle: Bundle, texts: list[str], titles: list[str], errors: list[str], options: ScoreOptions) -> Scored:
+    """A chunk's score columns, and its sketches with ``--cluster``."""
+    if options.clustering is None:
+        return score_rows(bundle, texts, titles, errors, options), None
+    return score_rows_and_sketches(bundle, texts, titles, errors, options)
 
 
 def _start_helpers(workers: int, bundle: Bundle) -> ProcessPoolExecutor:
@@ -119,7 +126,7 @@ class LocalRun:
         """Queue one chunk: scored here (``inline``, or without helpers) or by a helper process."""
         inputs = _row_inputs(chunk, self.options)
         if self.pool is None or inline:
-            self.pending.append((chunk, score_rows_and_sketches(self.bundle, *inputs, self.options)))
+            self.pending.append((chunk, _score(self.bundle, *inputs, self.options)))
         else:
             self.pending.append((chunk, self.pool.submit(_score_in_helper, *inputs, self.options)))
 
