@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from newsdesk.train.stories.config import ClusterConfig
 from newsdesk.train.stories.minhash import signatures
-from newsdesk.train.stories.shingles import WordHasher, shingle_hashes, words
+from newsdesk.train.stories.shingles import SAMPLE_FROM, WordHasher, shingle_hashes, shingle_hashes_at, words
 
 NO_TERM = -1
 
@@ -122,6 +122,12 @@ class Sketches:
 _FIELDS = ("duplicate", "story", "terms", "weights", "valid", "size")
 
 
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` by sorting (numpy's hash-based unique is several times slower on a million int64)."""
+    values = np.sort(values)
+    return values[np.concatenate([[True], values[1:] != values[:-1]])] if len(values) else values
+
+
 class Sketcher:
     """Turns article texts into :class:`Sketches` with one :class:`ClusterConfig` and one :class:`StoryTerms`."""
 
@@ -131,26 +137,79 @@ class Sketcher:
         self._hasher = WordHasher()
 
     def sketch(self, texts: Sequence[str | None]) -> Sketches:
-        """Sketch each text (None or '' for a row without text)."""
+        """Sketch each text (None or '' for a row without text); numpy works on the whole batch at once."""
         cfg = self.config
         n = len(texts)
-        shingle_sets, term_sets = [], []
-        ids = np.full((n, cfg.story_terms), NO_TERM, dtype=np.int32)
-        weights = np.zeros((n, cfg.story_terms), dtype=np.float32)
-        valid = np.zeros(n, dtype=bool)
-        for row, text in enumerate(texts):
-            tokens = words(text) if text else []
-            valid[row] = bool(tokens)
-            shingle_sets.append(shingle_hashes(self._hasher.hashes(tokens), cfg.shingle_words, cfg.shingle_sample))
-            term_ids, term_weights = self.terms.vector(tokens, cfg.story_terms, self._hasher.cache)
-            ids[row, : len(term_ids)] = term_ids
-            weights[row, : len(term_ids)] = term_weights
-            term_sets.append(term_ids.astype(np.uint32))
+        token_lists = [words(text) if text else [] for text in texts]
+        lengths = np.array([len(tokens) for tokens in token_lists], dtype=np.int64)
+        flat = [word for tokens in token_lists for word in tokens]
+        doc = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        hashes = self._hasher.hashes(flat)
+        shingle_sets = self._shingle_sets(hashes, doc, lengths)
+        ids, weights = self._story_vectors(flat, hashes, doc, n)
+        term_sets = [row[row != NO_TERM].astype(np.uint32) for row in ids]
         return Sketches(
             duplicate=signatures(shingle_sets, cfg.num_perm, cfg.seed),
             story=signatures(term_sets, cfg.story_perm, cfg.seed + 1),
             terms=ids,
             weights=weights,
-            valid=valid,
+            valid=lengths > 0,
             size=np.array([len(s) for s in shingle_sets], dtype=np.int32),
         )
+
+    def _shingle_sets(self, hashes: np.ndarray, doc: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
+        """Each text's sampled shingle hashes, as :func:`shingle_hashes` gives them, for all texts in one pass."""
+        cfg, n = self.config, len(lengths)
+        size = cfg.shingle_words
+        ends = np.cumsum(lengths)
+        sets: list[np.ndarray] = [np.empty(0, np.uint32)] * n
+        for row in np.flatnonzero((lengths > 0) & (lengths < size)):  # shorter than a shingle: the whole text
+            sets[row] = shingle_hashes(hashes[ends[row] - lengths[row] : ends[row]], size, cfg.shingle_sample)
+        count = len(hashes) - size + 1
+        if count <= 0:
+            return sets
+        combined = shingle_hashes_at(hashes, size, count)
+        start_doc = doc[:count]
+        inside = np.arange(count) + size <= ends[start_doc]  # the shingle does not run into the next text
+        keys = _sorted_unique((start_doc[inside] << np.int64(32)) | combined[inside].astype(np.int64))
+        owner, values = keys >> np.int64(32), (keys & np.int64(0xFFFFFFFF)).astype(np.uint32)
+        distinct = np.bincount(owner, minlength=n)
+        if cfg.shingle_sample > 1:
+            keep = (distinct[owner] < SAMPLE_FROM) | (values % np.uint32(cfg.shingle_sample) == 0)
+            owner, values = owner[keep], values[keep]
+        bounds = np.searchsorted(owner, np.arange(n + 1))
+        long_enough = lengths >= size
+        for row in np.flatnonzero(long_enough):
+            sets[row] = values[bounds[row] : bounds[row + 1]]
+        return sets
+
+    def _story_vectors(
+        self, flat: list[str], hashes: np.ndarray, doc: np.ndarray, n: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each text's ``story_terms`` heaviest terms and L2-normalised weights, (1 + log tf) * idf."""
+        keep_terms = self.config.story_terms
+        terms = self.terms
+        if terms.vocabulary is not None:  # the vocabulary has no stop words and no one-character terms
+            term = np.fromiter(map(terms.vocabulary.get, flat, repeat(-1)), np.int64, len(flat))
+        else:
+            stop = terms.stop_words
+            usable = np.fromiter((len(w) > 1 and w not in stop for w in flat), bool, len(flat))
+            term = np.where(usable, (hashes & np.uint64(0x7FFFFFFF)).astype(np.int64), -1)
+        found = term >= 0
+        keys, tf = np.unique((doc[found] << np.int64(32)) | term[found], return_counts=True)
+        owner, term_id = keys >> np.int64(32), keys & np.int64(0xFFFFFFFF)
+        weight = 1.0 + np.log(tf.astype(np.float32))
+        if terms.idf is not None:
+            weight = weight * terms.idf[term_id]
+        order = np.lexsort((term_id, -weight, owner))
+        owner, term_id, weight = owner[order], term_id[order], weight[order]
+        first = np.searchsorted(owner, owner)  # index of each owner's first (heaviest) term
+        rank = np.arange(len(owner)) - first
+        top = rank < keep_terms
+        owner, term_id, weight, rank = owner[top], term_id[top], weight[top], rank[top]
+        norm = np.sqrt(np.bincount(owner, weight * weight, minlength=n))
+        ids = np.full((n, keep_terms), NO_TERM, dtype=np.int32)
+        weights = np.zeros((n, keep_terms), dtype=np.float32)
+        ids[owner, rank] = term_id
+        weights[owner, rank] = weight / np.where(norm[owner] > 0, norm[owner], 1.0)
+        return ids, weights

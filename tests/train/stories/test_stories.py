@@ -144,3 +144,31 @@ def test_group_digest_adds_only_what_is_new(articles: pd.DataFrame, sketcher: Sk
     sketches = sketcher.sketch(articles.text.tolist()[:3])
     assert representative(sketches, [1, 2]) == 1
     assert representative(sketches, [0, 1, 2]) in {0, 1, 2}
+
+
+def test_batched_sketches_equal_one_text_at_a_time(articles: pd.DataFrame, sketcher: Sketcher) -> None:
+    texts = [*articles.text.tolist()[:6], "two words", "", None, " ".join(f"w{i}" for i in range(300))]
+    batch = sketcher.sketch(texts)
+    hasher = WordHasher()
+    for row, text in enumerate(texts):
+        tokens = words(text) if text else []
+        alone = shingle_hashes(hasher.hashes(tokens), 5, 4)
+        assert batch.size[row] == len(alone)
+        assert np.array_equal(batch.duplicate[row], signatures([alone], 64, 1)[0])
+        ids, weights = sketcher.terms.vector(tokens, 24)
+        kept = batch.terms[row] != NO_TERM
+        assert np.allclose(sorted(batch.weights[row][kept]), sorted(weights), atol=1e-5)
+        if len(weights):  # the same terms, but for ties at the cut-off
+            cut = weights.min() + 1e-5
+            above = batch.terms[row][kept][batch.weights[row][kept] > cut]
+            assert set(above.tolist()) == set(ids[weights > cut].tolist())
+    assert batch.valid.tolist() == [True] * 7 + [False, False, True]
+
+
+def test_fast_words_are_the_regular_expression_words(articles: pd.DataFrame) -> None:
+    import re
+
+    texts = [*articles.text, *articles.title, "U.S. shares fell 2.5% to £1,200 — “a rout”… (don't panic) e-mail_x"]
+    texts += ["U.S. shares fell 2.5% to $1,200 -- 'a rout'... (don't panic) e-mail_x\tTAB\r\nend"]
+    for text in texts:
+        assert words(text) == re.findall(r"\w+", text.lower()), text
