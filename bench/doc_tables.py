@@ -505,9 +505,11 @@ def render_cluster(r: Results) -> str:
             num(r["api.cluster_100_summarize_ms"], 1),
         ),
     ]
-    others = max(run["others_cores_during"] for run in r["overhead.runs"].values())
+    loads = ", ".join(f"{name} {run['others_cores_during']:.2f}" for name, run in r["overhead.runs"].items())
     return (
         f"{table(['measure', 'value', 'target'], rows_with_targets(r, targets, rows), right=[1])}\n\n"
-        f"Recall of each edit (copy grouped with its original): {recall}. Timings were measured while other "
-        f"work used up to {others:.2f} of the machine's 2 cores, so they are noisy. Measured {r['date'][:10]}."
+        f"Recall of each edit (copy grouped with its original): {recall}. The timings were measured while other "
+        f"work shared the machine's 2 cores (cores other processes used during each `score` run: {loads}), so "
+        f"the time ratio is noisy; see [stories.md](stories.md#how-well-it-works) for a CPU-time comparison. "
+        f"Measured {r['date'][:10]}."
     )
