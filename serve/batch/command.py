@@ -17,8 +17,8 @@ from newsdesk.train.cli import (
     apply_progress_option,
     remove_boilerplate_from_args,
 )
-from newsdesk.train.summarize.presets import PRESET_HELP, PRESETS, SummaryLength
 from newsdesk.train.stories.config import add_cluster_options, clustering_from_args
+from newsdesk.train.summarize.presets import PRESET_HELP, PRESETS, SummaryLength
 
 
 def add_score_command(subparsers: Any, summary: str) -> None:
