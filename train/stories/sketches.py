@@ -14,14 +14,16 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyarrow as pa
 
 from newsdesk.train.stories.config import ClusterConfig
 from newsdesk.train.stories.minhash import signatures
 from newsdesk.train.stories.shingles import SAMPLE_FROM, WordHasher, shingle_hashes, shingle_hashes_at, words
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 NO_TERM = -1
 
@@ -95,6 +97,7 @@ class Sketches:
 
     def to_arrow(self) -> pa.Table:
         """One row per article (fixed-size lists), for a part's side file."""
+        import pyarrow as pa  # only batch scoring writes side files; server processes leave pyarrow out
         columns = {}
         for name in _FIELDS:
             array = getattr(self, name)
@@ -108,6 +111,7 @@ class Sketches:
     @classmethod
     def from_arrow(cls, table: pa.Table) -> Sketches:
         """The inverse of :meth:`to_arrow`."""
+        import pyarrow as pa
         arrays = []
         for name in _FIELDS:
             column = table.column(name).combine_chunks()
