@@ -81,8 +81,17 @@ def test_the_page_and_its_files_are_served_with_security_headers(tiny_bundle_dir
         # Only local files, and no inline script or style for the policy to forbid.
         assert not re.search(r"""(src|href)=["']?(https?:)?//""", page.text)
         assert "<style" not in page.text and not re.search(r"\s(style|on[a-z]+)=", page.text)
-        assert re.findall(r"<script[^>]*>", page.text) == ['<script src="static/app.js" defer>']
-        for name, media_type in (("app.css", "text/css"), ("app.js", "text/javascript"), ("icon.svg", "image/svg+xml")):
+        assert re.findall(r"<script[^>]*>", page.text) == [
+            '<script src="static/app.js" defer>',
+            '<script src="static/stories.js" defer>',
+        ]
+        for name, media_type in (
+            ("app.css", "text/css"),
+            ("app.js", "text/javascript"),
+            ("icon.svg", "image/svg+xml"),
+            ("stories.css", "text/css"),
+            ("stories.js", "text/javascript"),
+        ):
             response = client.get(f"/static/{name}")
             assert response.status_code == 200 and response.headers["content-type"].startswith(media_type)
             assert response.headers["x-content-type-options"] == "nosniff"
