@@ -98,6 +98,7 @@ class Sketches:
     def to_arrow(self) -> pa.Table:
         """One row per article (fixed-size lists), for a part's side file."""
         import pyarrow as pa  # only batch scoring writes side files; server processes leave pyarrow out
+
         columns = {}
         for name in _FIELDS:
             array = getattr(self, name)
@@ -112,6 +113,7 @@ class Sketches:
     def from_arrow(cls, table: pa.Table) -> Sketches:
         """The inverse of :meth:`to_arrow`."""
         import pyarrow as pa
+
         arrays = []
         for name in _FIELDS:
             column = table.column(name).combine_chunks()
