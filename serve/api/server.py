@@ -1,8 +1,8 @@
 """``newsdesk serve``: validate the settings, check the model, and run the app under uvicorn.
 
-This module is imported by :mod:`newsdesk.serve.cli` for every command, so it imports
-only the standard library at the top; FastAPI, uvicorn and the model code are
-imported when ``serve`` actually runs.
+Its options are the fields of :class:`~newsdesk.serve.api.settings.ServeSettings` (help from their
+descriptions), so the command line, the environment and the settings cannot drift apart. FastAPI,
+uvicorn and the model code are imported when ``serve`` actually runs.
 """
 
 from __future__ import annotations
@@ -11,34 +11,57 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal, get_args, get_origin
 
 from newsdesk.serve.api.lean import keep_dataframe_libraries_out
-
-if TYPE_CHECKING:
-    from newsdesk.serve.api.settings import ServeSettings
+from newsdesk.serve.api.settings import ENV_PREFIX, ENVIRONMENT_ONLY, ServeSettings, option_name
 
 GRACEFUL_SHUTDOWN_SECONDS = 30
 MAX_HEADER_BYTES = 16 * 1024
 """Largest request line plus headers uvicorn reads (h11's default, made explicit); larger is a 400."""
-SETTING_OPTIONS = (
-    "model",
-    "host",
-    "port",
-    "workers",
-    "threads",
-    "max_text_chars",
-    "max_html_chars",
-    "max_body_bytes",
-    "max_batch_size",
-    "request_timeout_seconds",
-    "keep_alive_seconds",
-    "max_connections",
-    "log_level",
-    "opentelemetry",
-    "reload_poll_seconds",
-    "insecure_no_key",
-)
+OPTION_GROUPS = {
+    "limits (each over-limit request gets a 413)": (
+        "max_text_chars",
+        "max_html_chars",
+        "max_body_bytes",
+        "max_batch_size",
+        "max_cluster_size",
+    ),
+    "slow and idle clients": ("request_timeout_seconds", "keep_alive_seconds", "max_connections"),
+}
+"""Settings shown under their own heading in ``newsdesk serve --help``; the rest come first."""
+
+
+def setting_options() -> tuple[str, ...]:
+    """The settings that have a command-line option: all but the environment-only ones (keys, internals)."""
+    return tuple(name for name in ServeSettings.model_fields if name not in ENVIRONMENT_ONLY)
+
+
+def _option_arguments(name: str) -> dict[str, Any]:
+    """``add_argument`` keywords for one settings field: type or flag, choices, and help from its description."""
+    field = ServeSettings.model_fields[name]
+    default = "" if field.is_required() else f" (default {field.default})"
+    arguments: dict[str, Any] = {
+        "default": None,  # unset: the environment or the settings' own default decides
+        "help": f"{field.description}{default} [{ENV_PREFIX}{name.upper()}]".replace("%", "%%"),
+    }
+    if field.annotation is bool:
+        arguments["action"] = "store_true"
+        arguments["help"] = f"{field.description} [{ENV_PREFIX}{name.upper()}]".replace("%", "%%")
+    elif get_origin(field.annotation) is Literal:
+        arguments["choices"] = list(get_args(field.annotation))
+    else:
+        arguments["type"] = field.annotation
+    return arguments
+
+
+def add_setting_options(parser: argparse.ArgumentParser) -> None:
+    """One option per :class:`ServeSettings` field (``max_text_chars`` -> ``--max-text-chars``), help from the field."""
+    grouped = {name: title for title, names in OPTION_GROUPS.items() for name in names}
+    groups = {title: parser.add_argument_group(title) for title in OPTION_GROUPS}
+    for name in setting_options():
+        target = groups[grouped[name]] if name in grouped else parser
+        target.add_argument(option_name(name), **_option_arguments(name))
 
 
 def add_serve_command(subparsers: Any, summary: str) -> None:
@@ -54,106 +77,7 @@ def add_serve_command(subparsers: Any, summary: str) -> None:
         "API docs: http://HOST:PORT/docs.",
         epilog="example: newsdesk serve --model models/bbc --port 8000 --workers 2",
     )
-    serve.add_argument(
-        "--model",
-        type=Path,
-        default=None,
-        help="models/NAME (serves its current version) or a version folder [NEWSDESK_MODEL]",
-    )
-    serve.add_argument(
-        "--host",
-        default=None,
-        help="interface to listen on (default 127.0.0.1); any other than loopback needs NEWSDESK_API_KEY "
-        "or --insecure-no-key (protected mode) [NEWSDESK_HOST]",
-    )
-    serve.add_argument(
-        "--insecure-no-key",
-        action="store_true",
-        default=None,
-        help="allow listening on a non-loopback address without NEWSDESK_API_KEY; anyone who reaches the port "
-        "can then use every endpoint, including /v1/admin/reload (a warning is logged at start and every hour) "
-        "[NEWSDESK_INSECURE_NO_KEY]",
-    )
-    serve.add_argument("--port", type=int, default=None, help="TCP port (default 8000) [NEWSDESK_PORT]")
-    serve.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help="worker processes, each with its own copy of the model; about one per core (default 1) [NEWSDESK_WORKERS]",
-    )
-    serve.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="threads per worker running model calls (default 2) [NEWSDESK_THREADS]",
-    )
-    limits = serve.add_argument_group("limits (each over-limit request gets a 413)")
-    limits.add_argument(
-        "--max-text-chars",
-        type=int,
-        default=None,
-        help="longest text or title in characters (default 200000) [NEWSDESK_MAX_TEXT_CHARS]",
-    )
-    limits.add_argument(
-        "--max-html-chars",
-        type=int,
-        default=None,
-        help="longest text in characters when it is an HTML page (default 2000000) [NEWSDESK_MAX_HTML_CHARS]",
-    )
-    limits.add_argument(
-        "--max-body-bytes",
-        type=int,
-        default=None,
-        help="largest request body in bytes (default 2097152, 2 MiB) [NEWSDESK_MAX_BODY_BYTES]",
-    )
-    limits.add_argument(
-        "--max-batch-size",
-        type=int,
-        default=None,
-        help="most articles per /v1/predict/batch request (default 256) [NEWSDESK_MAX_BATCH_SIZE]",
-    )
-    slow = serve.add_argument_group("slow and idle clients")
-    slow.add_argument(
-        "--request-timeout-seconds",
-        type=float,
-        default=None,
-        help="a client has this long to send a request's headers (from connecting or from the previous "
-        "response), and again its body; slower gets 408 and the connection closed (default 30) "
-        "[NEWSDESK_REQUEST_TIMEOUT_SECONDS]",
-    )
-    slow.add_argument(
-        "--keep-alive-seconds",
-        type=float,
-        default=None,
-        help="close a keep-alive connection idle for this long (default 5) [NEWSDESK_KEEP_ALIVE_SECONDS]",
-    )
-    slow.add_argument(
-        "--max-connections",
-        type=int,
-        default=None,
-        help="most open connections plus running requests per worker; beyond it uvicorn answers 503 "
-        "(default 1000) [NEWSDESK_MAX_CONNECTIONS]",
-    )
-    serve.add_argument(
-        "--log-level",
-        default=None,
-        choices=["critical", "error", "warning", "info", "debug"],
-        help="server and request-log level (default info) [NEWSDESK_LOG_LEVEL]",
-    )
-    serve.add_argument(
-        "--opentelemetry",
-        action="store_true",
-        default=None,
-        help="send FastAPI's OpenTelemetry traces, metrics and logs to the configured providers "
-        "[NEWSDESK_OPENTELEMETRY]",
-    )
-    serve.add_argument(
-        "--reload-poll-seconds",
-        type=float,
-        default=None,
-        help="with several workers, how often each checks for a reload done by another (default 1) "
-        "[NEWSDESK_RELOAD_POLL_SECONDS]",
-    )
+    add_setting_options(serve)
     serve.set_defaults(handler=run_serve)
 
 
@@ -192,7 +116,7 @@ def run_serve(args: argparse.Namespace) -> int:
     """Handle ``newsdesk serve``."""
     from newsdesk.serve.api.settings import check_protected_mode, load_settings
 
-    settings = load_settings({name: getattr(args, name, None) for name in SETTING_OPTIONS})
+    settings = load_settings({name: getattr(args, name, None) for name in setting_options()})
     check_protected_mode(settings)
     keep_dataframe_libraries_out()
     check_model(settings.model)

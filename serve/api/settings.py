@@ -24,6 +24,10 @@ ADMIN_PREFIX = "/v1/admin/"
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
 
 
+ENVIRONMENT_ONLY = ("api_key", "admin_key", "reload_dir")
+"""Settings with no command-line option: the keys (so they never show in ``ps``) and internal plumbing."""
+
+
 class SettingsError(ValueError):
     """The settings are invalid; the message names each bad setting, its option and its variable."""
 
@@ -34,9 +38,16 @@ class ServeSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
     model: Path = Field(description="models/NAME (its current version is served) or one version folder")
-    host: str = Field("127.0.0.1", min_length=1, description="interface to listen on")
+    host: str = Field(
+        "127.0.0.1",
+        min_length=1,
+        description="interface to listen on; any other than loopback needs NEWSDESK_API_KEY or --insecure-no-key "
+        "(protected mode)",
+    )
     port: int = Field(8000, ge=1, le=65535, description="TCP port to listen on")
-    workers: int = Field(1, ge=1, le=64, description="worker processes, each with its own copy of the model")
+    workers: int = Field(
+        1, ge=1, le=64, description="worker processes, each with its own copy of the model; about one per core"
+    )
     threads: int = Field(
         2,
         ge=1,

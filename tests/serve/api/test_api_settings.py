@@ -139,3 +139,23 @@ def test_fastapi_opentelemetry_is_off_unless_asked_for(tiny_bundle_dir: Path) ->
     assert not any(quiet._telemetry[kind] for kind in ("tracing", "metrics", "logs"))
     traced = create_app(load_settings({"model": tiny_bundle_dir, "opentelemetry": True}))
     assert all(traced._telemetry[kind] for kind in ("tracing", "metrics", "logs"))
+
+
+def test_every_setting_but_the_keys_has_an_option_with_its_description() -> None:
+    import argparse
+
+    from newsdesk.serve.api.server import add_serve_command, setting_options
+    from newsdesk.serve.api.settings import ENVIRONMENT_ONLY, ServeSettings
+
+    parser = argparse.ArgumentParser()
+    add_serve_command(parser.add_subparsers(dest="command"), "serve")
+    serve = parser._subparsers._group_actions[0].choices["serve"]  # type: ignore[union-attr]
+    options = {action.dest: action for action in serve._actions if action.dest != "help"}
+    assert set(options) == set(setting_options()) == set(ServeSettings.model_fields) - set(ENVIRONMENT_ONLY)
+    for name, action in options.items():
+        assert ServeSettings.model_fields[name].description.split(";")[0] in action.help.replace("%%", "%")
+        assert f"[NEWSDESK_{name.upper()}]" in action.help
+    args = parser.parse_args(
+        ["serve", "--model", "m", "--max-cluster-size", "5", "--log-level", "debug", "--insecure-no-key"]
+    )
+    assert (args.max_cluster_size, args.log_level, args.insecure_no_key, args.port) == (5, "debug", True, None)
