@@ -228,15 +228,19 @@ SERVE_ROWS = (
     ("`POST /v1/summarize` requests/s", "summarize.rps", 1),
     ("`POST /v1/summarize` p50 / p99 (ms)", "summarize.p99_ms", 1),
     ("`POST /v1/summarize` errors", "summarize.errors", 0),
-    ("Server RSS, all processes (PSS), MB", "server.rss_mb", 1),
+    ("Server RSS, all processes (PSS), MB; target per worker", "server.rss_mb", 1),
 )
 
 
 def render_serve(r: Results) -> str:
-    targets = load_script("serve").SERVER_TARGETS
+    serve = load_script("serve")
+    targets = serve.SERVER_TARGETS
     prefixes = [("", f"{r['server.workers']} worker" + ("s" if r["server.workers"] > 1 else ""))]
     others = sorted({key.split(".")[0] for key in r if re.fullmatch(r"workers\d+\..*", key)})
     prefixes += [(f"{p}.", f"{p.removeprefix('workers')} workers") for p in others]
+    workers = {
+        prefix: int(r[prefix + "server.workers"]) if prefix + "server.workers" in r else 1 for prefix, _ in prefixes
+    }
 
     def cell(prefix: str, key: str, decimals: int) -> str:
         if key.endswith("p99_ms"):
@@ -246,7 +250,7 @@ def render_serve(r: Results) -> str:
             value = f"{num(r[prefix + key], 1)} ({num(r[prefix + 'server.pss_mb'], 1)})"
         else:
             value = num(r[prefix + key], decimals)
-        met = target_cell(targets, key, r[prefix + key])
+        met = target_cell(serve.server_targets(workers[prefix]), key, r[prefix + key])
         return value + (" (**not met**)" if met.endswith("(**not met**)") else "")
 
     header = ["", *(label for _, label in prefixes), "target"]

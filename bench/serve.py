@@ -80,8 +80,21 @@ SERVER_TARGETS = (
     Target("predict.errors", 1, below=True),
     Target("summarize.p99_ms", 100.0, below=True),
     Target("summarize.errors", 1, below=True),
-    Target("server.rss_mb", 400.0, below=True),
+    Target("server.rss_mb", 170.0, below=True),
 )
+"""Targets of a one-worker server; :func:`server_targets` scales the memory goal with the workers."""
+RSS_PER_WORKER_MB = 170.0
+"""Resident memory per worker process (issue 16: one worker <= 170 MB, two <= 340 MB, all processes summed)."""
+
+
+def server_targets(workers: int) -> tuple[Target, ...]:
+    """:data:`SERVER_TARGETS` for a server with ``workers`` worker processes."""
+    return tuple(
+        Target(t.key, RSS_PER_WORKER_MB * workers, below=True) if t.key == "server.rss_mb" else t
+        for t in SERVER_TARGETS
+    )
+
+
 SERVER_ROWS = (
     ("predict.rps", "POST /v1/predict, requests/s (16 clients)"),
     ("predict.p50_ms", "POST /v1/predict, p50 latency (ms)"),
@@ -101,13 +114,15 @@ INPROCESS_ROWS = (
 )
 
 
-def rows_and_targets(prefixes: Sequence[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[Target]]:
-    """Table rows and targets for each measured server (``prefix``, label), then the in-process ceiling."""
+def rows_and_targets(
+    prefixes: Sequence[tuple[str, str, int]],
+) -> tuple[list[tuple[str, str]], list[Target]]:
+    """Table rows and targets for each measured server (``prefix``, label, workers), then the in-process ceiling."""
     rows: list[tuple[str, str]] = []
     targets: list[Target] = []
-    for prefix, label in prefixes:
+    for prefix, label, workers in prefixes:
         rows += [(prefix + key, f"{label}: {name}") for key, name in SERVER_ROWS]
-        targets += [Target(prefix + t.key, t.bound, t.below) for t in SERVER_TARGETS]
+        targets += [Target(prefix + t.key, t.bound, t.below) for t in server_targets(workers)]
     return [*rows, *INPROCESS_ROWS], targets
 
 
@@ -443,9 +458,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     results["torch_installed"] = importlib.util.find_spec("torch") is not None
     results["torch_imported_in_process"] = "torch" in sys.modules
-    labels = [("", f"{args.workers} worker")]
+    labels = [("", f"{args.workers} worker", args.workers)]
     if f"workers{args.compare_workers}.predict.rps" in results:
-        labels.append((f"workers{args.compare_workers}.", f"{args.compare_workers} workers"))
+        labels.append((f"workers{args.compare_workers}.", f"{args.compare_workers} workers", args.compare_workers))
     rows, targets = rows_and_targets(labels)
     report(results, rows, targets, args.out or RESULTS_DIR / "serve.json")
     return 0

@@ -104,14 +104,14 @@ def predict_topics(
     classifier = bundle.classifier
     inputs = [a.model_input for a in articles]
     features = None
-    if explain_terms and hasattr(classifier, "predict_proba_features"):
-        # Vectorise once: the explanation reuses the features the prediction used.
+    if hasattr(classifier, "predict_proba_features"):
+        # Vectorise once: the review's scope test and the explanation reuse the prediction's features.
         features = classifier.vectorizer_.transform(inputs)
         probabilities = classifier.predict_proba_features(features)
     else:
         probabilities = classifier.predict_proba(inputs)
     predicted = classifier.predict_from_proba(probabilities)
-    reviews = review_articles(getattr(bundle, "review", None), classifier, inputs, probabilities)
+    reviews = review_articles(getattr(bundle, "review", None), classifier, inputs, probabilities, features)
     labels = [str(c) for c in classifier.classes_]
     k = min(top_k, len(labels))
     results = []

@@ -23,6 +23,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,11 @@ class ReviewRule:
     centroids: np.ndarray | None = None
     """L2-normalised mean TF-IDF vector of each class, shape (n_labels, n_terms); None: no scope test."""
 
+    @cached_property
+    def centroids_by_term(self) -> np.ndarray | None:
+        """The centroids as one contiguous (n_terms, n_labels) array: a sparse product then copies nothing."""
+        return None if self.centroids is None else np.ascontiguousarray(self.centroids.T)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "min_confidence": self.min_confidence,
@@ -122,12 +128,21 @@ def tfidf_part(classifier: Any) -> Any:
     return getattr(classifier, "tfidf", None)
 
 
-def scope_similarity(classifier: Any, centroids: np.ndarray, texts: Sequence[str]) -> np.ndarray:
-    """Cosine similarity of each text's TF-IDF vector to the nearest class centroid."""
+def scope_similarity(
+    classifier: Any, centroids: np.ndarray, texts: Sequence[str], features: Any = None, *, by_term: bool = False
+) -> np.ndarray:
+    """Cosine similarity of each text's TF-IDF vector to the nearest class centroid.
+
+    ``centroids`` is (n_labels, n_terms), or (n_terms, n_labels) with ``by_term`` (see
+    :attr:`ReviewRule.centroids_by_term`); ``features`` are the texts' TF-IDF rows when the caller has them
+    already (the prediction's own).
+    """
     if len(texts) == 0:
         return np.zeros(0)
-    features = tfidf_part(classifier).vectorizer_.transform(list(texts))
-    return np.asarray((features @ centroids.T).max(axis=1)).ravel().astype(np.float64)
+    if features is None:
+        features = tfidf_part(classifier).vectorizer_.transform(list(texts))
+    products = features @ (centroids if by_term else np.ascontiguousarray(centroids.T))
+    return np.asarray(products.max(axis=1)).ravel().astype(np.float64)
 
 
 def fit_centroids(classifier: Any, texts: Sequence[str], labels: Sequence[str]) -> np.ndarray:
@@ -195,13 +210,13 @@ def decide(
 
 
 def review_articles(
-    rule: ReviewRule | None, classifier: Any, texts: Sequence[str], probs: np.ndarray
+    rule: ReviewRule | None, classifier: Any, texts: Sequence[str], probs: np.ndarray, features: Any = None
 ) -> list[ReviewDecision]:
-    """Decisions for cleaned model inputs whose probabilities are ``probs``."""
+    """Decisions for cleaned model inputs whose probabilities are ``probs`` (``features``: their TF-IDF rows, if known)."""
     if rule is None or getattr(classifier, "multi_label_", False):
         return [ReviewDecision(False) for _ in texts]
     similarities = (
-        scope_similarity(classifier, rule.centroids, texts)
+        scope_similarity(classifier, rule.centroids_by_term, texts, features, by_term=True)
         if rule.centroids is not None and supports_scope(classifier)
         else None
     )
