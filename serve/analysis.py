@@ -104,7 +104,7 @@ def predict_topics(
     classifier = bundle.classifier
     inputs = [a.model_input for a in articles]
     features = None
-    if hasattr(classifier, "predict_proba_features"):
+    if callable(getattr(type(classifier), "predict_proba_features", None)):  # not through a batching wrapper
         # Vectorise once: the review's scope test and the explanation reuse the prediction's features.
         features = classifier.vectorizer_.transform(inputs)
         probabilities = classifier.predict_proba_features(features)

@@ -21,6 +21,8 @@ class ClusterArticle(ArticleFields):
         max_length=64,
         description="when the article was published (ISO 8601, e.g. 2026-03-01 or 2026-03-01T09:30:00Z); "
         "articles further apart than window_days are never grouped",
+        # The schema says what the validator accepts, so clients (and the API fuzzer) send real dates.
+        json_schema_extra={"format": "date-time"},
     )
 
     @field_validator("date")
