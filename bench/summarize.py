@@ -51,21 +51,9 @@ from common import (
     timed,
 )
 
+from newsdesk.train.summarize.comparison import SUMMARY_ROWS  # the systems `newsdesk evaluate` reports
+
 CNNDM_FILE = Path("cnndm-frank") / "cnndm-frank-250.csv"
-SYSTEMS = (
-    "ours",
-    "lead_matched",
-    "ours_brief",
-    "lead_brief",
-    "ours_standard",
-    "lead_standard",
-    "ours_reflen",
-    "lead_reflen",
-    "lead3",
-    "pacsum",
-    "textrank",
-    "oracle",
-)
 K = 4
 THROUGHPUT_RUNS = 3
 
@@ -88,7 +76,7 @@ TABLE_ROWS = (
     *(
         (f"{where}.{system}.{metric}", f"{where} {system} {label}")
         for where in ("bbc", "cnndm")
-        for system in (*SYSTEMS, "ours_k", "lead_k")
+        for system in (*SUMMARY_ROWS, "ours_k", "lead_k")
         for metric, label in (("rouge1", "ROUGE-1 F1"), ("rouge2", "ROUGE-2 F1"))
     ),
     ("bbc.ours_reference.rouge2", "BBC ours, reference preset, ROUGE-2"),
@@ -160,7 +148,7 @@ def scores_of(where: str, summarizer: Any, articles: Sequence[Any]) -> dict[str,
         f"{where}.ours.mean_words": scores["ours"]["mean_words"],
         f"{where}.ours_brief.median_words": scores["ours_brief"]["median_words"],
     }
-    for system in (*SYSTEMS, "ours_k", "lead_k"):
+    for system in (*SUMMARY_ROWS, "ours_k", "lead_k"):
         for metric in ("rouge1", "rouge2", "rougeLsum"):
             results[f"{where}.{system}.{metric}"] = scores[system][metric]
     for metric in ("rouge1", "rouge2"):
