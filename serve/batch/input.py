@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import glob
-import hashlib
 import io
 import json
 import logging
@@ -21,6 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from newsdesk.train.durable import sha256_file
 from newsdesk.train.tables import (
     AUTO_ENCODING,
     COLUMN_ALIASES,
@@ -90,16 +90,7 @@ class ScoreInput:
 
     def fingerprint(self) -> list[dict[str, Any]]:
         """Path, size and sha256 of every file: identifies the input a checkpoint belongs to."""
-        return [{"path": str(f.path.resolve()), "size": f.size, "sha256": sha256_of(f.path)} for f in self.files]
-
-
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return [{"path": str(f.path.resolve()), "size": f.size, "sha256": sha256_file(f.path)} for f in self.files]
 
 
 # --------------------------------------------------------------------------- finding files
