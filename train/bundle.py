@@ -53,9 +53,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from newsdesk.train.classify.encoder import ENCODER_DIR, SentenceSimilarityFeatures, load_bundled_encoder
+from newsdesk.train.classify.linear import LinearTopicModel
 from newsdesk.train.classify.review import load_review, tfidf_part
-from newsdesk.train.classify.tfidf import TopicClassifier
 from newsdesk.train.durable import disk_full, fsync_dir, fsync_file, pause_for_tests, sha256_file, write_json
 from newsdesk.train.manifest import (
     FORMAT_NAME,
@@ -101,6 +100,8 @@ CLASSIFIER_BACKENDS = {
     "finetuned-transformer": "newsdesk.train.classify.finetune:FinetunedClassifier",
 }
 """Manifest ``classifier.backend`` -> the class that loads it (imported only when such a bundle is loaded)."""
+ENCODER_MODULE = "newsdesk.train.classify.encoder"
+"""Sentence-encoder parts (torch and scikit-learn): imported only for a bundle that holds an encoder."""
 ABSTRACTIVE_KIND = "abstractive"
 
 
@@ -256,7 +257,7 @@ def _write_files(
 
 def write_classifier(directory: Path, classifier: TopicModel) -> dict[str, Any]:
     """Write the classifier's files; return its manifest entry (``backend``, ``params``, ``files``)."""
-    if not isinstance(classifier, TopicClassifier):
+    if not isinstance(classifier, LinearTopicModel):
         return classifier.save_files(directory)  # type: ignore[attr-defined]
     terms, arrays, meta = classifier.fitted_state()
     (directory / VOCABULARY).write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
@@ -287,7 +288,11 @@ def write_summarizer(directory: Path, summarizer: Any, classifier_encoder: Any =
     }
     if meta.get("extra_features"):
         encoder = summarizer.extra_features.encoder  # type: ignore[union-attr]
-        folder = ENCODER_DIR if encoder is classifier_encoder else SUMMARY_ENCODER_DIR
+        folder = (
+            importlib.import_module(ENCODER_MODULE).ENCODER_DIR
+            if encoder is classifier_encoder
+            else SUMMARY_ENCODER_DIR
+        )
         if folder == SUMMARY_ENCODER_DIR:
             encoder.save(directory / folder)
         entry["sentence_encoder"] = {"folder": folder, **encoder.params()}
@@ -372,7 +377,7 @@ def load_classifier(version_dir: Path, manifest: dict[str, Any]) -> TopicModel:
         "params": manifest["classifier"]["params"],
     }
     try:
-        return TopicClassifier.from_fitted_state(terms, arrays, meta)
+        return LinearTopicModel.from_fitted_state(terms, arrays, meta)
     except (KeyError, TypeError, ValueError) as exc:
         raise BundleError(f"{version_dir}: the classifier does not match its manifest ({exc})") from None
 
@@ -392,12 +397,13 @@ def load_summarizer(version_dir: Path, manifest: dict[str, Any], classifier: Any
             return AbstractiveSummarizer.load_files(version_dir, entry)
         if "sentence_encoder" in entry:
             settings = entry["sentence_encoder"]
+            encoders = importlib.import_module(ENCODER_MODULE)
             shared = getattr(classifier, "sentence_encoder", None)
-            if settings["folder"] == ENCODER_DIR and shared is not None:
+            if settings["folder"] == encoders.ENCODER_DIR and shared is not None:
                 encoder = shared
             else:
-                encoder = load_bundled_encoder(version_dir / settings["folder"], settings)
-            extra = SentenceSimilarityFeatures(encoder)
+                encoder = encoders.load_bundled_encoder(version_dir / settings["folder"], settings)
+            extra = encoders.SentenceSimilarityFeatures(encoder)
     except ImportError as exc:
         raise BundleError(f"{version_dir} holds a transformer summariser: {exc}") from None
     except (OSError, KeyError, TypeError, ValueError) as exc:

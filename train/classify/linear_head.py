@@ -16,7 +16,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
-from newsdesk.train.classify.decisions import LabelDecisions, best_f1_threshold, sigmoid
+from newsdesk.train.classify.calibration import best_f1_threshold
+from newsdesk.train.classify.decisions import LabelDecisions, sigmoid
 
 C_GRID = (1.0, 4.0, 16.0, 64.0)
 """Regularisation strengths tried for the head; the best out-of-fold log loss wins."""

@@ -1,4 +1,4 @@
-"""The default topic classifier: TF-IDF n-grams, a linear SVM, and calibrated probabilities.
+"""The default topic classifier: TF-IDF n-grams, a linear SVM, and calibrated probabilities (fitting).
 
 Single-label data gets one label per article plus a probability for every label.
 Multi-label data (several topics per article, as in Reuters) is fitted one-vs-rest,
@@ -23,11 +23,14 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.svm import LinearSVC
 
-from newsdesk.train.classify.decisions import LabelDecisions, best_f1_threshold, platt_scale, sigmoid
+from newsdesk.train.classify.calibration import best_f1_threshold, platt_scale
+from newsdesk.train.classify.decisions import sigmoid
+from newsdesk.train.classify.linear import LinearTopicModel
 from newsdesk.train.progress import track
+from newsdesk.train.text.vectors import TfidfVectors
 
 
-class TopicClassifier(LabelDecisions, ClassifierMixin, BaseEstimator):
+class TopicClassifier(LinearTopicModel, ClassifierMixin, BaseEstimator):
     """TF-IDF + linear SVM topic classifier with calibrated probabilities and multi-label support.
 
     Parameters are stored as given; ``fit`` validates them. ``multi_label=None`` infers the
@@ -111,9 +114,6 @@ class TopicClassifier(LabelDecisions, ClassifierMixin, BaseEstimator):
         self.classes_ = np.array(self.binarizer_.classes_, dtype=object)
         vectorizer = self._make_vectorizer(len(texts))
         features = vectorizer.fit_transform(texts)
-        # The set of pruned terms is only for introspection and would make the saved
-        # model much larger (scikit-learn's own advice is to drop it).
-        vectorizer.stop_words_ = None
 
         oof_scores = self._out_of_fold_scores(features, targets, label_sets)
         self.platt_ = np.array([platt_scale(oof_scores[:, k], targets[:, k]) for k in range(targets.shape[1])])
@@ -133,8 +133,10 @@ class TopicClassifier(LabelDecisions, ClassifierMixin, BaseEstimator):
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
             svm = self._make_svm().fit(features, targets)
-        self.vectorizer_ = vectorizer
-        self.coef_, self.intercept_ = _linear_weights(svm, features.shape[1])
+        # Predictions transform with the fitted vocabulary without scikit-learn (the same matrix).
+        self.vectorizer_ = TfidfVectors.from_vectorizer(vectorizer)
+        coef, self.intercept_ = _linear_weights(svm, features.shape[1])
+        self.coef_ = np.asfortranarray(coef)
         return self
 
     def _out_of_fold_scores(self, features: Any, targets: np.ndarray, label_sets: list[tuple[str, ...]]) -> np.ndarray:
@@ -158,100 +160,15 @@ class TopicClassifier(LabelDecisions, ClassifierMixin, BaseEstimator):
                 scores[test_idx] = model.decision_function(features[test_idx]).reshape(len(test_idx), -1)
         return scores
 
-    # ------------------------------------------------------------------ predicting
+    # ------------------------------------------------------------------ state
+
+    def training_params(self) -> dict[str, Any]:
+        """The settings the model was fitted with (saved in the bundle's manifest)."""
+        return self.get_params()
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "coef_"):
             raise NotFittedError("this TopicClassifier is not fitted yet; call fit() or load a bundle")
-
-    def decision_function(self, texts: Sequence[str]) -> np.ndarray:
-        """Raw linear scores, shape (n_texts, n_labels)."""
-        self._check_fitted()
-        if len(texts) == 0:
-            return np.zeros((0, len(self.classes_)))
-        return self.decision_function_features(self.vectorizer_.transform(list(texts)))
-
-    def decision_function_features(self, features: Any) -> np.ndarray:
-        """Raw linear scores of already vectorised texts (``vectorizer_.transform``)."""
-        return np.asarray(features @ self.coef_.T, dtype=np.float64) + self.intercept_
-
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Calibrated probabilities, shape (n_texts, n_labels).
-
-        Single-label: rows sum to 1. Multi-label: each column is that label's own probability.
-        """
-        self._check_fitted()
-        if len(texts) == 0:
-            return self.predict_proba_features(np.zeros((0, len(self.vectorizer_.vocabulary_))))
-        return self.predict_proba_features(self.vectorizer_.transform(list(texts)))
-
-    def predict_proba_features(self, features: Any) -> np.ndarray:
-        """Calibrated probabilities of already vectorised texts (so an explanation can reuse the features)."""
-        probs = sigmoid(self.decision_function_features(features) * self.platt_[:, 0] + self.platt_[:, 1])
-        if not self.multi_label_:
-            totals = probs.sum(axis=1, keepdims=True)
-            probs = np.divide(probs, totals, out=np.full_like(probs, 1 / probs.shape[1]), where=totals > 0)
-        return probs
-
-    # ------------------------------------------------------------------ state for bundles
-
-    def fitted_state(self) -> tuple[list[str], dict[str, np.ndarray], dict[str, Any]]:
-        """The fitted parts as plain data: vocabulary terms, numeric arrays, JSON-able metadata."""
-        self._check_fitted()
-        terms = [""] * len(self.vectorizer_.vocabulary_)
-        for term, index in self.vectorizer_.vocabulary_.items():
-            terms[index] = term
-        arrays = {
-            "idf": self.vectorizer_.idf_.astype(np.float32),
-            "coef": self.coef_,
-            "intercept": self.intercept_,
-            "platt": self.platt_,
-            "thresholds": self.thresholds_,
-        }
-        meta = {
-            "labels": [str(c) for c in self.classes_],
-            "multi_label": bool(self.multi_label_),
-            "params": {k: list(v) if isinstance(v, tuple) else v for k, v in self.get_params().items()},
-        }
-        return terms, arrays, meta
-
-    @classmethod
-    def from_fitted_state(
-        cls, terms: list[str], arrays: dict[str, np.ndarray], meta: dict[str, Any]
-    ) -> TopicClassifier:
-        """Rebuild a fitted classifier from :meth:`fitted_state` output, checking the shapes agree."""
-        params = dict(meta["params"])
-        if "threshold_bounds" in params:
-            params["threshold_bounds"] = tuple(params["threshold_bounds"])
-        model = cls(**params)
-        n_labels, n_terms = len(meta["labels"]), len(terms)
-        expected = {
-            "idf": (n_terms,),
-            "coef": (n_labels, n_terms),
-            "intercept": (n_labels,),
-            "platt": (n_labels, 2),
-            "thresholds": (n_labels,),
-        }
-        for key, shape in expected.items():
-            if key not in arrays or arrays[key].shape != shape:
-                found = arrays[key].shape if key in arrays else "missing"
-                raise ValueError(
-                    f"array {key!r} should have shape {shape} for {n_labels} labels and {n_terms} terms, found {found}"
-                )
-        if len(set(terms)) != n_terms:
-            raise ValueError("the vocabulary has repeated terms")
-        vectorizer = model._make_vectorizer()
-        vectorizer.vocabulary = {term: i for i, term in enumerate(terms)}
-        vectorizer.idf_ = np.asarray(arrays["idf"], dtype=np.float32)
-        model.vectorizer_ = vectorizer
-        model.classes_ = np.array(meta["labels"], dtype=object)
-        model.multi_label_ = bool(meta["multi_label"])
-        model.binarizer_ = MultiLabelBinarizer(classes=list(meta["labels"])).fit([meta["labels"]])
-        model.coef_ = np.asarray(arrays["coef"], dtype=np.float32)
-        model.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64)
-        model.platt_ = np.asarray(arrays["platt"], dtype=np.float64)
-        model.thresholds_ = np.asarray(arrays["thresholds"], dtype=np.float64)
-        return model
 
 
 def _linear_weights(svm: OneVsRestClassifier, n_features: int) -> tuple[np.ndarray, np.ndarray]:

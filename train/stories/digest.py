@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from newsdesk.train.stories.clusters import cosine
 from newsdesk.train.stories.shingles import words
 from newsdesk.train.stories.sketches import Sketches
+from newsdesk.train.text.stop_words import ENGLISH_STOP_WORDS
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import numpy as np
 from newsdesk.train.stories.config import ClusterConfig
 from newsdesk.train.stories.minhash import signatures
 from newsdesk.train.stories.shingles import SAMPLE_FROM, WordHasher, shingle_hashes, shingle_hashes_at, words
+from newsdesk.train.text.stop_words import ENGLISH_STOP_WORDS
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -43,8 +44,6 @@ class StoryTerms:
     @classmethod
     def from_classifier(cls, classifier: Any) -> StoryTerms:
         """The TF-IDF of a fitted classifier (``TopicClassifier`` or an ensemble holding one), else hashed words."""
-        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
         for model in (classifier, getattr(classifier, "tfidf", None)):
             vectorizer = getattr(model, "vectorizer_", None)
             if vectorizer is not None and hasattr(vectorizer, "idf_"):

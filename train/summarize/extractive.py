@@ -25,8 +25,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
 from newsdesk.train.progress import track
 from newsdesk.train.summarize.base import (
@@ -53,6 +51,7 @@ from newsdesk.train.summarize.shift import SourceProfile, lead_prior
 from newsdesk.train.summarize.textrank import shares_words, textrank_scores
 from newsdesk.train.text.cleaning import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_title
 from newsdesk.train.text.sentences import Sentence, normalize_sentence, split_reference
+from newsdesk.train.text.vectors import TfidfVectors
 
 SUPERVISED = "supervised-extractive"
 TEXTRANK = "textrank"
@@ -105,7 +104,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
         self.extra_features = extra_features
         self.kind: str | None = None
         self.length = LengthModel()
-        self.vectorizer_: TfidfVectorizer | None = None
+        self.vectorizer_: TfidfVectors | None = None
         self.mean_: np.ndarray | None = None
         self.scale_: np.ndarray | None = None
         self.coef_: np.ndarray | None = None
@@ -114,12 +113,6 @@ class ExtractiveSummarizer(RawTextSummarizer):
         self.training_: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ fitting
-
-    @staticmethod
-    def _make_vectorizer() -> TfidfVectorizer:
-        return TfidfVectorizer(
-            lowercase=True, stop_words="english", sublinear_tf=True, min_df=2, dtype=np.float32, norm="l2"
-        )
 
     def fit(
         self,
@@ -139,13 +132,10 @@ class ExtractiveSummarizer(RawTextSummarizer):
         usable = [i for i, b in enumerate(clean_bodies) if b]
         if len(usable) < 2:
             raise ValueError(f"need at least 2 non-empty articles to fit a summariser, got {len(usable)}")
-        self.vectorizer_ = self._make_vectorizer()
-        try:
-            self.vectorizer_.fit([clean_bodies[i] for i in usable])
-        except ValueError:  # every word is a stop word or appears once: fall back to all words
-            self.vectorizer_ = TfidfVectorizer(sublinear_tf=True, dtype=np.float32).fit(
-                [clean_bodies[i] for i in usable]
-            )
+        # scikit-learn is imported here, when fitting, so that serving (which only loads) never imports it.
+        from newsdesk.train.summarize.fitting import fit_scorer, fit_vocabulary
+
+        self.vectorizer_ = fit_vocabulary([clean_bodies[i] for i in usable])
         has_references = references is not None and any(r and r.strip() for r in references)
         if not has_references:
             self.kind = PACSUM
@@ -181,11 +171,8 @@ class ExtractiveSummarizer(RawTextSummarizer):
         self.mean_ = x.mean(axis=0)
         self.scale_ = x.std(axis=0)
         self.scale_[self.scale_ == 0] = 1.0
-        scorer = LogisticRegression(C=self.config.C, max_iter=1000)
-        scorer.fit((x - self.mean_) / self.scale_, y)
+        self.coef_, self.intercept_ = fit_scorer((x - self.mean_) / self.scale_, y, self.config.C)
         self.profile_ = SourceProfile.fit([(rows - self.mean_) / self.scale_ for rows in features if len(rows) > 1])
-        self.coef_ = scorer.coef_.ravel().astype(np.float64)
-        self.intercept_ = float(scorer.intercept_[0])
         self.length = LengthModel.fit(n_sentences, n_summary)
         self.training_ = {
             "articles": len(features),
@@ -368,9 +355,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
         """The fitted parts as plain data: vocabulary terms, numeric arrays, JSON-able metadata."""
         self._check_fitted()
         assert self.vectorizer_ is not None
-        terms = [""] * len(self.vectorizer_.vocabulary_)
-        for term, index in self.vectorizer_.vocabulary_.items():
-            terms[index] = term
+        terms = self.vectorizer_.terms()
         arrays: dict[str, np.ndarray] = {"idf": self.vectorizer_.idf_.astype(np.float32)}
         if self.kind == SUPERVISED:
             assert self.coef_ is not None and self.mean_ is not None and self.scale_ is not None
@@ -428,12 +413,9 @@ class ExtractiveSummarizer(RawTextSummarizer):
             if key not in arrays or arrays[key].shape != shape:
                 found = arrays[key].shape if key in arrays else "missing"
                 raise ValueError(f"summariser array {key!r} should have shape {shape}, found {found}")
-        vectorizer = TfidfVectorizer(
-            lowercase=True, stop_words=meta.get("stop_words"), sublinear_tf=True, dtype=np.float32, norm="l2"
+        model.vectorizer_ = TfidfVectors.from_terms(
+            terms, arrays["idf"], stop_words=meta.get("stop_words"), sublinear_tf=True
         )
-        vectorizer.vocabulary = {term: i for i, term in enumerate(terms)}
-        vectorizer.idf_ = np.asarray(arrays["idf"], dtype=np.float32)
-        model.vectorizer_ = vectorizer
         if kind == SUPERVISED:
             model.coef_ = np.asarray(arrays["coef"], dtype=np.float64)
             model.intercept_ = float(arrays["intercept"][0])

@@ -15,11 +15,11 @@ from typing import Protocol
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from newsdesk.train.summarize.hygiene import candidate_sentences, quote_groups
 from newsdesk.train.summarize.textrank import overlap_similarity, textrank_scores
 from newsdesk.train.text.sentences import Sentence
+from newsdesk.train.text.vectors import TfidfVectors
 
 FEATURES = (
     "position",  # relative position in the article, 0 = first sentence
@@ -90,7 +90,7 @@ class PreparedArticle:
         return overlap_similarity([s.text for s in self.sentences])
 
 
-def prepare_article(vectorizer: TfidfVectorizer, body: str, title: str) -> PreparedArticle:
+def prepare_article(vectorizer: TfidfVectors, body: str, title: str) -> PreparedArticle:
     """Split ``body`` into candidate sentences (:func:`candidate_sentences`) and vectorise them, the body and
     the title with ``vectorizer``."""
     sentences = candidate_sentences(body)

@@ -7,7 +7,8 @@ import re
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from newsdesk.train.text.stop_words import ENGLISH_STOP_WORDS
 
 _TOKEN = re.compile(r"\w+")
 

@@ -35,9 +35,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
 from newsdesk.train.text.genres import is_scraped_page
+from newsdesk.train.text.stop_words import ENGLISH_STOP_WORDS
 
 
 class LineKind(Enum):

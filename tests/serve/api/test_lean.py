@@ -1,4 +1,5 @@
-"""Server processes and the console command load only what they use: no pandas, pyarrow, matplotlib or dask."""
+"""Server processes and the console command load only what they use: no pandas, pyarrow, matplotlib, dask
+or (for a TF-IDF bundle) scikit-learn."""
 
 from __future__ import annotations
 
@@ -41,6 +42,11 @@ def run_python(code: str, *args: str) -> list[str]:
 
 def test_a_server_process_answers_without_the_dataframe_libraries(tiny_bundle_dir: Path) -> None:
     assert run_python(SERVER_PROCESS, str(tiny_bundle_dir), ",".join(LEFT_OUT)) == []
+
+
+def test_a_server_process_serving_a_tfidf_bundle_never_imports_scikit_learn(tiny_bundle_dir: Path) -> None:
+    # Fitting needs scikit-learn; a fitted TF-IDF model and summariser need numpy and scipy.sparse only.
+    assert run_python(SERVER_PROCESS, str(tiny_bundle_dir), "sklearn") == []
 
 
 def test_the_console_help_loads_no_libraries() -> None:

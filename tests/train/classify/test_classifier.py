@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from newsdesk.train.classify.decisions import best_f1_threshold, platt_scale, sigmoid
+from newsdesk.train.classify.calibration import best_f1_threshold, platt_scale
+from newsdesk.train.classify.decisions import sigmoid
 from newsdesk.train.classify.tfidf import TopicClassifier
 from newsdesk.train.text.cleaning import prepare_article
 

@@ -1,0 +1,97 @@
+"""TfidfVectors gives scikit-learn's TF-IDF matrix for a fitted vocabulary, without scikit-learn."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from newsdesk.train.text.vectors import TfidfVectors
+from tests.helpers.paths import FIXTURES
+
+
+def fixture_texts() -> list[str]:
+    with (FIXTURES / "articles.csv").open(encoding="utf-8") as handle:
+        return [f"{row['title']}. {row['text']}" for row in csv.DictReader(handle)]
+
+
+ODD_TEXTS = [
+    "",
+    "a b c",  # one-letter words only: no tokens
+    "The the THE the",  # stop words only
+    "Café owners' naïve résumé — 3,000 jobs in 2024; e-mail ÜBER straße",
+    "goal goal goal goal goal goal goal goal",  # repeated term: sublinear tf
+]
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"ngram_range": (1, 2), "min_df": 2, "stop_words": "english", "sublinear_tf": True, "dtype": np.float32},
+        {"stop_words": "english", "sublinear_tf": True, "dtype": np.float32},
+        {"ngram_range": (2, 3), "sublinear_tf": False, "dtype": np.float64, "lowercase": False},
+        {"ngram_range": (1, 1), "norm": None},
+    ],
+)
+def test_the_matrix_equals_scikit_learns(settings: dict) -> None:
+    texts = fixture_texts()
+    fitted = TfidfVectorizer(**settings).fit(texts[: len(texts) // 2])
+    ours = TfidfVectors.from_vectorizer(fitted)
+    unseen = texts[len(texts) // 2 :] + ODD_TEXTS
+    expected, found = fitted.transform(unseen), ours.transform(unseen)
+    assert found.shape == expected.shape and found.dtype == expected.dtype
+    assert found.nnz == expected.nnz
+    np.testing.assert_array_equal(found.indices, expected.indices)
+    np.testing.assert_allclose(found.toarray(), expected.toarray(), rtol=1e-6, atol=1e-7)
+    assert ours.analyze(unseen[0]) == fitted.build_analyzer()(unseen[0])
+
+
+def test_a_round_trip_through_terms_keeps_the_matrix() -> None:
+    texts = fixture_texts()
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), stop_words="english", dtype=np.float32)
+    fitted = TfidfVectors.from_vectorizer(vectorizer.fit(texts))
+    again = TfidfVectors.from_terms(fitted.terms(), fitted.idf_, ngram_range=(1, 2), stop_words="english")
+    assert (again.transform(texts) != fitted.transform(texts)).nnz == 0
+    assert again.get_stop_words() and "the" in again.get_stop_words()
+
+
+def test_no_texts_give_an_empty_matrix_of_the_vocabulary_width() -> None:
+    vectors = TfidfVectors({"goal": 0, "match": 1}, np.ones(2))
+    assert vectors.transform([]).shape == (0, 2)
+    assert vectors.transform(["nothing known here"]).nnz == 0
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"token_pattern": r"\w+"}, "token_pattern"),
+        ({"analyzer": "char"}, "analyzer"),
+        ({"use_idf": False}, "use_idf"),
+    ],
+)
+def test_a_vectorizer_it_cannot_reproduce_is_refused(settings: dict, message: str) -> None:
+    fitted = TfidfVectorizer(**settings).fit(fixture_texts())
+    with pytest.raises(ValueError, match=message):
+        TfidfVectors.from_vectorizer(fitted)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"idf_": np.ones(3)}, "one weight per term"),
+        ({"ngram_range": (2, 1)}, "ngram_range"),
+        ({"stop_words": "french"}, "stop_words"),
+        ({"norm": "l1"}, "norm"),
+    ],
+)
+def test_bad_settings_are_refused(kwargs: dict, message: str) -> None:
+    settings = {"vocabulary_": {"goal": 0, "match": 1}, "idf_": np.ones(2), **kwargs}
+    with pytest.raises(ValueError, match=message):
+        TfidfVectors(**settings)
+
+
+def test_repeated_terms_are_refused() -> None:
+    with pytest.raises(ValueError, match="repeated"):
+        TfidfVectors.from_terms(["goal", "goal"], np.ones(2))
