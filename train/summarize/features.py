@@ -77,7 +77,11 @@ class PreparedArticle:
     @cached_property
     def similarity(self) -> np.ndarray:
         """Dense sentence-by-sentence TF-IDF cosine similarities."""
-        return (self.vectors @ self.vectors.T).toarray()
+        # Over the article's own terms only: a small dense product instead of a sparse one.
+        terms, columns = np.unique(self.vectors.indices, return_inverse=True)
+        dense = np.zeros((self.vectors.shape[0], len(terms)), dtype=self.vectors.dtype)
+        dense[np.repeat(np.arange(self.vectors.shape[0]), np.diff(self.vectors.indptr)), columns] = self.vectors.data
+        return dense @ dense.T
 
     @cached_property
     def quote_groups(self) -> list[int]:
@@ -94,12 +98,10 @@ def prepare_article(vectorizer: TfidfVectors, body: str, title: str) -> Prepared
     """Split ``body`` into candidate sentences (:func:`candidate_sentences`) and vectorise them, the body and
     the title with ``vectorizer``."""
     sentences = candidate_sentences(body)
-    docs = [s.text for s in sentences] + [body] + ([title] if title else [])
-    matrix = vectorizer.transform(docs).tocsr()
-    n = len(sentences)
-    article = matrix[n].toarray().ravel()
-    title_vector = matrix[n + 1].toarray().ravel() if title else None
-    return PreparedArticle(body, sentences, matrix[:n], article, title_vector, title)
+    vectors = vectorizer.transform([s.text for s in sentences])
+    article = vectorizer.transform_dense(body)
+    title_vector = vectorizer.transform_dense(title) if title else None
+    return PreparedArticle(body, sentences, vectors, article, title_vector, title)
 
 
 def sentence_features(p: PreparedArticle, damping: float, extra: SentenceFeatureProvider | None = None) -> np.ndarray:

@@ -120,28 +120,38 @@ class TfidfVectors:
             grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
         return grams
 
-    def transform(self, texts: Iterable[str]) -> csr_matrix:
-        """One TF-IDF row per text, shape (n_texts, n_terms); terms outside the vocabulary are ignored."""
+    def _counts(self, text: str) -> dict[int, int]:
+        """Column -> how often the column's term occurs in ``text``."""
         vocabulary = self.vocabulary_
-        indptr = [0]
-        indices: list[int] = []
-        counts: list[int] = []
-        for text in texts:
-            row: dict[int, int] = {}
-            for gram in self.analyze(text):
-                column = vocabulary.get(gram)
-                if column is not None:
-                    row[column] = row.get(column, 0) + 1
-            for column in sorted(row):
-                indices.append(column)
-                counts.append(row[column])
-            indptr.append(len(indices))
+        row: dict[int, int] = {}
+        for gram in self.analyze(text):
+            column = vocabulary.get(gram)
+            if column is not None:
+                row[column] = row.get(column, 0) + 1
+        return row
+
+    def _weigh(self, counts: list[int], columns: np.ndarray) -> np.ndarray:
+        """TF-IDF weights of term counts (not yet normalised)."""
         data = np.asarray(counts, dtype=self.dtype)
-        columns = np.asarray(indices, dtype=np.int32)
         if self.sublinear_tf:
             np.log(data, out=data)
             data += 1.0
         data *= self.idf_[columns]
+        return data
+
+    def transform(self, texts: Iterable[str]) -> csr_matrix:
+        """One TF-IDF row per text, shape (n_texts, n_terms); terms outside the vocabulary are ignored."""
+        indptr = [0]
+        indices: list[int] = []
+        counts: list[int] = []
+        for text in texts:
+            row = self._counts(text)
+            for column in sorted(row):
+                indices.append(column)
+                counts.append(row[column])
+            indptr.append(len(indices))
+        columns = np.asarray(indices, dtype=np.int32)
+        data = self._weigh(counts, columns)
         offsets = np.asarray(indptr, dtype=np.int32)
         if self.norm == "l2" and len(data):
             lengths = np.diff(offsets)
@@ -149,4 +159,15 @@ class TfidfVectors:
             norms = np.ones(len(lengths), dtype=self.dtype)
             norms[lengths > 0] = np.sqrt(squares)
             data /= np.repeat(norms, lengths)
-        return csr_matrix((data, columns, offsets), shape=(len(offsets) - 1, len(vocabulary)))
+        return csr_matrix((data, columns, offsets), shape=(len(offsets) - 1, len(self.vocabulary_)))
+
+    def transform_dense(self, text: str) -> np.ndarray:
+        """The TF-IDF row of one text as a dense 1-D array (a row of :meth:`transform`, without a sparse matrix)."""
+        row = self._counts(text)
+        columns = np.fromiter(row, dtype=np.int32, count=len(row))
+        data = self._weigh(list(row.values()), columns)
+        if self.norm == "l2" and len(data):
+            data /= np.sqrt(np.dot(data, data))
+        dense = np.zeros(len(self.vocabulary_), dtype=self.dtype)
+        dense[columns] = data
+        return dense

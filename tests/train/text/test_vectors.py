@@ -95,3 +95,11 @@ def test_bad_settings_are_refused(kwargs: dict, message: str) -> None:
 def test_repeated_terms_are_refused() -> None:
     with pytest.raises(ValueError, match="repeated"):
         TfidfVectors.from_terms(["goal", "goal"], np.ones(2))
+
+
+def test_a_dense_row_equals_the_sparse_row() -> None:
+    texts = fixture_texts() + ODD_TEXTS
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), stop_words="english", sublinear_tf=True, dtype=np.float32)
+    vectors = TfidfVectors.from_vectorizer(vectorizer.fit(texts[:12]))
+    for text in texts:
+        np.testing.assert_allclose(vectors.transform_dense(text), vectors.transform([text]).toarray()[0], rtol=1e-6)
