@@ -125,11 +125,12 @@ def create_app(settings: ServeSettings, *, loader: BundleLoader = load_bundle) -
     app.state.served = served
     app.state.reloader = reloader
     install_error_handlers(app)
-    app.include_router(routes_health.router)
-    app.include_router(routes_page.router)  # GET /: the page stays open; its /v1 calls carry the key
     # The key check (and its place in the OpenAPI schema) exists only when there is a key.
     protected = [Depends(require_api_key)] if settings.needs_keys else []
+    # Routers are matched in this order on every request: the busiest first.
     app.include_router(routes_articles.router, dependencies=protected)
+    app.include_router(routes_health.router)
+    app.include_router(routes_page.router)  # GET /: the page stays open; its /v1 calls carry the key
     app.include_router(routes_cluster.router, dependencies=protected)
     app.include_router(routes_models.router, dependencies=protected)
     app.add_middleware(
