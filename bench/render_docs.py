@@ -35,6 +35,7 @@ from doc_tables import (
     render_summarize,
     render_transformers,
 )
+from doc_tables_designs import render_summarize_designs
 from doc_tables_timing import render_evaluate, render_summarize_stages
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -64,6 +65,7 @@ REGIONS = {
     "cluster": Region(("cluster.json",), render_cluster),
     "evaluate": Region(("evaluate.json",), render_evaluate),
     "summarize_stages": Region(("summarize_stages.json",), render_summarize_stages),
+    "summarize_designs": Region(("summarize_designs.json",), render_summarize_designs),
     "headline": Region(("classify.json", "summarize.json", "serve.json", "score.json"), render_headline),
 }
 

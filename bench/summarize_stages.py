@@ -3,7 +3,9 @@
 For each BBC article (title and text, as the HTTP benchmark sends them) it times, one article per
 call on one thread as a request runs, in CPU milliseconds of that thread: cleaning (``clean_article``), sentence splitting, vectorising
 (the TF-IDF transform of the sentences, body and title), sentence features, scoring, selection, the
-response model and its JSON. The stages add up to one request's model work (HTTP parsing, the
+response model and its JSON. Features and scoring are timed as the bundle's default length runs them:
+the brief and standard lengths rank by position and compute no features unless the bundle's
+``learned_weight`` is above 0. The stages add up to one request's model work (HTTP parsing, the
 thread hand-off and queueing under load come on top; ``bench/serve.py`` measures those).
 
 Usage, from the project root::
@@ -38,12 +40,12 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def time_article(bundle: Any, title: str, text: str) -> dict[str, float]:
     """Each stage's seconds for one article, the way the summarize endpoint runs it."""
-    import numpy as np
-
     from newsdesk.serve.analysis import clean_article
     from newsdesk.serve.api.routes.articles import cleaning_out, model_ref, summary_out
     from newsdesk.serve.api.schemas import SummarizeResponse
+    from newsdesk.train.summarize.extractive import SUPERVISED
     from newsdesk.train.summarize.features import PreparedArticle
+    from newsdesk.train.summarize.presets import REFERENCE
     from newsdesk.train.text.sentences import split_sentences
 
     summarizer = bundle.summarizer
@@ -65,13 +67,14 @@ def time_article(bundle: Any, title: str, text: str) -> dict[str, float]:
         article.title,
     )
     t3 = clock()
-    features = summarizer._features(prepared) if summarizer.kind == "supervised-extractive" else None
+    # The default length's path: the reference length scores with the learned scorer (features needed),
+    # the others by position unless learned_weight adds the learned score (position.py).
+    imitate = summarizer.config.default_length == REFERENCE
+    learned = summarizer.kind == SUPERVISED and (imitate or summarizer.config.learned_weight > 0)
+    if learned:
+        summarizer._features(prepared)
     t4 = clock()
-    if features is not None:
-        z = ((features - summarizer.mean_) / summarizer.scale_) @ summarizer.coef_ + summarizer.intercept_
-        scores = 1.0 / (1.0 + np.exp(-z))
-    else:
-        scores = summarizer.sentence_scores(prepared)
+    scores, _method = summarizer._scores_and_method(prepared, imitate=imitate)  # computes the features again
     t5 = clock()
     summary = summarizer.summarize_clean(article.body, article.title, prepared=prepared)  # selection (+ scoring again)
     t6 = clock()
@@ -85,8 +88,8 @@ def time_article(bundle: Any, title: str, text: str) -> dict[str, float]:
         "split": t2 - t1,
         "vectorise": t3 - t2,
         "features": t4 - t3,
-        "score": t5 - t4,
-        "select": max(0.0, (t6 - t5) - (t5 - t3)),  # summarize_clean minus the features and scoring it repeats
+        "score": max(0.0, (t5 - t4) - (t4 - t3)),  # scoring minus the features it computes again
+        "select": max(0.0, (t6 - t5) - (t5 - t4)),  # summarize_clean minus the scoring it repeats
         "response_json": t7 - t6,
     }
     assert len(scores) == n

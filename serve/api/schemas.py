@@ -301,7 +301,9 @@ class SummaryOut(BaseModel):
 
     summary: str = Field(description="the chosen sentences joined with spaces")
     sentences: list[SummarySentenceOut]
-    method: str = Field(description="supervised-extractive, textrank, lead or whole-text")
+    method: str = Field(
+        description="lead-prior (ranked by position), lead-prior+learned, supervised-extractive (the learned ranking, reference length), pacsum, textrank, lead, whole-text or abstractive"
+    )
     article_sentences: int = Field(description="how many sentences the cleaned article has")
     cleaned_text: str | None = Field(None, description="the cleaned text, when include_cleaned_text was true")
 
@@ -362,10 +364,10 @@ class SummarizeResponse(SummaryOut):
                             "end": 93,
                             "text": "Chelsea have completed the signing of Danish striker Jon Larsen from Ajax "
                             "for a fee of £12m.",
-                            "score": 0.91,
+                            "score": 1.0,
                         }
                     ],
-                    "method": "supervised-extractive",
+                    "method": "lead-prior",
                     "article_sentences": 4,
                     "cleaned_text": None,
                     "cleaning": {"format": "text", "removed_lines": 0, "warnings": []},

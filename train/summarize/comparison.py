@@ -13,7 +13,16 @@ from newsdesk.train.summarize.extractive import ExtractiveSummarizer
 from newsdesk.train.summarize.features import PreparedArticle
 from newsdesk.train.summarize.presets import BRIEF, STANDARD
 
-LENGTH_SYSTEMS = ("ours_brief", "lead_brief", "ours_standard", "lead_standard", "ours_reflen", "lead_reflen", "pacsum")
+LENGTH_SYSTEMS = (
+    "ours_brief",
+    "lead_brief",
+    "ours_standard",
+    "lead_standard",
+    "ours_reflen",
+    "lead_reflen",
+    "pacsum",
+    "pacsum_brief",
+)
 SUMMARY_ROWS = (
     "ours",
     "lead_matched",
@@ -25,6 +34,7 @@ SUMMARY_ROWS = (
     "lead_reflen",
     "lead3",
     "pacsum",
+    "pacsum_brief",
     "textrank",
     "oracle",
 )
@@ -37,6 +47,7 @@ LENGTH_NOTES = {
     "ours_reflen": "this bundle's summariser with k = the number of sentences in that article's reference",
     "lead_reflen": "the first k sentences, k = the number of sentences in that article's reference",
     "pacsum": "PacSum (position-aware centrality; what training without references fits), k matched to ours",
+    "pacsum_brief": "PacSum with the brief preset (what a bundle trained without references gives by default)",
 }
 
 
@@ -65,6 +76,9 @@ def length_outputs(
     out["lead_reflen"] = sentences[:k]
     matched = pacsum.summarize_clean(body, title, num_sentences=ours_k, prepared=prepared)
     out["pacsum"] = [s.text for s in matched.sentences]
+    out["pacsum_brief"] = [
+        s.text for s in pacsum.summarize_clean(body, title, length=BRIEF, prepared=prepared).sentences
+    ]
     return out
 
 

@@ -7,7 +7,9 @@ captions or prompts), returned in article order. Three kinds of summariser can s
     Trained on article/summary pairs: each sentence is labelled by whether the reference contains it
     (a greedy ROUGE oracle when the reference is not made of copied sentences), and a logistic
     regression scores sentences from features an editor would recognise (``features.py``). How many
-    sentences to keep is learned too. Articles unlike the training ones get Lead (``shift.py``).
+    sentences to keep is learned too. That scorer ranks sentences for the ``reference`` length (imitating
+    the references); news lengths rank by position, which it may only adjust (``position.py``).
+    Articles unlike the training ones get Lead (``shift.py``).
 ``pacsum``
     For data without references: PacSum's position-aware centrality (``pacsum.py``).
 ``textrank``
@@ -41,16 +43,16 @@ from newsdesk.train.summarize.features import (
     prepare_article,
     sentence_features,
 )
+from newsdesk.train.summarize.labels import reference_labels
 from newsdesk.train.summarize.length import LengthModel
 from newsdesk.train.summarize.pacsum import pacsum_scores
-from newsdesk.train.summarize.presets import DEFAULT_PRESET, PRESET_HELP, check_preset, resolve_length
-from newsdesk.train.summarize.rouge import greedy_oracle
+from newsdesk.train.summarize.position import ADJUSTED, LEAD_PRIOR, adjusted_scores
+from newsdesk.train.summarize.presets import DEFAULT_PRESET, PRESET_HELP, REFERENCE, check_preset, resolve_length
 from newsdesk.train.summarize.selection import select_sentences
-from newsdesk.train.summarize.shift import METHOD as LEAD_PRIOR
 from newsdesk.train.summarize.shift import SourceProfile, lead_prior
 from newsdesk.train.summarize.textrank import shares_words, textrank_scores
 from newsdesk.train.text.cleaning import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_title
-from newsdesk.train.text.sentences import Sentence, normalize_sentence, split_reference
+from newsdesk.train.text.sentences import Sentence
 from newsdesk.train.text.vectors import TfidfVectors
 
 SUPERVISED = "supervised-extractive"
@@ -75,6 +77,13 @@ class SummarizerConfig:
         },
     )
     textrank_damping: float = 0.85
+    learned_weight: float = field(
+        default=0.0,
+        metadata={
+            "help": "at every length but reference, rank sentences by -log(1 + position) plus this times the "
+            "learned log-odds (0: by position; see position.py)"
+        },
+    )
     default_length: str = field(
         default=DEFAULT_PRESET,
         metadata={"help": f"summary length for callers who ask for none ({PRESET_HELP})"},
@@ -88,6 +97,8 @@ class SummarizerConfig:
             raise ValueError(f"C must be positive, got {self.C}")
         if not 0.0 <= self.oracle_fallback <= 1.0:
             raise ValueError(f"oracle_fallback must be in [0, 1], got {self.oracle_fallback}")
+        if not 0.0 <= self.learned_weight < math.inf:
+            raise ValueError(f"learned_weight must be a finite number >= 0, got {self.learned_weight}")
 
 
 class ExtractiveSummarizer(RawTextSummarizer):
@@ -183,25 +194,8 @@ class ExtractiveSummarizer(RawTextSummarizer):
         return self
 
     def label_sentences(self, sentences: Sequence[Sentence], reference: str) -> tuple[np.ndarray, bool]:
-        """1 for each sentence the reference contains; returns the labels and whether the ROUGE oracle made them.
-
-        A candidate joined from several sentences (a quotation cut at its inner full stops) counts as
-        contained when its words appear, in order, in the reference.
-        """
-        texts = [s.text for s in sentences]
-        reference_sentences = split_reference(reference, texts)
-        wanted = {normalize_sentence(r) for r in reference_sentences}
-        wanted.discard("")
-        whole = f" {' '.join(normalize_sentence(r) for r in reference_sentences)} "
-        keys = [normalize_sentence(t) for t in texts]
-        labels = np.array([k in wanted or (bool(k) and f" {k} " in whole) for k in keys], dtype=np.int8)
-        joined = f" {' '.join(keys)} "
-        found = sum(1 for w in wanted if f" {w} " in joined)
-        if wanted and found >= self.config.oracle_fallback * len(wanted):
-            return labels, False
-        labels = np.zeros(len(texts), dtype=np.int8)
-        labels[greedy_oracle(texts, "\n".join(reference_sentences))] = 1
-        return labels, True
+        """1 for each sentence the reference contains, and whether the ROUGE oracle made them (``labels.py``)."""
+        return reference_labels(sentences, reference, self.config.oracle_fallback)
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -250,15 +244,20 @@ class ExtractiveSummarizer(RawTextSummarizer):
         """
         return self._scores_and_method(p)[0]
 
-    def _scores_and_method(self, p: PreparedArticle) -> tuple[np.ndarray, str]:
-        """The scores, and the method that made them: for an article unlike any the supervised scorer learned
-        from (``shift.SourceProfile``), Lead's position prior replaces the learned scores."""
+    def _scores_and_method(self, p: PreparedArticle, imitate: bool = True) -> tuple[np.ndarray, str]:
+        """The scores, and the method that made them. ``imitate`` (the reference length): the learned scores;
+        otherwise the position prior, adjusted by ``learned_weight`` times them (``position.py``). For an
+        article unlike any the scorer learned from (``shift.SourceProfile``), the position prior alone."""
         if self.kind == SUPERVISED:
             assert self.coef_ is not None and self.mean_ is not None and self.scale_ is not None
+            if not imitate and self.config.learned_weight == 0:
+                return lead_prior(len(p.sentences)), LEAD_PRIOR  # no features needed
             standardized = (self._features(p) - self.mean_) / self.scale_
             if self.profile_ is not None and len(p.sentences) > 1 and self.profile_.is_unfamiliar(standardized):
                 return lead_prior(len(p.sentences)), LEAD_PRIOR
             z = standardized @ self.coef_ + self.intercept_
+            if not imitate:
+                return adjusted_scores(z, self.config.learned_weight), ADJUSTED
             return 1.0 / (1.0 + np.exp(-z)), SUPERVISED
         if self.kind == PACSUM:
             return pacsum_scores(p.similarity), PACSUM
@@ -295,7 +294,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
         check_length_options(max_sentences, max_words, ratio)
         if num_sentences is not None and num_sentences < 1:
             raise SummaryError(f"num_sentences must be at least 1, got {num_sentences}")
-        whole_quotes = True
+        whole_quotes, preset = True, None
         if num_sentences is None:
             try:
                 choice = resolve_length(
@@ -308,6 +307,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
             except ValueError as exc:
                 raise SummaryError(str(exc)) from None
             num_sentences, max_words, whole_quotes = choice.num_sentences, choice.max_words, choice.whole_quotes
+            preset = choice.preset
         if not body.strip():
             raise SummaryError("the text is empty after cleaning; send the article body to summarise")
         p = prepared if prepared is not None else self._prepare(body, title)
@@ -321,7 +321,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
             scores = np.ones(n)
             method = "whole-text"
         else:
-            scores, method = self._scores_and_method(p)
+            scores, method = self._scores_and_method(p, imitate=preset == REFERENCE)
             if self.kind in (TEXTRANK, PACSUM) and not shares_words(p.overlap):
                 # No two sentences share a word: TextRank has no graph, so use Lead-k.
                 scores = 1.0 / (np.arange(n) + 1.0)
@@ -334,7 +334,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
                 k = self.length.sentences_for(n)
             if max_sentences is not None:
                 k = min(k, max_sentences)
-            chosen = self._select(p, scores, k, max_words, whole_quotes)
+            chosen = self._select(p, scores, k, max_words, whole_quotes, method in (LEAD_PRIOR, ADJUSTED))
         selected = tuple(
             SummarySentence(
                 i, p.sentences[i].start, p.sentences[i].end, p.sentences[i].text, round(float(scores[i]), 4)
@@ -344,10 +344,16 @@ class ExtractiveSummarizer(RawTextSummarizer):
         return Summary(selected, method, n, body)
 
     def _select(
-        self, p: PreparedArticle, scores: np.ndarray, k: int, max_words: int | None, whole_quotes: bool = True
+        self,
+        p: PreparedArticle,
+        scores: np.ndarray,
+        k: int,
+        max_words: int | None,
+        whole_quotes: bool = True,
+        by_position: bool = False,
     ) -> list[int]:
         """Best-scored sentences up to ``k`` and the word budget (see :func:`select_sentences`)."""
-        return select_sentences(p, scores, k, max_words, self.config.redundancy, whole_quotes)
+        return select_sentences(p, scores, k, max_words, self.config.redundancy, whole_quotes, by_position)
 
     # ------------------------------------------------------------------ state for bundles
 

@@ -14,13 +14,15 @@ def select_sentences(
     max_words: int | None,
     redundancy: float,
     whole_quotes: bool = True,
+    stop_at_overflow: bool = False,
 ) -> list[int]:
     """Best-scored sentences up to ``k`` (and the word budget), skipping near-duplicates; article order.
 
     A sentence whose TF-IDF cosine to one already chosen is above ``redundancy`` is skipped. With
     ``whole_quotes``, a sentence of a quotation cut into several sentences comes with the rest of
-    the quotation (all of it must fit), so a summary never holds half a quote. When nothing fits
-    the word budget, the best sentence is returned on its own.
+    the quotation (all of it must fit), so a summary never holds half a quote. A sentence over the
+    word budget is passed over for the next best, or, with ``stop_at_overflow`` (scores that rank by
+    position), ends the summary. When nothing fits the word budget, the best sentence is returned on its own.
     """
     order = np.argsort(-scores, kind="stable")
     groups = p.quote_groups if whole_quotes else list(range(len(p.sentences)))
@@ -36,6 +38,8 @@ def select_sentences(
             continue
         n_words = sum(len(p.sentences[j].text.split()) for j in members)
         if max_words is not None and words + n_words > max_words:
+            if stop_at_overflow and chosen:
+                break
             continue
         if chosen and p.similarity[np.ix_(members, chosen)].max() > redundancy:
             continue
