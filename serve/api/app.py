@@ -116,7 +116,7 @@ def create_app(settings: ServeSettings, *, loader: BundleLoader = load_bundle) -
         openapi_tags=TAGS,
         lifespan=lifespan,
         # The request middleware can answer these on any route, before the route runs.
-        responses=documented_errors(408, 413),
+        responses=documented_errors(408, 413, 431),
         # FastAPI's OpenTelemetry checks the global providers on every request; off unless asked for.
         telemetry=None if settings.opentelemetry else {"tracing": False, "metrics": False, "logs": False},
     )

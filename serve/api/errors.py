@@ -36,6 +36,7 @@ CANNOT_SUMMARIZE = "cannot_summarize"
 INTERNAL_ERROR = "internal_error"
 NOT_READY = "not_ready"
 REQUEST_TIMEOUT = "request_timeout"
+HEADERS_TOO_LARGE = "headers_too_large"
 
 _CODE_BY_STATUS = {
     400: BAD_REQUEST,
@@ -44,6 +45,7 @@ _CODE_BY_STATUS = {
     405: METHOD_NOT_ALLOWED,
     408: REQUEST_TIMEOUT,
     413: PAYLOAD_TOO_LARGE,
+    431: HEADERS_TOO_LARGE,
     422: VALIDATION_ERROR,
     500: INTERNAL_ERROR,
     503: NOT_READY,
@@ -59,6 +61,7 @@ ERROR_DESCRIPTIONS = {
     409: "the loaded model cannot do this (it has no summariser)",
     413: "request body, text or batch over the server's limits",
     422: "invalid request: the message names the field",
+    431: "the request line and headers are over 16 KB",
     500: "unexpected server error",
     503: "no model loaded yet",
 }

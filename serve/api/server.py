@@ -18,7 +18,7 @@ from newsdesk.serve.api.settings import ENV_PREFIX, ENVIRONMENT_ONLY, ServeSetti
 
 GRACEFUL_SHUTDOWN_SECONDS = 30
 MAX_HEADER_BYTES = 16 * 1024
-"""Largest request line plus headers uvicorn reads (h11's default, made explicit); larger is a 400."""
+"""Largest request line plus headers a request may have (h11's default); larger is a 431."""
 OPTION_GROUPS = {
     "limits (each over-limit request gets a 413)": (
         "max_text_chars",
@@ -105,10 +105,11 @@ def uvicorn_options(settings: ServeSettings) -> dict[str, Any]:
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
         # Slow and idle clients: uvicorn itself has no deadline for request headers (see newsdesk.serve.api.http_protocol);
         # the body deadline is the app's (newsdesk.serve.api.middleware).
-        "http": partial(HeaderDeadlineProtocol, header_timeout=settings.request_timeout_seconds),
+        "http": partial(
+            HeaderDeadlineProtocol, header_timeout=settings.request_timeout_seconds, max_header_bytes=MAX_HEADER_BYTES
+        ),
         "timeout_keep_alive": settings.keep_alive_seconds,
         "limit_concurrency": settings.max_connections,
-        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
     }
 
 

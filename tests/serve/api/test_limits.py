@@ -21,7 +21,13 @@ from fastapi.testclient import TestClient
 
 from helpers.api_fixtures import SPORT_TEXT, fixture_articles, make_settings, serving
 from helpers.server_process import running_server
-from newsdesk.serve.api.errors import BATCH_TOO_LARGE, INVALID_JSON, PAYLOAD_TOO_LARGE, REQUEST_TIMEOUT
+from newsdesk.serve.api.errors import (
+    BATCH_TOO_LARGE,
+    HEADERS_TOO_LARGE,
+    INVALID_JSON,
+    PAYLOAD_TOO_LARGE,
+    REQUEST_TIMEOUT,
+)
 from newsdesk.serve.api.metrics import ServiceMetrics
 from newsdesk.serve.api.middleware import MAX_JSON_DEPTH, RequestContextMiddleware, json_nesting_depth
 
@@ -344,6 +350,22 @@ def test_a_chunked_body_over_the_limit_is_refused_by_a_real_server(slow_server: 
     assert status == 413 and error["error"]["code"] == PAYLOAD_TOO_LARGE
 
 
+def test_headers_over_the_limit_get_431_from_a_real_server(slow_server: str) -> None:
+    from newsdesk.serve.api.server import MAX_HEADER_BYTES
+
+    with connect(slow_server) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * MAX_HEADER_BYTES + b"\r\n\r\n")
+        raw = read_until_closed(sock)
+    status, error = response_of(raw)
+    assert status == 431 and error["error"]["code"] == HEADERS_TOO_LARGE
+
+
+def test_headers_just_under_the_limit_are_served(slow_server: str) -> None:
+    padding = "a" * 8000
+    response = httpx.get(slow_server + "/health", headers={"X-Padding": padding, "X-Padding-2": padding})
+    assert response.status_code == 200
+
+
 def test_uvicorn_gets_the_connection_limits(tiny_bundle_dir: Path) -> None:
     from newsdesk.serve.api.http_protocol import HeaderDeadlineProtocol
     from newsdesk.serve.api.server import MAX_HEADER_BYTES, uvicorn_options
@@ -351,7 +373,8 @@ def test_uvicorn_gets_the_connection_limits(tiny_bundle_dir: Path) -> None:
     settings = make_settings(tiny_bundle_dir, request_timeout_seconds=7, keep_alive_seconds=3, max_connections=50)
     options = uvicorn_options(settings)
     assert options["timeout_keep_alive"] == 3 and options["limit_concurrency"] == 50
-    assert options["h11_max_incomplete_event_size"] == MAX_HEADER_BYTES == 16 * 1024
-    assert options["http"].func is HeaderDeadlineProtocol and options["http"].keywords == {"header_timeout": 7}
+    assert options["http"].func is HeaderDeadlineProtocol
+    assert options["http"].keywords == {"header_timeout": 7, "max_header_bytes": MAX_HEADER_BYTES}
+    assert MAX_HEADER_BYTES == 16 * 1024
     defaults = make_settings(tiny_bundle_dir)
     assert (defaults.request_timeout_seconds, defaults.keep_alive_seconds, defaults.max_connections) == (30, 5, 1000)
