@@ -7,8 +7,8 @@ and each label gets its own decision threshold tuned on out-of-fold predictions.
 Probabilities come from Platt scaling fitted on out-of-fold decision scores, so a
 0.9 means "right about nine times in ten" on data like the training set.
 
-Single-label models decide with a uniform prior by default (``prior="uniform"``): the per-label
-intercepts are zero and one Platt sigmoid serves every label, so an article's topic comes from
+Single-label models decide with a uniform prior by default (``prior="uniform"``): the SVMs are
+fitted without intercepts and one Platt sigmoid serves every label, so an article's topic comes from
 its words alone and not from how often each topic occurred in the training set. Intercepts otherwise
 decide short or unfamiliar texts (a headline from another outlet has few known terms), where the
 training outlet's label balance and the width of each topic's vocabulary say nothing about the
@@ -93,7 +93,8 @@ class TopicClassifier(LinearTopicModel, ClassifierMixin, BaseEstimator):
         )
 
     def _make_svm(self) -> OneVsRestClassifier:
-        return OneVsRestClassifier(LinearSVC(C=self.C, random_state=self.seed))
+        # A uniform prior is trained without intercepts, so the weights are fitted for the decision they make.
+        return OneVsRestClassifier(LinearSVC(C=self.C, fit_intercept=not self._uniform_prior(), random_state=self.seed))
 
     def _validate(self, texts: Sequence[str], labels: Sequence[Sequence[str] | str]) -> list[tuple[str, ...]]:
         if len(texts) != len(labels):
@@ -157,8 +158,6 @@ class TopicClassifier(LinearTopicModel, ClassifierMixin, BaseEstimator):
         self.vectorizer_ = TfidfVectors.from_vectorizer(vectorizer)
         coef, self.intercept_ = _linear_weights(svm, features.shape[1])
         self.coef_ = np.asfortranarray(coef)
-        if self._uniform_prior():
-            self.intercept_ = np.zeros_like(self.intercept_)
         return self
 
     def _uniform_prior(self) -> bool:
@@ -183,9 +182,6 @@ class TopicClassifier(LinearTopicModel, ClassifierMixin, BaseEstimator):
             for train_idx, test_idx in folds_iter:
                 model = self._make_svm().fit(features[train_idx], targets[train_idx])
                 scores[test_idx] = model.decision_function(features[test_idx]).reshape(len(test_idx), -1)
-                if self._uniform_prior():
-                    # Calibrate the scores the model will give: without the intercepts.
-                    scores[test_idx] -= _linear_weights(model, features.shape[1])[1]
         return scores
 
     # ------------------------------------------------------------------ state
