@@ -373,12 +373,8 @@ def run_train(args: argparse.Namespace) -> int:
         dedupe=args.dedupe,
         cleaning=cleaning_from_args(args),
         classifier=ClassifierConfig(
-            ngram_max=args.ngram_max,
-            min_df=args.min_df,
-            C=args.C,
+            **{name: getattr(args, name) for name in ("ngram_max", "min_df", "C", "calibration_folds", "prior")},
             stop_words=not args.keep_stop_words,
-            calibration_folds=args.calibration_folds,
-            prior=args.prior,
         ),
         summarizer=SummarizerConfig(default_length=args.summary_length),
         review=ReviewConfig(coverage=args.coverage, scope_share=args.scope_share, enabled=not args.no_review),
