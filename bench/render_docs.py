@@ -36,6 +36,7 @@ from doc_tables import (
     render_transformers,
 )
 from doc_tables_designs import render_summarize_designs
+from doc_tables_shift import render_shift
 from doc_tables_timing import render_evaluate, render_summarize_stages
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -56,6 +57,7 @@ class Region:
 
 REGIONS = {
     "classify": Region(("classify.json",), render_classify),
+    "shift": Region(("classify.json",), render_shift),
     "summarize": Region(("summarize.json",), render_summarize),
     "clean": Region(("clean.json",), render_clean),
     "serve": Region(("serve.json",), render_serve),

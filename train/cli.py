@@ -54,6 +54,7 @@ def columns_from_args(args: argparse.Namespace) -> ColumnMap:
 
 def add_train_command(subparsers: Any, summary: str) -> None:
     """Register ``train`` (with its one-line ``summary``) on the top-level parser's subparsers."""
+    from newsdesk.train.classify.tfidf import PRIORS
     from newsdesk.train.pipeline import ClassifierConfig, TrainConfig
     from newsdesk.train.stories.dedupe import DEDUPE_MODES
 
@@ -82,6 +83,7 @@ def add_train_command(subparsers: Any, summary: str) -> None:
     _config_option(model, "--C", ClassifierConfig, "C", dest="C")
     model.add_argument("--keep-stop-words", action="store_true", help="keep English stop words as features")
     _config_option(model, "--calibration-folds", ClassifierConfig, "calibration_folds")
+    _config_option(model, "--prior", ClassifierConfig, "prior", choices=PRIORS)
     add_review_options(train)
     add_transformer_options(train)
     add_progress_options(train)
@@ -371,11 +373,8 @@ def run_train(args: argparse.Namespace) -> int:
         dedupe=args.dedupe,
         cleaning=cleaning_from_args(args),
         classifier=ClassifierConfig(
-            ngram_max=args.ngram_max,
-            min_df=args.min_df,
-            C=args.C,
+            **{name: getattr(args, name) for name in ("ngram_max", "min_df", "C", "calibration_folds", "prior")},
             stop_words=not args.keep_stop_words,
-            calibration_folds=args.calibration_folds,
         ),
         summarizer=SummarizerConfig(default_length=args.summary_length),
         review=ReviewConfig(coverage=args.coverage, scope_share=args.scope_share, enabled=not args.no_review),

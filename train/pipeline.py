@@ -20,7 +20,7 @@ from newsdesk.train.classify.ensemble import EnsembleConfig
 from newsdesk.train.classify.evaluation import evaluate_classifier, headline, plot_confusion_matrix
 from newsdesk.train.classify.finetune import FinetuneConfig
 from newsdesk.train.classify.review import REVIEW_JSON, ReviewConfig, fit_centroids, learn_review, write_review
-from newsdesk.train.classify.tfidf import TopicClassifier
+from newsdesk.train.classify.tfidf import PRIORS, TopicClassifier
 from newsdesk.train.data import Article, ColumnMap, Dataset, check_label_counts, load_dataset
 from newsdesk.train.durable import write_json
 from newsdesk.train.progress import note, stage_line, track
@@ -47,6 +47,14 @@ class ClassifierConfig:
     C: float = field(default=1.0, metadata={"help": "inverse regularisation strength of the linear SVM"})
     stop_words: bool = field(default=True, metadata={"help": "drop English stop words"})
     calibration_folds: int = field(default=5, metadata={"help": "folds for out-of-fold calibration and thresholds"})
+    prior: str = field(
+        default="uniform",
+        metadata={
+            "help": "single-label decisions: uniform (each topic from the article's words alone, no per-topic "
+            "intercepts; holds up better on short texts and other outlets) or training (the SVM's intercepts, "
+            "which carry the training set's balance of topics)"
+        },
+    )
 
     def __post_init__(self) -> None:
         if self.ngram_max < 1:
@@ -57,6 +65,8 @@ class ClassifierConfig:
             raise ValueError(f"C must be > 0, got {self.C}")
         if self.calibration_folds < 2:
             raise ValueError(f"calibration_folds must be >= 2, got {self.calibration_folds}")
+        if self.prior not in PRIORS:
+            raise ValueError(f"prior must be one of {PRIORS}, got {self.prior!r}")
 
     def build(self, seed: int) -> TopicClassifier:
         """A fresh, unfitted classifier with these options."""
@@ -66,6 +76,7 @@ class ClassifierConfig:
             C=self.C,
             stop_words="english" if self.stop_words else None,
             calibration_folds=self.calibration_folds,
+            prior=self.prior,
             seed=seed,
         )
 

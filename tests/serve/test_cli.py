@@ -245,3 +245,20 @@ def test_train_and_evaluate_with_summaries_report_rouge(
     assert all(system in out for system in ("ours", "lead3", "lead_matched", "textrank", "oracle"))
     assert main(["versions", "--model", str(models / "news")]) == 0
     assert "rouge2" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("prior", ["uniform", "training"])
+def test_train_prior_option_reaches_the_bundle(tmp_path: Path, articles_csv: Path, prior: str) -> None:
+    argv = ["train", "--data", str(articles_csv), "--label-col", "category", "--name", "p"]
+    argv += ["--models-dir", str(tmp_path), "--calibration-folds", "3", "--prior", prior, "--no-progress"]
+    assert main(argv) == 0
+    classifier = load_bundle(tmp_path / "p").classifier
+    assert classifier.training_params()["prior"] == prior
+    assert classifier.intercept_.any() == (prior == "training")
+
+
+def test_train_refuses_an_unknown_prior(tmp_path: Path, articles_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["train", "--data", str(articles_csv), "--label-col", "category", "--name", "p"]
+    with pytest.raises(SystemExit):
+        main([*argv, "--models-dir", str(tmp_path), "--prior", "balanced"])
+    assert "invalid choice: 'balanced'" in capsys.readouterr().err

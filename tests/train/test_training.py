@@ -72,3 +72,11 @@ def test_training_without_summaries_saves_pacsum(tiny_bundle_dir) -> None:
     assert bundle.manifest["summarizer"]["default_length"] == "brief"
     metrics = json.loads((bundle.path / "metrics.json").read_text())["summarizer"]
     assert metrics == {"kind": "pacsum", "evaluated": False, "reason": "the data has no reference summaries"}
+
+
+def test_classifier_config_refuses_an_unknown_prior() -> None:
+    from newsdesk.train.pipeline import ClassifierConfig
+
+    with pytest.raises(ValueError, match="prior must be one of"):
+        ClassifierConfig(prior="balanced")
+    assert ClassifierConfig().build(seed=0).prior == "uniform"

@@ -6,6 +6,13 @@ and each label gets its own decision threshold tuned on out-of-fold predictions.
 
 Probabilities come from Platt scaling fitted on out-of-fold decision scores, so a
 0.9 means "right about nine times in ten" on data like the training set.
+
+Single-label models decide with a uniform prior by default (``prior="uniform"``): the SVMs are
+fitted without intercepts and one Platt sigmoid serves every label, so an article's topic comes from
+its words alone and not from how often each topic occurred in the training set. Intercepts otherwise
+decide short or unfamiliar texts (a headline from another outlet has few known terms), where the
+training outlet's label balance and the width of each topic's vocabulary say nothing about the
+article. ``prior="training"`` keeps them.
 """
 
 from __future__ import annotations
@@ -29,12 +36,16 @@ from newsdesk.train.classify.linear import LinearTopicModel
 from newsdesk.train.progress import track
 from newsdesk.train.text.vectors import TfidfVectors
 
+PRIORS = ("uniform", "training")
+"""``prior``: single-label decisions without per-label intercepts (uniform) or with the SVM's own (training)."""
+
 
 class TopicClassifier(LinearTopicModel, ClassifierMixin, BaseEstimator):
     """TF-IDF + linear SVM topic classifier with calibrated probabilities and multi-label support.
 
     Parameters are stored as given; ``fit`` validates them. ``multi_label=None`` infers the
     task from the labels: any article with more or fewer than one label makes it multi-label.
+    ``prior`` applies to single-label models only (multi-label thresholds need the intercepts).
     """
 
     def __init__(
@@ -50,6 +61,7 @@ class TopicClassifier(LinearTopicModel, ClassifierMixin, BaseEstimator):
         at_least_one_label: bool = True,
         threshold_bounds: tuple[float, float] = (0.2, 0.8),
         threshold_shrinkage: float = 10.0,
+        prior: str = "uniform",
         seed: int = 0,
     ) -> None:
         self.ngram_max = ngram_max
@@ -63,6 +75,7 @@ class TopicClassifier(LinearTopicModel, ClassifierMixin, BaseEstimator):
         self.at_least_one_label = at_least_one_label
         self.threshold_bounds = threshold_bounds
         self.threshold_shrinkage = threshold_shrinkage
+        self.prior = prior
         self.seed = seed
 
     # ------------------------------------------------------------------ fitting
@@ -80,7 +93,8 @@ class TopicClassifier(LinearTopicModel, ClassifierMixin, BaseEstimator):
         )
 
     def _make_svm(self) -> OneVsRestClassifier:
-        return OneVsRestClassifier(LinearSVC(C=self.C, random_state=self.seed))
+        # A uniform prior is trained without intercepts, so the weights are fitted for the decision they make.
+        return OneVsRestClassifier(LinearSVC(C=self.C, fit_intercept=not self._uniform_prior(), random_state=self.seed))
 
     def _validate(self, texts: Sequence[str], labels: Sequence[Sequence[str] | str]) -> list[tuple[str, ...]]:
         if len(texts) != len(labels):
@@ -98,6 +112,8 @@ class TopicClassifier(LinearTopicModel, ClassifierMixin, BaseEstimator):
                 "ngram_max and min_df must be >= 1, C > 0, calibration_folds >= 2, 0 <= threshold_bounds <= 1, "
                 "threshold_shrinkage >= 0"
             )
+        if self.prior not in PRIORS:
+            raise ValueError(f"prior must be one of {PRIORS}, got {self.prior!r}")
         label_sets = [(item,) if isinstance(item, str) else tuple(item) for item in labels]
         if len({label for labels_ in label_sets for label in labels_}) < 2:
             raise ValueError("a topic classifier needs at least two distinct labels")
@@ -116,7 +132,12 @@ class TopicClassifier(LinearTopicModel, ClassifierMixin, BaseEstimator):
         features = vectorizer.fit_transform(texts)
 
         oof_scores = self._out_of_fold_scores(features, targets, label_sets)
-        self.platt_ = np.array([platt_scale(oof_scores[:, k], targets[:, k]) for k in range(targets.shape[1])])
+        if self._uniform_prior():
+            # One sigmoid shared by every label: per-label offsets would bring the prior back.
+            shared = platt_scale(oof_scores.ravel(), targets.ravel())
+            self.platt_ = np.tile(np.asarray(shared, dtype=np.float64), (targets.shape[1], 1))
+        else:
+            self.platt_ = np.array([platt_scale(oof_scores[:, k], targets[:, k]) for k in range(targets.shape[1])])
         if self.multi_label_:
             oof_probs = sigmoid(oof_scores * self.platt_[:, 0] + self.platt_[:, 1])
             tuned = np.array([best_f1_threshold(oof_probs[:, k], targets[:, k]) for k in range(targets.shape[1])])
@@ -138,6 +159,9 @@ class TopicClassifier(LinearTopicModel, ClassifierMixin, BaseEstimator):
         coef, self.intercept_ = _linear_weights(svm, features.shape[1])
         self.coef_ = np.asfortranarray(coef)
         return self
+
+    def _uniform_prior(self) -> bool:
+        return self.prior == "uniform" and not self.multi_label_
 
     def _out_of_fold_scores(self, features: Any, targets: np.ndarray, label_sets: list[tuple[str, ...]]) -> np.ndarray:
         n = features.shape[0]

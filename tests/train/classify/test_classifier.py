@@ -157,3 +157,50 @@ def test_multi_label_accepts_articles_without_any_label(texts_labels) -> None:
     sets = [() if i % 6 == 0 else (y,) for i, y in enumerate(labels)]
     model = TopicClassifier(calibration_folds=3, multi_label=True, at_least_one_label=False).fit(texts, sets)
     assert model.predict_proba(texts).shape == (len(texts), 4)
+
+
+def test_uniform_prior_decides_from_words_alone(fitted: TopicClassifier, texts_labels) -> None:
+    # The default: no per-label intercepts and one shared sigmoid, so the ranking is the words' scores.
+    texts, _ = texts_labels
+    assert fitted.prior == "uniform"
+    assert not fitted.intercept_.any()
+    assert (fitted.platt_ == fitted.platt_[0]).all()
+    raw = np.asarray(fitted.vectorizer_.transform(texts) @ fitted.coef_.T)
+    assert (fitted.predict_proba(texts).argmax(axis=1) == raw.argmax(axis=1)).all()
+    # A text with no known term favours no topic.
+    assert np.allclose(fitted.predict_proba(["zzqx wvlk"]), 1 / len(fitted.classes_))
+
+
+def test_training_prior_keeps_the_intercepts(texts_labels) -> None:
+    texts, labels = texts_labels
+    model = TopicClassifier(calibration_folds=3, prior="training").fit(texts, labels)
+    assert model.intercept_.any()
+    assert not np.allclose(model.predict_proba(["zzqx wvlk"]), 1 / len(model.classes_))
+    # Multi-label models always keep theirs: the per-label thresholds are tuned with them.
+    multi = TopicClassifier(calibration_folds=3).fit(texts, [(label,) for label in labels[:-1]] + [()])
+    assert multi.multi_label_ and multi.intercept_.any()
+    with pytest.raises(ValueError, match="prior must be one of"):
+        TopicClassifier(prior="balanced").fit(texts, labels)
+
+
+def test_uniform_prior_is_still_calibrated_and_accurate(texts_labels) -> None:
+    # Out-of-fold calibration without the intercepts: held-out confidence tracks held-out accuracy.
+    texts, labels = texts_labels
+    train, test = list(range(0, len(texts), 2)), list(range(1, len(texts), 2))
+    model = TopicClassifier(calibration_folds=3).fit([texts[i] for i in train], [labels[i] for i in train])
+    probs = model.predict_proba([texts[i] for i in test])
+    accuracy = np.mean(model.classes_[probs.argmax(axis=1)] == np.array([labels[i] for i in test]))
+    assert accuracy >= 0.75
+    assert abs(probs.max(axis=1).mean() - accuracy) < 0.35
+
+
+def test_bundles_saved_before_the_prior_option_keep_their_intercepts(fitted: TopicClassifier, texts_labels) -> None:
+    texts, labels = texts_labels
+    old = TopicClassifier(calibration_folds=3, prior="training").fit(texts, labels)
+    terms, arrays, meta = old.fitted_state()
+    params = {k: v for k, v in meta["params"].items() if k != "prior"}
+    rebuilt = TopicClassifier.from_fitted_state(terms, arrays, {**meta, "params": params})
+    assert rebuilt.intercept_.any()
+    assert np.allclose(rebuilt.predict_proba(texts), old.predict_proba(texts))
+    terms, arrays, meta = fitted.fitted_state()
+    assert TopicClassifier.from_fitted_state(terms, arrays, meta).training_params()["prior"] == "uniform"

@@ -1,0 +1,48 @@
+"""Renderer for the ``shift`` section of ``bench/classify.py``: other outlets, needs review, every design tried."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from doc_tables import load_script, num, rows_with_targets, table
+
+Results = dict[str, Any]
+
+DESIGN_COLUMNS = (
+    ("accuracy", "HuffPost in-scope accuracy"),
+    ("macro_f1", "macro-F1"),
+    ("out_of_scope_abstained", "out of scope sent for review"),
+    ("in_scope_coverage", "in scope answered"),
+    ("in_scope_selective_accuracy", "accuracy on those"),
+    ("bbc_title_lead_accuracy", "BBC held-out, headline + lead only"),
+    ("bbc_held_out_accuracy", "BBC held-out, full"),
+)
+
+
+def _value(value: float) -> str:
+    return num(value) if isinstance(value, int) else num(value, 4)
+
+
+def render_shift(r: Results) -> str:
+    """The shift targets, then every design beside the plain baseline (``shift.designs``)."""
+    targets = load_script("classify").TARGETS
+    keyed = [(label, key, _value(r[key])) for key, label in load_script("shift").SHIFT_ROWS if key in r]
+    head = table(["measure (default design)", "value", "target"], rows_with_targets(r, targets, keyed), right=[1])
+    designs = r["shift.designs"]
+    rows = [
+        [f"`{name}`: {row['description']}", *(num(row[key], 4) for key, _ in DESIGN_COLUMNS)]
+        for name, row in designs.items()
+    ]
+    body = table(["design", *(label for _, label in DESIGN_COLUMNS)], rows, right=list(range(1, 8)))
+    default = designs["default"]
+    scope = ", ".join(f"{name} {num(auc, 3)}" for name, auc in default["scope_auc_by_score"].items())
+    without_views = default["review_without_short_views"]
+    return (
+        f"{head}\n\n{body}\n\n"
+        f"Out-of-scope scores considered for the needs-review rule, as the ROC AUC of telling HuffPost's in-scope "
+        f"from its out-of-scope records with the default design (0.5 = chance): {scope}. "
+        f"The rule learned on full held-out articles only (no headline views) sends "
+        f"{num(without_views['out_of_scope_abstained'], 3)} of out-of-scope records for review and answers "
+        f"{num(without_views['in_scope_coverage'], 3)} of in-scope ones. HuffPost POLITICS recall "
+        f"(default design): {num(default['politics_recall'], 3)}. Measured {r['date'][:10]}."
+    )
