@@ -1,8 +1,8 @@
 """Where one ``/v1/summarize`` request spends its time: the stages of the summarize path, in-process.
 
 For each BBC article (title and text, as the HTTP benchmark sends them) it times, one article per
-call on one thread as a request runs, in CPU milliseconds of that thread: cleaning (``clean_article``), sentence splitting, vectorising
-(the TF-IDF transform of the sentences, body and title), sentence features, scoring, selection, the
+call on one thread as a request runs, in CPU milliseconds of that thread: cleaning (``clean_article``), sentence splitting (the summary's candidate sentences), vectorising
+(the TF-IDF transform of the sentences), sentence features (with the body's and title's TF-IDF), scoring, selection, the
 response model and its JSON. Features and scoring are timed as the bundle's default length runs them:
 the brief and standard lengths rank by position and compute no features unless the bundle's
 ``learned_weight`` is above 0. The stages add up to one request's model work (HTTP parsing, the
@@ -45,25 +45,21 @@ def time_article(bundle: Any, title: str, text: str) -> dict[str, float]:
     from newsdesk.serve.api.schemas import SummarizeResponse
     from newsdesk.train.summarize.extractive import SUPERVISED
     from newsdesk.train.summarize.features import PreparedArticle
+    from newsdesk.train.summarize.hygiene import candidate_sentences
     from newsdesk.train.summarize.presets import REFERENCE
-    from newsdesk.train.text.sentences import split_sentences
 
     summarizer = bundle.summarizer
     took: dict[str, float] = {}
     t0 = clock()
     article = clean_article(text, title, bundle.cleaning)
     t1 = clock()
-    sentences = split_sentences(article.body)
+    sentences = candidate_sentences(article.body)
     t2 = clock()
-    docs = [s.text for s in sentences] + [article.body] + ([article.title] if article.title else [])
-    matrix = summarizer.vectorizer_.transform(docs).tocsr()
-    n = len(sentences)
     prepared = PreparedArticle(
         article.body,
         sentences,
-        matrix[:n],
-        matrix[n].toarray().ravel(),
-        matrix[n + 1].toarray().ravel() if article.title else None,
+        summarizer.vectorizer_.transform([s.text for s in sentences]),
+        summarizer.vectorizer_,
         article.title,
     )
     t3 = clock()
@@ -92,7 +88,7 @@ def time_article(bundle: Any, title: str, text: str) -> dict[str, float]:
         "select": max(0.0, (t6 - t5) - (t5 - t4)),  # summarize_clean minus the scoring it repeats
         "response_json": t7 - t6,
     }
-    assert len(scores) == n
+    assert len(scores) == len(sentences)
     return took
 
 

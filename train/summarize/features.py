@@ -70,9 +70,18 @@ class PreparedArticle:
     body: str
     sentences: list[Sentence]
     vectors: sparse.csr_matrix  # one L2-normalised TF-IDF row per sentence
-    article: np.ndarray  # L2-normalised TF-IDF of the whole body (dense, 1-D)
-    title: np.ndarray | None
+    vectorizer: TfidfVectors
     title_text: str = ""
+
+    @cached_property
+    def article(self) -> np.ndarray:
+        """L2-normalised TF-IDF of the whole body (dense, 1-D); computed only when a feature needs it."""
+        return self.vectorizer.transform_dense(self.body)
+
+    @cached_property
+    def title(self) -> np.ndarray | None:
+        """L2-normalised TF-IDF of the title (dense, 1-D), or None without a title."""
+        return self.vectorizer.transform_dense(self.title_text) if self.title_text else None
 
     @cached_property
     def similarity(self) -> np.ndarray:
@@ -95,13 +104,10 @@ class PreparedArticle:
 
 
 def prepare_article(vectorizer: TfidfVectors, body: str, title: str) -> PreparedArticle:
-    """Split ``body`` into candidate sentences (:func:`candidate_sentences`) and vectorise them, the body and
-    the title with ``vectorizer``."""
+    """Split ``body`` into candidate sentences (:func:`candidate_sentences`) and vectorise them with ``vectorizer``
+    (the body and the title are vectorised when a feature first asks for them)."""
     sentences = candidate_sentences(body)
-    vectors = vectorizer.transform([s.text for s in sentences])
-    article = vectorizer.transform_dense(body)
-    title_vector = vectorizer.transform_dense(title) if title else None
-    return PreparedArticle(body, sentences, vectors, article, title_vector, title)
+    return PreparedArticle(body, sentences, vectorizer.transform([s.text for s in sentences]), vectorizer, title)
 
 
 def sentence_features(p: PreparedArticle, damping: float, extra: SentenceFeatureProvider | None = None) -> np.ndarray:
