@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import gc
 import sys
 import threading
 import time
@@ -142,11 +143,29 @@ def release_freed_memory() -> None:
         trim(0)
 
 
+def freeze_long_lived_objects() -> None:
+    """Collect garbage, then move every object alive now out of the garbage collector's sight.
+
+    A loaded bundle is about 90,000 Python objects (vocabularies, term lists) that live as long as it is
+    served. Every full collection walked all of them: 45 ms with a BBC bundle, a pause that landed on
+    whichever requests were running. Frozen objects are never walked (``gc.freeze``); they are still
+    freed by reference counting when the bundle is replaced.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def release_when_unused(old: weakref.ref[Bundle], wait_seconds: float = RELEASE_WAIT_SECONDS) -> None:
-    """Wait until the old bundle is gone (requests still running on it hold it), then release its memory."""
+    """Wait until the old bundle is gone (requests still running on it hold it), then release its memory.
+
+    The frozen objects (:func:`freeze_long_lived_objects`) are unfrozen first, so that any reference
+    cycle in the old bundle is collected; then the new bundle's objects are frozen.
+    """
     deadline = time.monotonic() + wait_seconds
     while old() is not None and time.monotonic() < deadline:
         time.sleep(RELEASE_POLL_SECONDS)
+    gc.unfreeze()
+    freeze_long_lived_objects()
     release_freed_memory()
 
 
@@ -214,7 +233,9 @@ class ServedModel:
             result = LoadResult(
                 ServedVersion.of(previous) if previous is not None else None, bundle, time.perf_counter() - started
             )
-        if previous is not None:
+        if previous is None:
+            freeze_long_lived_objects()
+        else:
             old = weakref.ref(previous)
             del previous  # the last reference here: in-flight requests hold the others
             threading.Thread(target=release_when_unused, args=(old,), name="newsdesk-release", daemon=True).start()

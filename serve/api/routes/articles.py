@@ -1,8 +1,9 @@
 """``/v1`` article endpoints: predict, batch predict, summarize and analyze.
 
-They are plain ``def`` (FastAPI runs them on worker threads) because the models
-are CPU-bound, and they call :mod:`newsdesk.serve.analysis`, the same code the batch
-scorer uses, so both give an article the same topic and summary.
+The models are CPU-bound: batch predict is a plain ``def`` (FastAPI runs it on a worker thread), and
+the one-article endpoints run on the event loop when their text is short and on a thread otherwise
+(:mod:`newsdesk.serve.api.execution`). All call :mod:`newsdesk.serve.analysis`, the same code the
+batch scorer uses, so both give an article the same topic and summary.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from newsdesk.serve.api.errors import (
     describe_validation_errors,
     documented_errors,
 )
+from newsdesk.serve.api.execution import model_endpoint
 from newsdesk.serve.api.schemas import (
     AnalyzeRequest,
     AnalyzeResponse,
@@ -220,6 +222,7 @@ def document_out(body: ArticleFields, article: CleanArticle, summary: Summary, w
     description="Returns the predicted topic(s), the top_k labels with calibrated probabilities, "
     "and the model name and version.",
 )
+@model_endpoint
 def predict(body: PredictRequest, bundle: BundleDep, settings: SettingsDep, metrics: MetricsDep) -> Response:
     article = clean_checked(body, bundle, settings)
     [result] = predict_topics(bundle, [article], top_k=body.top_k, explain_terms=body.explain)
@@ -293,6 +296,7 @@ def predict_batch(body: BatchPredictRequest, bundle: BundleDep, settings: Settin
     "include_cleaned_text). Length: a preset (length: brief, standard or reference; the model's default, "
     "brief unless trained otherwise, when nothing is asked), unless max_sentences, max_words or ratio say otherwise.",
 )
+@model_endpoint
 def summarize(body: SummarizeRequest, bundle: BundleDep, settings: SettingsDep, metrics: MetricsDep) -> Response:
     article = clean_checked(body, bundle, settings)
     summary = summarize_checked(bundle, article, body)
@@ -314,6 +318,7 @@ def summarize(body: SummarizeRequest, bundle: BundleDep, settings: SettingsDep, 
     summary="Classify and summarise one article",
     description="Topic and summary in one call: the text is cleaned once and both come from the same model version.",
 )
+@model_endpoint
 def analyze(body: AnalyzeRequest, bundle: BundleDep, settings: SettingsDep, metrics: MetricsDep) -> Response:
     article = clean_checked(body, bundle, settings)
     summary = summarize_checked(bundle, article, body)
