@@ -229,9 +229,10 @@ def _prompt_reason(line: str) -> str | None:
         return None
     lowered = [w.lower() for w in _WORD.findall(line)]
     # Prompts address the reader ("we use cookies", "your inbox"); news prose about cookies does not.
-    addresses_reader = any(w in _READER_WORDS for w in lowered)
+    if _READER_WORDS.isdisjoint(lowered):
+        return None
     furniture = sum(2 if w.startswith("cookie") else w in _FURNITURE_WORDS for w in lowered)
-    if addresses_reader and furniture >= max(2, len(lowered) // 8):
+    if furniture >= max(2, len(lowered) // 8):
         return "cookie, login or subscription prompt"
     return None
 
@@ -241,7 +242,7 @@ def _is_prose(line: str) -> bool:
     words = _WORD.findall(line)
     if len(words) < 8:
         return False
-    stop_share = sum(1 for w in words if w.lower() in ENGLISH_STOP_WORDS) / len(words)
+    stop_share = sum(map(ENGLISH_STOP_WORDS.__contains__, map(str.lower, words))) / len(words)
     if line.rstrip().endswith("?") and len(words) < 15:
         return False  # a question this short is a headline ("Is your smart TV spying on you?")
     if not line.rstrip(_CLOSERS).endswith(_TERMINAL):
