@@ -119,8 +119,9 @@ def test_a_request_in_flight_finishes_on_the_old_model(model: Path, monkeypatch:
         return real(bundle, articles, top_k=top_k, **options)
 
     monkeypatch.setattr(routes, "predict_topics", slow_first_call)
-    # One model thread, held by the slow request: the reload must not queue behind it.
-    with serving(model, threads=1) as client, ThreadPoolExecutor(1) as pool:
+    # One model thread, held by the slow request: the reload must not queue behind it. (The request is
+    # sent to the thread: one run on the event loop would hold the loop, and the reload with it.)
+    with serving(model, threads=1, inline_max_chars=0) as client, ThreadPoolExecutor(1) as pool:
         in_flight = pool.submit(client.post, "/v1/predict", json={"text": SPORT_TEXT})
         assert entered.wait(10)
         reload = client.post("/v1/admin/reload", json={"version": "v0002"})
@@ -231,7 +232,8 @@ def test_the_old_bundle_is_released_once_the_last_request_on_it_finishes(
         return real(bundle, articles, top_k=top_k, **options)
 
     monkeypatch.setattr(routes, "predict_topics", slow_first_call)
-    with serving(model) as client, ThreadPoolExecutor(1) as pool:
+    # The held request runs on a thread (one held on the event loop would hold the reload too).
+    with serving(model, inline_max_chars=0) as client, ThreadPoolExecutor(1) as pool:
         old = weakref.ref(client.app.state.served.bundle)
         in_flight = pool.submit(client.post, "/v1/predict", json={"text": SPORT_TEXT})
         assert entered.wait(10)
