@@ -58,10 +58,10 @@ def clean_text(text: str) -> str:
     Idempotent: ``clean_text(clean_text(x)) == clean_text(x)``.
     """
     text = strip_control_characters(text)
-    text = normalize_unicode(text)
-    # NFKC can produce new control characters or line breaks (e.g. from
-    # compatibility forms), so strip once more after it.
-    text = strip_control_characters(text)
+    if not unicodedata.is_normalized("NFKC", text):
+        # NFKC can produce new control characters or line breaks (e.g. from
+        # compatibility forms), so strip once more after it.
+        text = strip_control_characters(normalize_unicode(text))
     return normalize_whitespace(text)
 
 
