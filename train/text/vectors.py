@@ -48,7 +48,6 @@ class TfidfVectors:
     norm: str | None = "l2"
     dtype: Any = np.float32
     _stop: frozenset[str] = field(init=False, repr=False)
-    _ngrams: dict[int, dict[tuple[str, ...], int]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         low, high = self.ngram_range
@@ -65,13 +64,6 @@ class TfidfVectors:
             )
         self.ngram_range = (int(low), int(high))
         self._stop = ENGLISH_STOP_WORDS if self.stop_words == ENGLISH else frozenset()
-        # n-grams of two words or more, keyed by their words: looking up a tuple of tokens costs less than
-        # joining them into a new string first (about 20% of a transform).
-        self._ngrams = {n: {} for n in range(max(low, 2), high + 1)}
-        for term, column in self.vocabulary_.items():
-            words = tuple(term.split(" "))
-            if len(words) in self._ngrams:
-                self._ngrams[len(words)][words] = column
 
     @classmethod
     def from_terms(cls, terms: Sequence[str], idf: np.ndarray, **settings: Any) -> TfidfVectors:
@@ -117,16 +109,11 @@ class TfidfVectors:
         """The stop words left out of every text (None without any), as scikit-learn names it."""
         return self._stop or None
 
-    def _tokens(self, text: str) -> list[str]:
-        """The words of ``text`` that terms are made of: lower-cased, stop words left out."""
+    def analyze(self, text: str) -> list[str]:
+        """The terms of ``text`` in order, before the vocabulary filters them (scikit-learn's analyzer)."""
         tokens = _TOKEN.findall(text.lower() if self.lowercase else text)
         if self._stop:
             tokens = [token for token in tokens if token not in self._stop]
-        return tokens
-
-    def analyze(self, text: str) -> list[str]:
-        """The terms of ``text`` in order, before the vocabulary filters them (scikit-learn's analyzer)."""
-        tokens = self._tokens(text)
         low, high = self.ngram_range
         grams = list(tokens) if low == 1 else []
         for n in range(max(low, 2), high + 1):
@@ -134,16 +121,13 @@ class TfidfVectors:
         return grams
 
     def _counts(self, text: str) -> dict[int, int]:
-        """Column -> how often the column's term occurs in ``text`` (the terms :meth:`analyze` gives)."""
-        tokens = self._tokens(text)
+        """Column -> how often the column's term occurs in ``text``."""
+        vocabulary = self.vocabulary_
         row: dict[int, int] = {}
-        lookups = [(tokens, self.vocabulary_.get)] if self.ngram_range[0] == 1 else []
-        lookups += [(zip(*(tokens[i:] for i in range(n))), table.get) for n, table in self._ngrams.items()]
-        for grams, column_of in lookups:
-            for gram in grams:
-                column = column_of(gram)
-                if column is not None:
-                    row[column] = row.get(column, 0) + 1
+        for gram in self.analyze(text):
+            column = vocabulary.get(gram)
+            if column is not None:
+                row[column] = row.get(column, 0) + 1
         return row
 
     def _weigh(self, counts: list[int], columns: np.ndarray) -> np.ndarray:
