@@ -461,6 +461,19 @@ def render_headline(classify: Results, summarize: Results, serve: Results, score
             "`python bench/summarize.py`",
         ],
         [
+            "summary ROUGE-2, 250 CNN/Daily Mail stories, trained on BBC only: brief (Lead-3 for comparison)",
+            f"{num(summarize['cnndm.ours_brief.rouge2'], 4)} ({num(summarize['cnndm.lead3.rouge2'], 4)})",
+            "`python bench/summarize.py`",
+        ],
+        [
+            "topic accuracy, HuffPost in-scope headlines, trained on BBC only (with BBC's topic priors)",
+            "{} ({})".format(
+                num(classify["shift.huffpost.accuracy"], 4),
+                num(classify["shift.designs"]["training_prior"]["accuracy"], 4),
+            ),
+            "`python bench/classify.py`",
+        ],
+        [
             "`POST /v1/predict`, 1 worker, 16 clients: requests/s, p99",
             f"{num(serve['predict.rps'], 1)}/s, {num(serve['predict.p99_ms'], 1)} ms",
             "`python bench/serve.py`",
