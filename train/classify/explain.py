@@ -52,17 +52,6 @@ class Explanation:
         return list(dict.fromkeys(t.term for t in (*self.towards, *self.against_runner_up)))
 
 
-def _terms_of(vectorizer: Any) -> np.ndarray:
-    """The vectorizer's terms in feature order (built once and cached on it)."""
-    terms = getattr(vectorizer, "_newsdesk_terms", None)
-    if terms is None or len(terms) != len(vectorizer.vocabulary_):
-        terms = np.empty(len(vectorizer.vocabulary_), dtype=object)
-        for term, index in vectorizer.vocabulary_.items():
-            terms[index] = term
-        vectorizer._newsdesk_terms = terms
-    return terms
-
-
 def _top(indices: np.ndarray, weights: np.ndarray, terms: np.ndarray, k: int) -> tuple[TermWeight, ...]:
     if len(weights) > k:  # the k largest, then sorted: cheaper than sorting every feature
         best = np.argpartition(-weights, k - 1)[:k]
@@ -86,9 +75,9 @@ def explain_linear(
     if len(texts) == 0:
         return []
     features = (model.vectorizer_.transform(list(texts)) if features is None else features).tocsr()
-    scores = np.asarray(features @ model.coef_.T, dtype=np.float64) + model.intercept_
+    scores = model.decision_function_features(features)
     classes = [str(c) for c in model.classes_]
-    terms = _terms_of(model.vectorizer_)
+    terms = model.vectorizer_.terms
     out: list[Explanation | None] = []
     for i in range(len(texts)):
         start, end = features.indptr[i], features.indptr[i + 1]

@@ -97,7 +97,7 @@ class LinearTopicModel(LabelDecisions):
             "multi_label": bool(self.multi_label_),
             "params": {k: list(v) if isinstance(v, tuple) else v for k, v in self.training_params().items()},
         }
-        return self.vectorizer_.terms(), arrays, meta
+        return list(self.vectorizer_.terms), arrays, meta
 
     @classmethod
     def from_fitted_state(

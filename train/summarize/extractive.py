@@ -361,7 +361,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
         """The fitted parts as plain data: vocabulary terms, numeric arrays, JSON-able metadata."""
         self._check_fitted()
         assert self.vectorizer_ is not None
-        terms = self.vectorizer_.terms()
+        terms = list(self.vectorizer_.terms)
         arrays: dict[str, np.ndarray] = {"idf": self.vectorizer_.idf_.astype(np.float32)}
         if self.kind == SUPERVISED:
             assert self.coef_ is not None and self.mean_ is not None and self.scale_ is not None

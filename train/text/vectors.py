@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -98,12 +99,13 @@ class TfidfVectors:
             dtype=vectorizer.dtype,
         )
 
-    def terms(self) -> list[str]:
-        """The terms in column order."""
+    @cached_property
+    def terms(self) -> tuple[str, ...]:
+        """The terms in column order (built once)."""
         terms = [""] * len(self.vocabulary_)
         for term, index in self.vocabulary_.items():
             terms[index] = term
-        return terms
+        return tuple(terms)
 
     def get_stop_words(self) -> frozenset[str] | None:
         """The stop words left out of every text (None without any), as scikit-learn names it."""

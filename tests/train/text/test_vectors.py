@@ -52,7 +52,7 @@ def test_a_round_trip_through_terms_keeps_the_matrix() -> None:
     texts = fixture_texts()
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), stop_words="english", dtype=np.float32)
     fitted = TfidfVectors.from_vectorizer(vectorizer.fit(texts))
-    again = TfidfVectors.from_terms(fitted.terms(), fitted.idf_, ngram_range=(1, 2), stop_words="english")
+    again = TfidfVectors.from_terms(fitted.terms, fitted.idf_, ngram_range=(1, 2), stop_words="english")
     assert (again.transform(texts) != fitted.transform(texts)).nnz == 0
     assert again.get_stop_words() and "the" in again.get_stop_words()
 
