@@ -25,13 +25,14 @@ from fastapi import Response
 from starlette.concurrency import run_in_threadpool
 
 from newsdesk.serve.api.settings import ServeSettings
-from newsdesk.train.bundle import TFIDF_BACKEND, Bundle
+from newsdesk.serve.api.state import torch_backed
+from newsdesk.train.bundle import Bundle
 from newsdesk.train.summarize.extractive import ExtractiveSummarizer
 
 
 def numpy_only(bundle: Bundle) -> bool:
     """Whether the bundle's models run on numpy alone (no torch forward pass, no micro-batching)."""
-    if bundle.manifest.get("classifier", {}).get("backend", TFIDF_BACKEND) != TFIDF_BACKEND:
+    if torch_backed(bundle):
         return False
     summarizer = bundle.summarizer
     return summarizer is None or (isinstance(summarizer, ExtractiveSummarizer) and summarizer.extra_features is None)

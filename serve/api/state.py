@@ -46,6 +46,11 @@ RELEASE_WAIT_SECONDS = 60.0
 RELEASE_POLL_SECONDS = 0.05
 
 
+def torch_backed(bundle: Bundle) -> bool:
+    """Whether the bundle's classifier is a transformer backend (a torch forward pass per call)."""
+    return bundle.manifest.get("classifier", {}).get("backend", TFIDF_BACKEND) != TFIDF_BACKEND
+
+
 def prepare_for_serving(bundle: Bundle) -> Bundle:
     """Lay the classifier's weights out for one-article requests; every result stays the same.
 
@@ -58,7 +63,7 @@ def prepare_for_serving(bundle: Bundle) -> Bundle:
     coef = getattr(bundle.classifier, "coef_", None)
     if isinstance(coef, np.ndarray) and coef.ndim == 2 and not coef.T.flags.c_contiguous:
         bundle.classifier.coef_ = np.asfortranarray(coef)
-    if bundle.manifest.get("classifier", {}).get("backend", TFIDF_BACKEND) != TFIDF_BACKEND:
+    if torch_backed(bundle):
         # A transformer forward pass costs little more for 16 articles than for one: let
         # concurrent one-article requests share it.
         bundle.classifier = BatchedClassifier(bundle.classifier)
