@@ -82,6 +82,7 @@ def test_the_page_and_its_files_are_served_with_security_headers(tiny_bundle_dir
         assert not re.search(r"""(src|href)=["']?(https?:)?//""", page.text)
         assert "<style" not in page.text and not re.search(r"\s(style|on[a-z]+)=", page.text)
         assert re.findall(r"<script[^>]*>", page.text) == [
+            '<script src="static/page.js" defer>',
             '<script src="static/app.js" defer>',
             '<script src="static/stories.js" defer>',
         ]
@@ -89,6 +90,7 @@ def test_the_page_and_its_files_are_served_with_security_headers(tiny_bundle_dir
             ("app.css", "text/css"),
             ("app.js", "text/javascript"),
             ("icon.svg", "image/svg+xml"),
+            ("page.js", "text/javascript"),
             ("stories.css", "text/css"),
             ("stories.js", "text/javascript"),
         ):

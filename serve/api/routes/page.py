@@ -26,6 +26,7 @@ STATIC_FILES = {
     "app.css": "text/css; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
     "icon.svg": "image/svg+xml",
+    "page.js": "text/javascript; charset=utf-8",  # helpers app.js and stories.js share
     "stories.css": "text/css; charset=utf-8",  # "Several articles": POST /v1/cluster
     "stories.js": "text/javascript; charset=utf-8",
 }

@@ -59,16 +59,7 @@
 
   let busy = false;
 
-  function $(id) {
-    return document.getElementById(id);
-  }
-
-  function element(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+  const { $, element, requestHeaders } = window.newsdeskPage;
 
   // ------------------------------------------------------------------ API calls
 
@@ -78,14 +69,6 @@
       this.status = status;
       this.code = code;
     }
-  }
-
-  function requestHeaders(json) {
-    const headers = { Accept: "application/json" };
-    if (json) headers["Content-Type"] = "application/json";
-    const key = $("api-key").value.trim();
-    if (key) headers["X-API-Key"] = key;
-    return headers;
   }
 
   async function callApi(path, body) {

@@ -7,23 +7,7 @@
   const MAX_FILE_BYTES = 20 * 1000 * 1000;
   let opened = []; // articles from files: {name, text}
 
-  function $(id) {
-    return document.getElementById(id);
-  }
-
-  function element(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
-  function headers() {
-    const out = { Accept: "application/json", "Content-Type": "application/json" };
-    const key = $("api-key") ? $("api-key").value.trim() : "";
-    if (key) out["X-API-Key"] = key;
-    return out;
-  }
+  const { $, element, requestHeaders } = window.newsdeskPage;
 
   // Pasted articles are separated by a line of three or more dashes; an article's first line is its title
   // when a blank line follows it.
@@ -118,7 +102,7 @@
     try {
       const response = await fetch("v1/cluster", {
         method: "POST",
-        headers: headers(),
+        headers: requestHeaders(true),
         body: JSON.stringify({ articles: articles, summarize: $("stories-summarize").checked }),
         cache: "no-store",
       });
