@@ -131,6 +131,11 @@ def report(results: dict[str, Any], rows: Sequence[tuple[str, str]], targets: Se
     print(markdown_table(["Metric", "Value", "Target", "Met"], table_rows(results, rows, targets)))
     print()
     print("\n".join(target_summary(results, targets)))
+    write_results(results, out)
+
+
+def write_results(results: dict[str, Any], out: Path) -> None:
+    """Write ``results`` as indented JSON to ``out`` (its folder made if needed) and say where."""
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"\nwrote {out}")

@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common import BBC_FILE, ensure_project_importable, machine_info, markdown_table
+from common import BBC_FILE, ensure_project_importable, machine_info, markdown_table, write_results
 
 COLUMNS = ("id", "category", "title", "text")
 SMALL_ROWS = 50_000
@@ -393,9 +393,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             verdict = "met" if target.met(results[target.key]) else "NOT met"
             print(f"target {target.key} {target.describe()}: {verdict} ({results[target.key]:g})")
     out_path = args.out or Path(__file__).resolve().parent / "results" / "score.json"
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {out_path}")
+    write_results(results, out_path)
     return 0
 
 

@@ -28,7 +28,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from common import BBC_FILE, RESULTS_DIR, default_data_dir, ensure_project_importable, limit_threads, results_header
+from common import (
+    BBC_FILE,
+    RESULTS_DIR,
+    default_data_dir,
+    ensure_project_importable,
+    limit_threads,
+    results_header,
+    write_results,
+)
 
 REUTERS_FILE = Path("reuters21578") / "modapte-test.jsonl"
 REUTERS_STORIES = 500
@@ -209,9 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{d['bbc_reference']['rouge2']:.4f} |"
         )
     print({key: cell(value) for key, value in results["lead"].items()})
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.out}")
+    write_results(results, args.out)
     return 0
 
 

@@ -26,7 +26,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from common import BBC_FILE, RESULTS_DIR, default_data_dir, ensure_project_importable, limit_threads, results_header
+from common import (
+    BBC_FILE,
+    RESULTS_DIR,
+    default_data_dir,
+    ensure_project_importable,
+    limit_threads,
+    results_header,
+    write_results,
+)
 
 STAGES = ("clean", "split", "vectorise", "features", "score", "select", "response_json")
 clock = time.thread_time
@@ -147,11 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"| {stage:<28} | {row['mean']:8.3f} | {row['p99']:8.3f} | {row['share']:6.1%} |")
     total = results["total_ms"]
     print(f"| {'total':<28} | {total['mean']:8.3f} | {total['p99']:8.3f} | {1:6.1%} |")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    import json
-
-    args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(f"\nwrote {args.out}")
+    write_results(results, args.out)
     return 0
 
 
