@@ -35,7 +35,7 @@ from doc_tables import (
     render_summarize,
     render_transformers,
 )
-from doc_tables_designs import render_summarize_designs
+from doc_tables_designs import render_summarize_designs, render_summarize_systems
 from doc_tables_shift import render_shift
 from doc_tables_timing import render_evaluate, render_summarize_stages
 
@@ -68,6 +68,7 @@ REGIONS = {
     "evaluate": Region(("evaluate.json",), render_evaluate),
     "summarize_stages": Region(("summarize_stages.json",), render_summarize_stages),
     "summarize_designs": Region(("summarize_designs.json",), render_summarize_designs),
+    "summarize_systems": Region(("summarize.json",), render_summarize_systems),
     "headline": Region(("classify.json", "summarize.json", "serve.json", "score.json"), render_headline),
 }
 

@@ -41,7 +41,16 @@ from common import (
 REUTERS_FILE = Path("reuters21578") / "modapte-test.jsonl"
 REUTERS_STORIES = 500
 REUTERS_MIN_WORDS = 150
-BRIEF = (3, 75)
+BRIEF = (3, None, 75)
+"""Brief: 3 sentences, about 75 words (no hard cap), as the preset."""
+LENGTH_RULES = {
+    "brief, at most 75 words (a hard cap; the rule before)": (3, 75, None),
+    "brief, about 75 words (chosen)": (3, None, 75),
+    "standard, at most 150 words": (5, 150, None),
+    "standard, about 150 words (chosen)": (5, None, 150),
+}
+"""The word-length rules compared for the presets, with the position prior: a cap, or a length to come near
+(``presets.within_words``: a sentence joins when at least half of it fits)."""
 
 
 def designs() -> dict[str, tuple[Callable[..., Any], bool, bool]]:
@@ -100,7 +109,12 @@ def prepared_set(model: Any, articles: Sequence[Any]) -> list[tuple[Any, Any, An
 
 
 def score(
-    model: Any, rows: Sequence[Any], design: tuple[Callable[..., Any], bool, bool], k: int | None, cap: int | None
+    model: Any,
+    rows: Sequence[Any],
+    design: tuple[Callable[..., Any], bool, bool],
+    k: int | None,
+    cap: int | None,
+    about: int | None = None,
 ) -> dict[str, float]:
     """Mean ROUGE-1/2 F1 and median words of one design at ``k`` sentences (None: the learned length)."""
     import numpy as np
@@ -116,7 +130,7 @@ def score(
         unfamiliar = guard and model.profile_ is not None and n > 1 and model.profile_.is_unfamiliar(x)
         s = lead_prior(n) if unfamiliar else rank(model, p, x)
         count = model.length.sentences_for(n) if k is None else min(k, n)
-        chosen = select_sentences(p, s, count, cap, model.config.redundancy, k is not None, stop)
+        chosen = select_sentences(p, s, count, cap, model.config.redundancy, k is not None, stop, about)
         summary = [p.sentences[i].text for i in chosen]
         scores.append(RougeJudge(item.reference).score(summary))
         words.append(sum(len(t.split()) for t in summary))
@@ -191,6 +205,15 @@ def run(data_dir: Path) -> dict[str, Any]:
             "cnndm.k4": score(model, cnndm, design, 4, None),
             "bbc_reference": score(model, test, design, None, None),
         }
+    chosen = designs()["position prior, stop at the budget (chosen)"]
+    results["length_rules"] = {
+        name: {
+            "bbc_val": score(chooser, val, chosen, *rule),
+            "reuters_head": score(chooser, head, chosen, *rule),
+            "cnndm": score(model, cnndm, chosen, *rule),
+        }
+        for name, rule in LENGTH_RULES.items()
+    }
     return results
 
 
@@ -217,6 +240,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{d['bbc_reference']['rouge2']:.4f} |"
         )
     print({key: cell(value) for key, value in results["lead"].items()})
+    print(
+        "| length rule (position prior) | BBC val R1 / R2 (words) | Reuters headline R1 / R2 (words) | cnndm R1 / R2 (words) |"
+    )
+    for name, d in results["length_rules"].items():
+        print(f"| {name} | " + " | ".join(f"{cell(d[s])} ({d[s]['median_words']:.0f})" for s in d) + " |")
     write_results(results, args.out)
     return 0
 

@@ -66,7 +66,7 @@ class SummaryOptions(_Request):
 
     length: Literal["brief", "standard", "reference"] | None = Field(
         None,
-        description="brief: 3 sentences, at most 75 words; standard: 5 sentences, at most 150 words; reference: "
+        description="brief: 3 sentences, about 75 words; standard: 5 sentences, about 150 words; reference: "
         "the length learned from the training references. max_sentences, max_words and ratio win over it; "
         "without any, the model's default (brief unless trained with --summary-length)",
     )

@@ -42,7 +42,7 @@ from newsdesk.train.summarize.base import (
     SummarySentence,
     check_length_options,
 )
-from newsdesk.train.summarize.presets import resolve_length
+from newsdesk.train.summarize.presets import resolve_length, within_words
 from newsdesk.train.text.cleaning import DEFAULT_CLEANING, CleaningOptions, clean_body, clean_text, clean_title
 from newsdesk.train.text.sentences import split_reference, split_sentences
 
@@ -274,16 +274,18 @@ class AbstractiveSummarizer(RawTextSummarizer):
 
         ``ratio`` caps them at that share of the article's sentence count, ``max_sentences`` and
         ``num_sentences`` at a count, ``max_words`` at a word budget (the first sentence is kept
-        even when longer). A preset (``length``) gives its sentence count and word cap as caps;
-        the reference preset caps nothing. The title is not used by the model.
+        even when longer). A preset (``length``) gives its sentence count as a cap and its word
+        length as one to come near (:func:`~newsdesk.train.summarize.presets.within_words`); the
+        reference preset caps nothing. The title is not used by the model.
         """
         check_length_options(max_sentences, max_words, ratio)
+        about_words = None
         if num_sentences is None and length is not None:
             try:
                 choice = resolve_length(length, max_sentences=max_sentences, max_words=max_words, ratio=ratio)
             except ValueError as exc:
                 raise SummaryError(str(exc)) from None
-            num_sentences, max_words = choice.num_sentences, choice.max_words
+            num_sentences, max_words, about_words = choice.num_sentences, choice.max_words, choice.about_words
         if num_sentences is not None and num_sentences < 1:
             raise SummaryError(f"num_sentences must be at least 1, got {num_sentences}")
         if not body.strip():
@@ -302,7 +304,7 @@ class AbstractiveSummarizer(RawTextSummarizer):
         words = 0
         for sentence in generated[:limit]:
             n_words = len(sentence.split())
-            if max_words is not None and chosen and words + n_words > max_words:
+            if chosen and not within_words(words, n_words, max_words, about_words):
                 break
             chosen.append(sentence)
             words += n_words

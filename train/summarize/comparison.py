@@ -26,9 +26,9 @@ LENGTH_SYSTEMS = (
 SUMMARY_ROWS = ("ours", "lead_matched", *LENGTH_SYSTEMS[:6], "lead3", *LENGTH_SYSTEMS[6:], "textrank", "oracle")
 """The summary systems ``evaluate`` prints, each ours beside Lead at the same length."""
 LENGTH_NOTES = {
-    "ours_brief": "this bundle's summariser with the brief preset (3 sentences, at most 75 words)",
+    "ours_brief": "this bundle's summariser with the brief preset (3 sentences, about 75 words)",
     "lead_brief": "the first k sentences, k = the number of sentences ours_brief chose for that article",
-    "ours_standard": "this bundle's summariser with the standard preset (5 sentences, at most 150 words)",
+    "ours_standard": "this bundle's summariser with the standard preset (5 sentences, about 150 words)",
     "lead_standard": "the first k sentences, k = the number of sentences ours_standard chose for that article",
     "ours_reflen": "this bundle's summariser with k = the number of sentences in that article's reference",
     "lead_reflen": "the first k sentences, k = the number of sentences in that article's reference",

@@ -47,7 +47,14 @@ from newsdesk.train.summarize.labels import reference_labels
 from newsdesk.train.summarize.length import LengthModel
 from newsdesk.train.summarize.pacsum import pacsum_scores
 from newsdesk.train.summarize.position import ADJUSTED, LEAD_PRIOR, adjusted_scores
-from newsdesk.train.summarize.presets import DEFAULT_PRESET, PRESET_HELP, REFERENCE, check_preset, resolve_length
+from newsdesk.train.summarize.presets import (
+    DEFAULT_PRESET,
+    PRESET_HELP,
+    REFERENCE,
+    check_preset,
+    resolve_length,
+    within_words,
+)
 from newsdesk.train.summarize.selection import select_sentences
 from newsdesk.train.summarize.shift import SourceProfile, lead_prior
 from newsdesk.train.summarize.textrank import shares_words, textrank_scores
@@ -294,7 +301,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
         check_length_options(max_sentences, max_words, ratio)
         if num_sentences is not None and num_sentences < 1:
             raise SummaryError(f"num_sentences must be at least 1, got {num_sentences}")
-        whole_quotes, preset = True, None
+        whole_quotes, preset, about_words = True, None, None
         if num_sentences is None:
             try:
                 choice = resolve_length(
@@ -307,7 +314,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
             except ValueError as exc:
                 raise SummaryError(str(exc)) from None
             num_sentences, max_words, whole_quotes = choice.num_sentences, choice.max_words, choice.whole_quotes
-            preset = choice.preset
+            preset, about_words = choice.preset, choice.about_words
         if not body.strip():
             raise SummaryError("the text is empty after cleaning; send the article body to summarise")
         p = prepared if prepared is not None else self._prepare(body, title)
@@ -315,8 +322,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
         if n == 0:
             raise SummaryError("the text has no sentences to summarise")
         requested = min((x for x in (max_sentences, num_sentences) if x is not None), default=n)
-        words = sum(len(s.text.split()) for s in p.sentences)
-        if n == 1 or (n == 2 and requested >= n and (max_words is None or words <= max_words)):
+        if n == 1 or (n == 2 and requested >= n and within_words(*p.word_counts, max_words, about_words)):
             chosen = list(range(n))
             scores = np.ones(n)
             method = "whole-text"
@@ -334,7 +340,7 @@ class ExtractiveSummarizer(RawTextSummarizer):
                 k = self.length.sentences_for(n)
             if max_sentences is not None:
                 k = min(k, max_sentences)
-            chosen = self._select(p, scores, k, max_words, whole_quotes, method in (LEAD_PRIOR, ADJUSTED))
+            chosen = self._select(p, scores, k, max_words, whole_quotes, method in (LEAD_PRIOR, ADJUSTED), about_words)
         selected = tuple(
             SummarySentence(
                 i, p.sentences[i].start, p.sentences[i].end, p.sentences[i].text, round(float(scores[i]), 4)
@@ -351,9 +357,10 @@ class ExtractiveSummarizer(RawTextSummarizer):
         max_words: int | None,
         whole_quotes: bool = True,
         by_position: bool = False,
+        about_words: int | None = None,
     ) -> list[int]:
         """Best-scored sentences up to ``k`` and the word budget (see :func:`select_sentences`)."""
-        return select_sentences(p, scores, k, max_words, self.config.redundancy, whole_quotes, by_position)
+        return select_sentences(p, scores, k, max_words, self.config.redundancy, whole_quotes, by_position, about_words)
 
     # ------------------------------------------------------------------ state for bundles
 

@@ -93,6 +93,11 @@ class PreparedArticle:
         return dense @ dense.T
 
     @cached_property
+    def word_counts(self) -> list[int]:
+        """Each sentence's length in words (whitespace-separated), as word budgets count them."""
+        return [len(s.text.split()) for s in self.sentences]
+
+    @cached_property
     def quote_groups(self) -> list[int]:
         """Sentences of one quotation share a number (see :func:`quote_groups`)."""
         return quote_groups(self.sentences)

@@ -17,14 +17,27 @@ DEFAULT_PRESET = BRIEF
 """What a caller who asks for no length gets, unless the bundle was trained with another default."""
 
 PRESET_HELP = (
-    "brief: 3 sentences, at most 75 words (a news brief); standard: 5 sentences, at most 150 words; "
+    "brief: 3 sentences, about 75 words (a news brief); standard: 5 sentences, about 150 words; "
     "reference: the length learned from the training references"
 )
 
 
+def within_words(words: int, n_words: int, max_words: int | None, about_words: int | None) -> bool:
+    """Whether a sentence of ``n_words`` may join a summary of ``words``: within ``max_words`` (a hard cap,
+    as a caller's ``max_words`` is), and, for a preset's ``about_words`` (a length to come near), when at
+    least half of the sentence fits, so the summary ends as close to that length as whole sentences allow.
+    """
+    if max_words is not None and words + n_words > max_words:
+        return False
+    return about_words is None or words + n_words / 2 <= about_words
+
+
 @dataclass(frozen=True)
 class LengthPreset:
-    """A named summary length: a sentence count and a word cap, or the learned length when both are None.
+    """A named summary length: a sentence count and a word length to come near, or the learned length when both are None.
+
+    The word length is not a hard cap: a brief of three 30-word lead sentences is 90 words rather
+    than two sentences of 60 (:func:`within_words`). A caller who needs a ceiling passes ``max_words``.
 
     ``whole_quotes`` keeps a quotation that the sentence splitter cut at its inner full stops whole (all
     of it or none of it). The ``reference`` preset turns it off to imitate the training references,
@@ -33,7 +46,7 @@ class LengthPreset:
 
     name: str
     sentences: int | None
-    max_words: int | None
+    about_words: int | None
     whole_quotes: bool = True
 
 
@@ -54,6 +67,7 @@ class LengthChoice:
     max_words: int | None = None
     ratio: float | None = None
     whole_quotes: bool = True
+    about_words: int | None = None
 
 
 def check_preset(name: str) -> str:
@@ -83,7 +97,7 @@ def resolve_length(
         return LengthChoice(None, max_sentences=max_sentences, max_words=max_words, ratio=ratio)
     chosen = PRESET_LENGTHS[preset or check_preset(default or DEFAULT_PRESET)]
     return LengthChoice(
-        chosen.name, num_sentences=chosen.sentences, max_words=chosen.max_words, whole_quotes=chosen.whole_quotes
+        chosen.name, num_sentences=chosen.sentences, whole_quotes=chosen.whole_quotes, about_words=chosen.about_words
     )
 
 

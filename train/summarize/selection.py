@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from newsdesk.train.summarize.features import PreparedArticle
+from newsdesk.train.summarize.presets import within_words
 
 
 def select_sentences(
@@ -15,13 +16,15 @@ def select_sentences(
     redundancy: float,
     whole_quotes: bool = True,
     stop_at_overflow: bool = False,
+    about_words: int | None = None,
 ) -> list[int]:
     """Best-scored sentences up to ``k`` (and the word budget), skipping near-duplicates; article order.
 
     A sentence whose TF-IDF cosine to one already chosen is above ``redundancy`` is skipped. With
     ``whole_quotes``, a sentence of a quotation cut into several sentences comes with the rest of
-    the quotation (all of it must fit), so a summary never holds half a quote. A sentence over the
-    word budget is passed over for the next best, or, with ``stop_at_overflow`` (scores that rank by
+    the quotation (all of it must fit), so a summary never holds half a quote. The word budget is
+    ``max_words`` (a cap) and ``about_words`` (a length to come near; see
+    :func:`~newsdesk.train.summarize.presets.within_words`). A sentence over the word budget is passed over for the next best, or, with ``stop_at_overflow`` (scores that rank by
     position), ends the summary. When nothing fits the word budget, the best sentence is returned on its own.
     """
     order = np.argsort(-scores, kind="stable")
@@ -36,8 +39,8 @@ def select_sentences(
         members = [j for j, g in enumerate(groups) if g == groups[i]] if groups.count(groups[i]) > 1 else [int(i)]
         if len(chosen) + len(members) > k:
             continue
-        n_words = sum(len(p.sentences[j].text.split()) for j in members)
-        if max_words is not None and words + n_words > max_words:
+        n_words = sum(p.word_counts[j] for j in members)
+        if not within_words(words, n_words, max_words, about_words):
             if stop_at_overflow and chosen:
                 break
             continue

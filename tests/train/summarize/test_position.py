@@ -101,3 +101,16 @@ def test_a_sentence_over_the_word_budget_ends_a_position_ranked_summary(supervis
     assert summary.method == LEAD_PRIOR and [s.index for s in summary.sentences] == [0, 1, 2]
     capped = supervised.summarize_clean(body, max_sentences=3, max_words=20)
     assert [s.index for s in capped.sentences] == [0, 1]
+
+
+def test_brief_comes_near_its_word_length_and_max_words_caps_it(supervised: ExtractiveSummarizer) -> None:
+    def sentence(subject: str, words: int) -> str:  # words of its own, so no sentence is a near-duplicate
+        return subject.title() + " " + " ".join(f"{subject}{i}" for i in range(words - 2)) + f" {subject}ed."
+
+    lead = " ".join(sentence(s, 27) for s in ("mayor", "budget", "school", "bridge"))  # four 27-word sentences
+    brief = supervised.summarize_clean(lead, length=BRIEF)
+    assert len(brief.sentences) == 3  # 81 words, nearer 75 than two sentences' 54
+    capped = supervised.summarize_clean(lead, max_sentences=3, max_words=75)
+    assert len(capped.sentences) == 2  # an explicit max_words is a ceiling
+    long = " ".join(sentence(s, 52) for s in ("mayor", "budget", "school"))
+    assert len(supervised.summarize_clean(long, length=BRIEF).sentences) == 1  # 104 would be further from 75 than 52

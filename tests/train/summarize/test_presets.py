@@ -15,13 +15,14 @@ from newsdesk.train.summarize.presets import (
     LengthChoice,
     SummaryLength,
     resolve_length,
+    within_words,
 )
 
 
 def test_brief_is_the_default_without_a_bundle_default() -> None:
     assert DEFAULT_PRESET == BRIEF
     choice = resolve_length()
-    assert (choice.preset, choice.num_sentences, choice.max_words) == (BRIEF, 3, 75)
+    assert (choice.preset, choice.num_sentences, choice.about_words, choice.max_words) == (BRIEF, 3, 75, None)
 
 
 def test_the_bundle_default_applies_when_nothing_is_asked() -> None:
@@ -65,3 +66,14 @@ def test_the_http_field_accepts_exactly_the_presets() -> None:
     field = SummaryOptions.model_json_schema()["properties"]["length"]
     allowed = {v for option in field["anyOf"] if "enum" in option for v in option["enum"]}
     assert allowed == set(PRESETS)
+
+
+def test_a_preset_word_length_is_come_near_and_max_words_is_a_cap() -> None:
+    # about 75 words: a sentence joins while at least half of it fits
+    assert within_words(50, 50, None, 75)  # 100 words, nearer 75 than 50 is
+    assert not within_words(50, 52, None, 75)  # 102 words is further from 75 than 50
+    assert within_words(0, 140, None, 75)
+    # max_words is a ceiling
+    assert within_words(50, 25, 75, None) and not within_words(50, 26, 75, None)
+    assert not within_words(50, 30, 75, 75)  # both apply
+    assert within_words(10**6, 1, None, None)
