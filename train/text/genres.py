@@ -70,6 +70,18 @@ _NEWSLETTER_CUE = re.compile(
     r"this (?:week's|issue|edition)|in this (?:issue|edition)|was this (?:email|newsletter) forwarded)\b",
     re.IGNORECASE,
 )
+_NEWSLETTER_WORDS = (
+    "unsubscribe",
+    "browser",
+    "receiving this",
+    "forward",
+    "preferences",
+    "subscription",
+    "this week's",
+    "this issue",
+    "this edition",
+)
+"""Every :data:`_NEWSLETTER_CUE` match holds one of these: a substring test rules out most lines at a fraction of the scan."""
 
 PAGE_ONLY_REASONS = frozenset(
     {
@@ -91,9 +103,17 @@ MIN_PAGE_EVIDENCE_IN_GENRE = 2
 
 
 def _is_dateline(line: str) -> bool:
-    match = _DATELINE.match(line)
     # The place name is in capitals ("LONDON, March 4 (Reuters) - ..."), not a sentence that has a dash.
-    return bool(match) and bool(_DATELINE_CAPS.match(line)) and line.split()[0].rstrip(",").isupper()
+    # The cheap tests go first; the dateline pattern is the dear one.
+    return (
+        bool(_DATELINE_CAPS.match(line)) and line.split()[0].rstrip(",").isupper() and _DATELINE.match(line) is not None
+    )
+
+
+def is_newsletter_cue(line: str) -> bool:
+    """Whether ``line`` is a newsletter's own line: an unsubscribe footer, "view in your browser", "in this issue"..."""
+    lowered = line.lower()
+    return any(word in lowered for word in _NEWSLETTER_WORDS) and _NEWSLETTER_CUE.search(line) is not None
 
 
 def genre_scores(lines: Sequence[str]) -> dict[str, int]:
@@ -119,7 +139,7 @@ def genre_scores(lines: Sequence[str]) -> dict[str, int]:
     scores[PRESS_RELEASE] = 2 * sum(bool(_RELEASE_CUE.search(line) if len(line) < 120 else False) for line in lines)
     speakers = sum(bool(_SPEAKER.match(line)) for line in lines) - headers
     scores[TRANSCRIPT] = 2 * speakers if speakers >= 3 and speakers >= len(lines) / 3 else 0
-    scores[NEWSLETTER] = sum(bool(_NEWSLETTER_CUE.search(line)) for line in lines)
+    scores[NEWSLETTER] = sum(map(is_newsletter_cue, lines))
     return scores
 
 
@@ -141,10 +161,8 @@ def page_evidence(furniture: Sequence[tuple[str, str]], genre: str | None) -> in
     """
     if genre is None:
         return len(furniture)
-    own = _NEWSLETTER_CUE if genre == NEWSLETTER else None
-    return sum(
-        1 for line, reason in furniture if reason in PAGE_ONLY_REASONS and not (own is not None and own.search(line))
-    )
+    own = genre == NEWSLETTER
+    return sum(1 for line, reason in furniture if reason in PAGE_ONLY_REASONS and not (own and is_newsletter_cue(line)))
 
 
 def is_scraped_page(lines: Sequence[str], furniture: Sequence[tuple[str, str]]) -> tuple[bool, str | None]:

@@ -119,7 +119,7 @@ class TfidfVectors:
         low, high = self.ngram_range
         grams = list(tokens) if low == 1 else []
         for n in range(max(low, 2), high + 1):
-            grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+            grams.extend(map(" ".join, zip(*(tokens[i:] for i in range(n)))))
         return grams
 
     def _counts(self, text: str) -> dict[int, int]:

@@ -8,7 +8,7 @@ from helpers.genre_fixtures import GenreFixture, load_genre_fixtures
 from helpers.messy_fixtures import load_messy_fixtures
 from newsdesk.train.text.boilerplate import remove_boilerplate
 from newsdesk.train.text.cleaning import CleaningOptions, clean_body, clean_body_report, clean_text
-from newsdesk.train.text.genres import GENRES, detect_genre
+from newsdesk.train.text.genres import _NEWSLETTER_CUE, GENRES, detect_genre, is_newsletter_cue
 
 FIXTURES = load_genre_fixtures()
 
@@ -64,3 +64,33 @@ def test_messy_pages_are_not_mistaken_for_a_genre_text() -> None:
     for fixture in load_messy_fixtures():
         if fixture.format == "text":
             assert clean_body_report(fixture.raw, fixture.title).removed, fixture.name
+
+
+NEWSLETTER_LINES = [
+    "To stop these e-mails, UNSUBSCRIBE here.",
+    "View this email in your browser",
+    "View it in a Browser",
+    "You're receiving this because you signed up.",
+    "You are receiving this as a member.",
+    "Forward this to a friend",
+    "Forwarded to a friend? Sign up.",
+    "Update your email preferences",
+    "Manage your subscription",
+    "This week's top stories",
+    "In this issue: rates, rents and rail",
+    "This edition was written by the politics desk.",
+    "Was this email forwarded to you?",
+]
+
+
+@pytest.mark.parametrize("line", NEWSLETTER_LINES)
+def test_the_newsletter_word_test_never_hides_a_cue(line: str) -> None:
+    assert _NEWSLETTER_CUE.search(line) and is_newsletter_cue(line)
+
+
+def test_the_newsletter_word_test_agrees_with_the_pattern_on_the_fixtures() -> None:
+    lines = [line for fixture in FIXTURES for line in fixture.raw.splitlines()]
+    lines += [line for fixture in load_messy_fixtures() for line in fixture.raw.splitlines()]
+    lines += ["Forward guidance from the central bank.", "The browser war is over.", "Our subscription model"]
+    assert len(lines) > 100
+    assert [is_newsletter_cue(line) for line in lines] == [_NEWSLETTER_CUE.search(line) is not None for line in lines]
