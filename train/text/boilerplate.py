@@ -231,6 +231,8 @@ def _prompt_reason(line: str) -> str | None:
     # Prompts address the reader ("we use cookies", "your inbox"); news prose about cookies does not.
     if _READER_WORDS.isdisjoint(lowered):
         return None
+    if _FURNITURE_WORDS.isdisjoint(lowered) and "cookie" not in line.lower():
+        return None  # no furniture word at all (the count below would be 0)
     furniture = sum(2 if w.startswith("cookie") else w in _FURNITURE_WORDS for w in lowered)
     if furniture >= max(2, len(lowered) // 8):
         return "cookie, login or subscription prompt"
