@@ -54,7 +54,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from newsdesk.train.classify.linear import LinearTopicModel
-from newsdesk.train.classify.review import load_review, tfidf_part
+from newsdesk.train.classify.review import encoder_part, load_review, tfidf_part
 from newsdesk.train.durable import disk_full, fsync_dir, fsync_file, pause_for_tests, sha256_file, write_json
 from newsdesk.train.manifest import (
     FORMAT_NAME,
@@ -433,7 +433,9 @@ def _load_review_rule(version_dir: Path, manifest: dict[str, Any], classifier: A
     """The bundle's needs-review rule (None when it was saved without one)."""
     part = tfidf_part(classifier)
     n_terms = len(part.vectorizer_.vocabulary_) if part is not None and hasattr(part, "vectorizer_") else None
+    embedded = encoder_part(classifier)
+    n_dims = int(embedded.head_.coef_.shape[1]) if embedded is not None else None
     try:
-        return load_review(version_dir, manifest.get("review"), len(manifest["labels"]), n_terms)
+        return load_review(version_dir, manifest.get("review"), len(manifest["labels"]), n_terms, n_dims)
     except (OSError, KeyError, TypeError, ValueError) as exc:
         raise BundleError(f"{version_dir}: the needs-review rule cannot be loaded ({exc})") from None

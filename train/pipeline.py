@@ -52,7 +52,8 @@ class ClassifierConfig:
         metadata={
             "help": "single-label decisions: uniform (each topic from the article's words alone, no per-topic "
             "intercepts; holds up better on short texts and other outlets) or training (the SVM's intercepts, "
-            "which carry the training set's balance of topics)"
+            "which carry the training set's balance of topics); also the encoder and ensemble backends' "
+            "logistic head (uniform: fitted without intercepts)"
         },
     )
 
@@ -291,7 +292,8 @@ def train_model(config: TrainConfig, progress: Progress = log.info) -> TrainResu
         progress("refitting on all articles")
         classifier = backend.refit_on_all(run, texts, labels)
         if review_rule is not None and review_rule.centroids is not None:
-            review_rule = replace(review_rule, centroids=fit_centroids(classifier, texts, [ls[0] for ls in labels]))
+            centroids = fit_centroids(classifier, texts, [ls[0] for ls in labels], space=review_rule.space)
+            review_rule = replace(review_rule, centroids=centroids)
         if config.summarizer_kind != ABSTRACTIVE:
             summarizer = _fit_summarizer(config.summarizer, dataset.articles, config.cleaning, extra=features)
     seconds = time.perf_counter() - started

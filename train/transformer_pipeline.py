@@ -78,7 +78,9 @@ def fit_transformer_classifier(
         return ClassifierRun(classifier, metrics, {}, None, multi_label, config)
 
     set_torch_threads()
-    encoder = EncoderClassifier.from_config(config.encoder, seed=config.seed, folds=config.classifier.calibration_folds)
+    encoder = EncoderClassifier.from_config(
+        config.encoder, seed=config.seed, folds=config.classifier.calibration_folds, prior=config.classifier.prior
+    )
     progress(f"embedding {len(texts)} articles with {config.encoder.encoder}")
     embeddings = encoder.embed(texts, progress=True)
     if config.backend == "encoder":

@@ -13,8 +13,10 @@ module (as the training pipeline and bundle loader do) costs nothing without the
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from newsdesk.train.classify.decisions import LabelDecisions
-from newsdesk.train.classify.linear_head import LinearHead
+from newsdesk.train.classify.linear_head import LinearHead, label_sets_of, targets_for
 from newsdesk.train.hf import (
     DEFAULT_ENCODER,
     pretrained_options,
@@ -39,6 +41,9 @@ ENCODER_DIR = "encoder"
 HEAD_ARRAYS = "encoder_head.npz"
 DEFAULT_STRIDE = 32
 DEFAULT_WINDOW = 256
+DEFAULT_CACHE_SIZE = 4096
+"""Texts whose embeddings an encoder remembers (about 1.5 KB each for MiniLM), so the needs-review scope
+test and an ensemble reuse the prediction's embeddings instead of running the transformer again."""
 
 
 @dataclass
@@ -101,14 +106,18 @@ class SentenceEncoder:
         stride: int = DEFAULT_STRIDE,
         batch_size: int = 32,
         local_files_only: bool = False,
+        cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
         self.model = model
         self.window = window
         self.stride = stride
         self.batch_size = batch_size
         self.local_files_only = local_files_only
+        self.cache_size = cache_size
         self._lock = threading.Lock()
         self._loaded: tuple[Any, Any] | None = None
+        self._recent: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     def load(self) -> SentenceEncoder:
         """Load the tokenizer and weights now (otherwise done on first use)."""
@@ -147,7 +156,28 @@ class SentenceEncoder:
         return token_windows(tokenizer, texts, self.window, self.stride)
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        """L2-normalised embeddings, shape (len(texts), dimension), float32."""
+        """L2-normalised embeddings, shape (len(texts), dimension), float32; recently embedded texts are reused."""
+        if self.cache_size <= 0:
+            return self._encode(texts, progress)
+        keys = [_text_key(text) for text in texts]
+        with self._recent_lock:
+            known = {key: self._recent[key] for key in keys if key in self._recent}
+        missing = list(dict.fromkeys(key for key in keys if key not in known))
+        if missing:
+            where = {key: i for i, key in enumerate(keys)}
+            fresh = self._encode([texts[where[key]] for key in missing], progress)
+            known.update(zip(missing, fresh))
+        with self._recent_lock:
+            for key in keys:
+                self._recent[key] = known[key]
+                self._recent.move_to_end(key)
+            while len(self._recent) > self.cache_size:
+                self._recent.popitem(last=False)
+        if not keys:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.vstack([known[key] for key in keys])
+
+    def _encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         torch = require_transformers()
         tokenizer, model = self._parts()
         if len(texts) == 0:
@@ -194,6 +224,11 @@ class SentenceEncoder:
         }
 
 
+def _text_key(text: str) -> bytes:
+    """A short digest of a text, the key of the recent-embeddings cache."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
 def _default_window(path: Path, tokenizer: Any, config: Any) -> int:
     """The encoder's own length: sentence-transformers' ``max_seq_length``, else the model's position limit."""
     settings = path / "sentence_bert_config.json"
@@ -207,7 +242,12 @@ def _default_window(path: Path, tokenizer: Any, config: Any) -> int:
 
 
 class EncoderClassifier(LabelDecisions):
-    """Topic classifier on sentence-encoder article embeddings with a logistic-regression head."""
+    """Topic classifier on sentence-encoder article embeddings with a logistic-regression head.
+
+    ``prior``: see :class:`LinearHead` (``"uniform"``: a single-label head without intercepts).
+    ``class_centroids_`` (training only, not saved with the head) is the normalised mean embedding of
+    each label's training articles: the needs-review rule's scope test measures against it.
+    """
 
     backend = BACKEND
 
@@ -218,18 +258,22 @@ class EncoderClassifier(LabelDecisions):
         folds: int = 5,
         multi_label: bool | None = None,
         seed: int = 0,
+        prior: str = "uniform",
     ) -> None:
         self.sentence_encoder = encoder or SentenceEncoder()
         self.C = C
         self.folds = folds
         self.multi_label = multi_label
         self.seed = seed
+        self.prior = prior
 
     @classmethod
-    def from_config(cls, config: EncoderConfig, seed: int = 0, folds: int = 5) -> EncoderClassifier:
+    def from_config(
+        cls, config: EncoderConfig, seed: int = 0, folds: int = 5, prior: str = "uniform"
+    ) -> EncoderClassifier:
         """An unfitted classifier with these options."""
         encoder = SentenceEncoder(config.encoder, config.window, config.stride, config.batch_size)
-        return cls(encoder, C=config.C, folds=folds, seed=seed)
+        return cls(encoder, C=config.C, folds=folds, seed=seed, prior=prior)
 
     def embed(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         """Article embeddings of cleaned model inputs."""
@@ -246,7 +290,14 @@ class EncoderClassifier(LabelDecisions):
         x = self.embed(texts, progress=progress) if embeddings is None else embeddings
         if len(x) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(x)} embeddings")
-        self.head_ = LinearHead(C=self.C, folds=self.folds, multi_label=self.multi_label, seed=self.seed).fit(x, labels)
+        self.head_ = LinearHead(
+            C=self.C, folds=self.folds, multi_label=self.multi_label, seed=self.seed, prior=self.prior
+        ).fit(x, labels)
+        targets = targets_for(label_sets_of(labels), [str(c) for c in self.head_.classes_]).astype(np.float64)
+        sums = targets.T @ np.asarray(x, dtype=np.float64)
+        self.class_centroids_ = (sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)).astype(
+            np.float32
+        )
         return self
 
     @property
@@ -280,7 +331,12 @@ class EncoderClassifier(LabelDecisions):
         np.savez_compressed(directory / HEAD_ARRAYS, **arrays)  # type: ignore[arg-type]
         return {
             "backend": BACKEND,
-            "params": {**self.sentence_encoder.params(), "head": "logistic-regression", "head_C": meta["C"]},
+            "params": {
+                **self.sentence_encoder.params(),
+                "head": "logistic-regression",
+                "head_C": meta["C"],
+                "prior": meta["prior"],
+            },
             "head": meta,
             "files": [ENCODER_DIR, HEAD_ARRAYS],
         }
@@ -299,7 +355,8 @@ class EncoderClassifier(LabelDecisions):
             encoder = load_bundled_encoder(directory / ENCODER_DIR, params)
         with np.load(directory / HEAD_ARRAYS, allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}
-        model = cls(encoder, C=entry["head"]["C"], folds=entry["head"]["folds"], seed=entry["head"]["seed"])
+        head = entry["head"]
+        model = cls(encoder, C=head["C"], folds=head["folds"], seed=head["seed"], prior=head.get("prior", "training"))
         model.head_ = LinearHead.from_fitted_state(arrays, entry["head"])
         if model.head_.coef_.shape[1] != encoder.dimension:
             raise ValueError(

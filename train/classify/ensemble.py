@@ -117,6 +117,7 @@ class EnsembleClassifier(LabelDecisions):
             folds=self.encoder.folds,
             multi_label=multi_label,
             seed=self.encoder.seed,
+            prior=self.encoder.prior,
         )
         return tfidf, encoder
 

@@ -19,6 +19,8 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from newsdesk.train.classify.calibration import best_f1_threshold
 from newsdesk.train.classify.decisions import LabelDecisions, sigmoid
 
+PRIORS = ("uniform", "training")
+"""``prior``: single-label heads fitted without intercepts (uniform) or with them (training)."""
 C_GRID = (1.0, 4.0, 16.0, 64.0)
 """Regularisation strengths tried for the head; the best out-of-fold log loss wins."""
 THRESHOLD_BOUNDS = (0.2, 0.8)
@@ -104,13 +106,30 @@ class LinearHead(LabelDecisions):
     Single-label: one multinomial model, probabilities from its softmax. Multi-label: one
     binary model per label, probabilities from its sigmoid, thresholds tuned out of fold.
     ``C=None`` picks the strength from :data:`C_GRID` by out-of-fold log loss.
+
+    ``prior="uniform"`` fits a single-label model without intercepts, as the TF-IDF classifier's
+    uniform prior does: on normalised sentence embeddings the intercepts are large (on BBC, +1.0
+    for entertainment and -0.9 for politics although the topics are about equally frequent) and decide
+    short or unfamiliar texts, whose embeddings project weakly on every topic. Multi-label heads keep
+    them (their thresholds are tuned with them).
     """
 
-    def __init__(self, C: float | None = None, folds: int = 5, multi_label: bool | None = None, seed: int = 0) -> None:
+    def __init__(
+        self,
+        C: float | None = None,
+        folds: int = 5,
+        multi_label: bool | None = None,
+        seed: int = 0,
+        prior: str = "training",
+    ) -> None:
         self.C = C
         self.folds = folds
         self.multi_label = multi_label
         self.seed = seed
+        self.prior = prior
+
+    def _uniform_prior(self) -> bool:
+        return self.prior == "uniform" and not self.multi_label_
 
     def _fit_one(self, x: np.ndarray, targets: np.ndarray, C: float) -> tuple[np.ndarray, np.ndarray]:
         """Weights (n_classes, dim) and intercepts (n_classes,) fitted on ``x``."""
@@ -123,7 +142,7 @@ class LinearHead(LabelDecisions):
             if len(present) == 1:
                 intercept[present[0]] = 0.0
                 return coef, intercept
-            model = LogisticRegression(C=C, max_iter=3000).fit(x, y)
+            model = LogisticRegression(C=C, max_iter=3000, fit_intercept=not self._uniform_prior()).fit(x, y)
             if len(present) == 2:  # sklearn keeps one row for two classes: softmax([-z/2, z/2]) = sigmoid(z)
                 half = model.coef_[0] / 2
                 coef[present[0]], coef[present[1]] = -half, half
@@ -154,6 +173,8 @@ class LinearHead(LabelDecisions):
 
     def fit(self, features: np.ndarray, labels: Sequence[Sequence[str] | str]) -> LinearHead:
         """Fit on a (n_texts, dim) feature matrix and the texts' labels."""
+        if self.prior not in PRIORS:
+            raise ValueError(f"prior must be one of {PRIORS}, got {self.prior!r}")
         x = np.asarray(features, dtype=np.float64)
         label_sets, classes, self.multi_label_ = check_labels(x, labels, self.multi_label)
         self.classes_ = np.array(classes, dtype=object)
@@ -197,6 +218,7 @@ class LinearHead(LabelDecisions):
             "C": float(self.C_),
             "folds": self.folds,
             "seed": self.seed,
+            "prior": self.prior,
         }
         return arrays, meta
 
@@ -204,7 +226,11 @@ class LinearHead(LabelDecisions):
     def from_fitted_state(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> LinearHead:
         """Rebuild a fitted head, checking the array shapes against the labels."""
         head = cls(
-            C=float(meta["C"]), folds=int(meta["folds"]), multi_label=bool(meta["multi_label"]), seed=meta["seed"]
+            C=float(meta["C"]),
+            folds=int(meta["folds"]),
+            multi_label=bool(meta["multi_label"]),
+            seed=meta["seed"],
+            prior=str(meta.get("prior", "training")),  # heads saved before the option had intercepts
         )
         n_labels = len(meta["labels"])
         coef = np.asarray(arrays.get("coef"))
