@@ -193,6 +193,9 @@ def add_transformer_options(parser: argparse.ArgumentParser) -> None:
     )
     _config_option(group, "--encoder-stride", EncoderConfig, "stride", metavar="TOKENS")
     group.add_argument(
+        "--encoder-C", dest="encoder_C", type=float, default=None, metavar="C", help=_help(EncoderConfig, "C")
+    )
+    group.add_argument(
         "--no-summary-features",
         action="store_true",
         help="with --backend encoder or ensemble, do not add sentence-embedding features to the extractive summariser",
@@ -294,6 +297,7 @@ def transformer_configs_from_args(args: argparse.Namespace) -> dict[str, Any]:
             encoder=args.encoder,
             window=args.encoder_window,
             stride=args.encoder_stride,
+            C=args.encoder_C,
             summary_features=not args.no_summary_features,
         ),
         "ensemble": EnsembleConfig(keep="always" if args.keep_ensemble else "if-better"),

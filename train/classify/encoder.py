@@ -63,7 +63,11 @@ class EncoderConfig:
     )
     batch_size: int = field(default=32, metadata={"help": "windows per forward pass"})
     C: float | None = field(
-        default=None, metadata={"help": "inverse regularisation of the logistic head (default: chosen out of fold)"}
+        default=None,
+        metadata={
+            "help": "inverse regularisation of the logistic head (default: chosen out of fold by log loss; "
+            "1 holds up better on short texts from other outlets, see docs/models.md#other-outlets)"
+        },
     )
     summary_features: bool = field(
         default=True,

@@ -232,6 +232,20 @@ def test_an_unknown_review_space_is_refused(reviewed_encoder_bundle: Path, tmp_p
         load_bundle(_rewrite(reviewed_encoder_bundle, tmp_path, unknown))
 
 
+def test_the_cli_sets_the_encoder_head_strength_and_prior(tiny_bert: Path, tmp_path: Path) -> None:
+    from helpers.training import ARTICLES_CSV
+    from newsdesk.serve.cli import main
+
+    code = main([
+        "train", "--data", str(ARTICLES_CSV), "--label-col", "category", "--name", "cli", "--models-dir",
+        str(tmp_path), "--test-size", "0.25", "--calibration-folds", "3", "--backend", "encoder",
+        "--encoder", str(tiny_bert), "--encoder-C", "1", "--prior", "training",
+    ])  # fmt: skip
+    assert code == 0
+    params = load_bundle(tmp_path / "cli").manifest["classifier"]["params"]
+    assert params["head_C"] == 1.0 and params["prior"] == "training"
+
+
 def test_rules_saved_before_the_space_existed_are_tfidf_rules(tmp_path: Path) -> None:
     result = train_tiny(tmp_path / "m", review=ReviewConfig(min_held_out=1))
 
