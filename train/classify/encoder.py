@@ -65,8 +65,9 @@ class EncoderConfig:
     C: float | None = field(
         default=None,
         metadata={
-            "help": "inverse regularisation of the logistic head (default: chosen out of fold by log loss; "
-            "1 holds up better on short texts from other outlets, see docs/models.md#other-outlets)"
+            "help": "inverse regularisation of the logistic head (default: chosen out of fold by log loss for "
+            "--backend encoder, 1 for the ensemble's encoder member; 1 holds up better on short texts from other "
+            "outlets, see docs/models.md#other-outlets)"
         },
     )
     summary_features: bool = field(

@@ -17,6 +17,7 @@ import pytest
 from helpers.training import train_tiny
 from newsdesk.train.bundle import load_bundle
 from newsdesk.train.classify.encoder import EncoderClassifier, EncoderConfig, SentenceEncoder
+from newsdesk.train.classify.ensemble import ENCODER_C as ENSEMBLE_ENCODER_C
 from newsdesk.train.classify.linear_head import LinearHead
 from newsdesk.train.classify.review import (
     ENCODER_SPACE,
@@ -246,6 +247,14 @@ def test_the_cli_sets_the_encoder_head_strength_and_prior(tiny_bert: Path, tmp_p
     assert params["head_C"] == 1.0 and params["prior"] == "training"
 
 
+def test_encoder_c_overrides_the_ensemble_members_default(tiny_bert: Path, tmp_path: Path) -> None:
+    from newsdesk.train.classify.ensemble import EnsembleConfig
+
+    config = EncoderConfig(str(tiny_bert), C=4.0)
+    result = train_tiny(tmp_path, "ens", backend="ensemble", encoder=config, ensemble=EnsembleConfig(keep="always"))
+    assert load_bundle(result.path).manifest["classifier"]["members"]["encoder"]["params"]["head_C"] == 4.0
+
+
 def test_rules_saved_before_the_space_existed_are_tfidf_rules(tmp_path: Path) -> None:
     result = train_tiny(tmp_path / "m", review=ReviewConfig(min_held_out=1))
 
@@ -273,6 +282,9 @@ def test_an_ensemble_measures_scope_in_encoder_space_after_refitting(tiny_bert: 
     )
     bundle = load_bundle(result.path)
     assert bundle.manifest["classifier"]["backend"] == "ensemble"
+    # The encoder member's head is strongly regularised unless --encoder-C says otherwise.
+    assert bundle.manifest["classifier"]["members"]["encoder"]["params"]["head_C"] == ENSEMBLE_ENCODER_C == 1.0
+    assert bundle.classifier.encoder.C == 1.0
     assert bundle.review.space == ENCODER_SPACE and bundle.review.centroids.shape == (4, 32)
     # After the refit the centroids are those of every article (the refitted encoder's), not of the training part.
     assert np.allclose(np.linalg.norm(bundle.review.centroids, axis=1), 1.0, atol=1e-5)
