@@ -60,6 +60,8 @@ SHIFT_ROWS = (
     ("shift.huffpost_encoder.in_scope_coverage", "opt-in transformer backend: in-scope records answered"),
     ("shift.huffpost_encoder.in_scope_selective_accuracy", "opt-in transformer backend: accuracy on those answered"),
     ("shift.huffpost_encoder.bbc_held_out_accuracy", "opt-in transformer backend: BBC held-out accuracy"),
+    ("shift.huffpost_encoder.records_per_s_one_thread", "MiniLM, HuffPost records embedded per second (1 thread)"),
+    ("shift.huffpost_encoder.process_rss_mb", "MiniLM, RSS of a process with torch + the encoder loaded (MB)"),
     ("shift.explain.top_drop_mean", "probability drop, top-5 explained terms deleted (BBC held-out)"),
     ("shift.explain.random_drop_mean", "probability drop, 5 random terms deleted"),
     ("shift.explain.ratio", "top-5 / random drop"),

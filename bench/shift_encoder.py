@@ -34,7 +34,7 @@ from typing import Any
 COST_SAMPLE = 256
 """HuffPost records embedded in a fresh process to measure the encoder's speed and memory on short texts."""
 COST_SCRIPT = """
-import json, resource, sys, time
+import json, sys, time
 import torch
 torch.set_num_threads(1)
 from newsdesk.train.classify.encoder import SentenceEncoder
@@ -44,8 +44,11 @@ encoder.encode(texts[:8])
 started = time.perf_counter()
 encoder.encode(texts)
 seconds = time.perf_counter() - started
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent's memory across exec.
+status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
 print(json.dumps({"records_per_s": len(texts) / seconds,
-                  "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "max_rss_mb": int(status["VmHWM"].split()[0]) / 1024,
+                  "rss_mb": int(status["VmRSS"].split()[0]) / 1024}))
 """
 ROBUST_CANDIDATES = ("encoder", "encoder_C1", "ensemble")
 """The backend settings (``--backend``, ``--encoder-C``) that ``shift.huffpost_encoder.*`` chooses between."""
@@ -64,8 +67,8 @@ def transformers_available() -> bool:
 
 
 def encoder_process_cost(texts: list[str]) -> dict[str, float]:
-    """Short records embedded per second on one thread, and the peak RSS of a fresh process that has torch and
-    MiniLM loaded and has embedded them (what the encoder adds to a server worker, before serving code)."""
+    """Short records embedded per second on one thread, and the peak and final RSS of a fresh process that has
+    torch and MiniLM loaded and has embedded them (what the encoder costs a server worker, before serving code)."""
     import json
     import subprocess
 
@@ -189,6 +192,7 @@ def run_encoder_designs(
         "shift.huffpost_encoder.embed_seconds": round(embed_seconds, 1),
         "shift.huffpost_encoder.records_per_s_one_thread": cost["records_per_s"],
         "shift.huffpost_encoder.process_max_rss_mb": cost["max_rss_mb"],
+        "shift.huffpost_encoder.process_rss_mb": cost["rss_mb"],
     }
     keys.update(
         {f"shift.huffpost_encoder.{k}": v for k, v in rows[chosen].items() if isinstance(v, (int, float))}
