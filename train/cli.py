@@ -188,13 +188,9 @@ def add_transformer_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--encoder", default=EncoderConfig().encoder, metavar="PATH_OR_ID", help=_help(EncoderConfig, "encoder")
     )
-    group.add_argument(
-        "--encoder-window", type=int, default=None, metavar="TOKENS", help=_help(EncoderConfig, "window")
-    )
+    group.add_argument("--encoder-window", type=int, metavar="TOKENS", help=_help(EncoderConfig, "window"))
     _config_option(group, "--encoder-stride", EncoderConfig, "stride", metavar="TOKENS")
-    group.add_argument(
-        "--encoder-C", dest="encoder_C", type=float, default=None, metavar="C", help=_help(EncoderConfig, "C")
-    )
+    group.add_argument("--encoder-C", dest="encoder_C", type=float, metavar="C", help=_help(EncoderConfig, "C"))
     group.add_argument(
         "--no-summary-features",
         action="store_true",

@@ -164,6 +164,22 @@ def test_a_recipe_is_out_of_scope_in_encoder_space_and_a_match_report_is_not(key
     assert recipe.needs_review and recipe.reason == OUT_OF_SCOPE and "similarity" in recipe.detail
 
 
+def test_the_scope_test_works_through_the_servers_micro_batching_wrapper(keyword_model) -> None:
+    from newsdesk.serve.api.state import BatchedClassifier
+
+    model, train, held_out = keyword_model
+    rule, _ = learn_review(model, train, held_out, ReviewConfig(coverage=0.9))
+    served = BatchedClassifier(model)
+    try:
+        calls = len(model.sentence_encoder.calls)
+        probs = served.predict_proba([RECIPE + " Served warm."])  # one article: through the batcher's thread
+        (decision,) = review_articles(rule, served, [RECIPE + " Served warm."], probs)
+        assert decision.reason == OUT_OF_SCOPE
+        assert len(model.sentence_encoder.calls) == calls + 1  # the batcher's embedding is reused
+    finally:
+        served.batcher.close(0)
+
+
 def test_the_uniform_prior_helps_a_text_with_little_evidence() -> None:
     """With intercepts, a text without topic words goes to the topic the intercepts favour; without, to none."""
     texts, labels = corpus(12)
