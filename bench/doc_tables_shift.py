@@ -20,14 +20,16 @@ DESIGN_COLUMNS = (
 )
 
 
-def _value(value: float) -> str:
-    return num(value) if isinstance(value, int) else num(value, 4)
+def _value(key: str, value: float) -> str:
+    if isinstance(value, int):
+        return num(value)
+    return num(value, 1) if key.endswith(("_mb", "_per_s_one_thread")) else num(value, 4)
 
 
 def render_shift(r: Results) -> str:
     """The shift targets, then every design beside the plain baseline (``shift.designs``)."""
     targets = load_script("classify").TARGETS
-    keyed = [(label, key, _value(r[key])) for key, label in load_script("shift").SHIFT_ROWS if key in r]
+    keyed = [(label, key, _value(key, r[key])) for key, label in load_script("shift").SHIFT_ROWS if key in r]
     head = table(["measure (default design)", "value", "target"], rows_with_targets(r, targets, keyed), right=[1])
     designs = r["shift.designs"]
     rows = [
@@ -63,7 +65,7 @@ def _encoder_notes(r: Results) -> str:
         f"rule before (confidence only, `encoder_training_prior`) sent {num(before['out_of_scope_abstained'], 3)} "
         f"of out-of-scope records for review, answered {num(before['in_scope_coverage'], 3)} of in-scope ones at "
         f"{num(before['in_scope_selective_accuracy'], 3)} accuracy. `shift.huffpost_encoder.*` is "
-        f"`{r['shift.huffpost_encoder.design']}` (the backend at its defaults with the better BBC headline + lead "
-        f"accuracy); embedding the {num(r['shift.huffpost.records'])} HuffPost records and the BBC texts took "
-        f"{num(r['shift.huffpost_encoder.embed_seconds'], 0)} s on one thread."
+        f"`{r['shift.huffpost_encoder.design']}` (of `encoder`, `encoder_C1` and `ensemble`, the one with the best "
+        f"BBC headline + lead accuracy); embedding the {num(r['shift.huffpost.records'])} HuffPost records and the "
+        f"BBC texts took {num(r['shift.huffpost_encoder.embed_seconds'], 0)} s on one thread."
     )

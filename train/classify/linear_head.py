@@ -108,10 +108,10 @@ class LinearHead(LabelDecisions):
     ``C=None`` picks the strength from :data:`C_GRID` by out-of-fold log loss.
 
     ``prior="uniform"`` fits a single-label model without intercepts, as the TF-IDF classifier's
-    uniform prior does: on normalised sentence embeddings the intercepts are large (on BBC, +1.0
-    for entertainment and -0.9 for politics although the topics are about equally frequent) and decide
-    short or unfamiliar texts, whose embeddings project weakly on every topic. Multi-label heads keep
-    them (their thresholds are tuned with them).
+    uniform prior does: on normalised sentence embeddings the intercepts are large (on BBC with C = 4,
+    +1.0 for entertainment and -0.9 for politics although the topics are about equally frequent) and
+    decide short or unfamiliar texts, whose embeddings project weakly on every topic. Multi-label heads
+    keep them (their thresholds are tuned with them).
     """
 
     def __init__(
