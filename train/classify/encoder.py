@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from newsdesk.train.classify.decisions import LabelDecisions
-from newsdesk.train.classify.linear_head import LinearHead, label_sets_of, targets_for
+from newsdesk.train.classify.linear_head import LinearHead, label_sets_of
+from newsdesk.train.classify.review import class_centroids
 from newsdesk.train.hf import (
     DEFAULT_ENCODER,
     pretrained_options,
@@ -250,8 +251,9 @@ class EncoderClassifier(LabelDecisions):
     """Topic classifier on sentence-encoder article embeddings with a logistic-regression head.
 
     ``prior``: see :class:`LinearHead` (``"uniform"``: a single-label head without intercepts).
-    ``class_centroids_`` (training only, not saved with the head) is the normalised mean embedding of
-    each label's training articles: the needs-review rule's scope test measures against it.
+    ``class_centroids_`` (training only, not saved with the head; None for a multi-label head) is the
+    normalised mean embedding of each label's training articles: the needs-review rule's scope test
+    measures against it.
     """
 
     backend = BACKEND
@@ -298,10 +300,15 @@ class EncoderClassifier(LabelDecisions):
         self.head_ = LinearHead(
             C=self.C, folds=self.folds, multi_label=self.multi_label, seed=self.seed, prior=self.prior
         ).fit(x, labels)
-        targets = targets_for(label_sets_of(labels), [str(c) for c in self.head_.classes_]).astype(np.float64)
-        sums = targets.T @ np.asarray(x, dtype=np.float64)
-        self.class_centroids_ = (sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)).astype(
-            np.float32
+        classes = [str(c) for c in self.head_.classes_]
+        self.class_centroids_ = (
+            None  # the needs-review rule is single-label only
+            if self.head_.multi_label_
+            else class_centroids(
+                np.asarray(x, dtype=np.float64),
+                [classes.index(label) for (label,) in label_sets_of(labels)],
+                len(classes),
+            )
         )
         return self
 

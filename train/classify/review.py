@@ -185,9 +185,7 @@ def scope_similarity(
     return np.asarray(products.max(axis=1)).ravel().astype(np.float64)
 
 
-def fit_centroids(
-    classifier: Any, texts: Sequence[str], labels: Sequence[str], space: str = TFIDF_SPACE
-) -> np.ndarray:
+def fit_centroids(classifier: Any, texts: Sequence[str], labels: Sequence[str], space: str = TFIDF_SPACE) -> np.ndarray:
     """Class centroids of the training texts in ``space`` (in encoder space, those the encoder computed when it
     was fitted on these texts, so nothing is embedded again)."""
     if space == ENCODER_SPACE:
@@ -195,9 +193,7 @@ def fit_centroids(
         if getattr(part, "class_centroids_", None) is not None:
             return np.asarray(part.class_centroids_, dtype=np.float32)
         classes = [str(c) for c in part.classes_]
-        return class_centroids(
-            part.embed(list(texts)), [classes.index(label) for label in labels], len(classes)
-        )
+        return class_centroids(part.embed(list(texts)), [classes.index(label) for label in labels], len(classes))
     part = tfidf_part(classifier)
     classes = [str(c) for c in part.classes_]
     features = part.vectorizer_.transform(list(texts))

@@ -34,7 +34,7 @@ def within_words(words: int, n_words: int, max_words: int | None, about_words: i
 
 @dataclass(frozen=True)
 class LengthPreset:
-    """A named summary length: a sentence count and a word length to come near, or the learned length when both are None.
+    """A named summary length: a sentence count and a word length to come near (both None: the learned length).
 
     The word length is not a hard cap: a brief of three 30-word lead sentences is 90 words rather
     than two sentences of 60 (:func:`within_words`). A caller who needs a ceiling passes ``max_words``.

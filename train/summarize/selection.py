@@ -24,8 +24,9 @@ def select_sentences(
     ``whole_quotes``, a sentence of a quotation cut into several sentences comes with the rest of
     the quotation (all of it must fit), so a summary never holds half a quote. The word budget is
     ``max_words`` (a cap) and ``about_words`` (a length to come near; see
-    :func:`~newsdesk.train.summarize.presets.within_words`). A sentence over the word budget is passed over for the next best, or, with ``stop_at_overflow`` (scores that rank by
-    position), ends the summary. When nothing fits the word budget, the best sentence is returned on its own.
+    :func:`~newsdesk.train.summarize.presets.within_words`). A sentence over the word budget is passed
+    over for the next best, or, with ``stop_at_overflow`` (scores that rank by position), ends the
+    summary. When nothing fits the word budget, the best sentence is returned on its own.
     """
     order = np.argsort(-scores, kind="stable")
     groups = p.quote_groups if whole_quotes else list(range(len(p.sentences)))
