@@ -21,6 +21,7 @@ from fastapi import Depends, FastAPI
 
 from newsdesk.serve.api.deps import require_api_key
 from newsdesk.serve.api.errors import documented_errors, install_error_handlers
+from newsdesk.serve.api.execution import topic_batcher
 from newsdesk.serve.api.metrics import ServiceMetrics
 from newsdesk.serve.api.middleware import RequestContextMiddleware
 from newsdesk.serve.api.reloading import ModelReloader, ReloadBroadcast
@@ -124,6 +125,7 @@ def create_app(settings: ServeSettings, *, loader: BundleLoader = load_bundle) -
     app.state.metrics = metrics
     app.state.served = served
     app.state.reloader = reloader
+    app.state.topic_batcher = topic_batcher()
     install_error_handlers(app)
     # The key check (and its place in the OpenAPI schema) exists only when there is a key.
     protected = [Depends(require_api_key)] if settings.needs_keys else []

@@ -15,7 +15,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from newsdesk.serve.analysis import TopicResult
 from newsdesk.serve.api.errors import NOT_READY, UNAUTHORIZED, ApiError
+from newsdesk.serve.api.execution import TopicJob
+from newsdesk.serve.api.loop_batching import LoopBatcher
 from newsdesk.serve.api.metrics import ServiceMetrics
 from newsdesk.serve.api.reloading import ModelReloader
 from newsdesk.serve.api.settings import API_KEY_ENV, ServeSettings
@@ -49,6 +52,11 @@ async def get_served_model(request: Request) -> ServedModel:
 async def get_reloader(request: Request) -> ModelReloader:
     """The app's model reloader."""
     return request.app.state.reloader
+
+
+async def get_topic_batcher(request: Request) -> LoopBatcher[TopicJob, TopicResult]:
+    """The app's batcher of one-article predictions (see :mod:`newsdesk.serve.api.loop_batching`)."""
+    return request.app.state.topic_batcher
 
 
 async def get_bundle(request: Request) -> Bundle:
@@ -95,3 +103,4 @@ MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
 ServedModelDep = Annotated[ServedModel, Depends(get_served_model)]
 ReloaderDep = Annotated[ModelReloader, Depends(get_reloader)]
 BundleDep = Annotated[Bundle, Depends(get_bundle)]
+TopicBatcherDep = Annotated[LoopBatcher[TopicJob, TopicResult], Depends(get_topic_batcher)]

@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Response
 from starlette.concurrency import run_in_threadpool
 
+from newsdesk.serve.analysis import CleanArticle, TopicResult, predict_topics
+from newsdesk.serve.api.loop_batching import LoopBatcher
 from newsdesk.serve.api.settings import ServeSettings
 from newsdesk.serve.api.state import torch_backed
 from newsdesk.train.bundle import Bundle
@@ -56,3 +59,28 @@ def model_endpoint(work: Callable[..., Response]) -> Callable[..., Awaitable[Res
         return await run_in_threadpool(work, **kwargs)
 
     return endpoint
+
+
+@dataclass(frozen=True)
+class TopicJob:
+    """One cleaned article of a /v1/predict request, waiting to be classified with the others of its loop pass."""
+
+    bundle: Bundle
+    article: CleanArticle
+    top_k: int
+    explain: bool
+
+    def group(self) -> tuple[int, int, bool]:
+        """Articles classified in one call share the bundle (a reload may swap it) and the options."""
+        return id(self.bundle), self.top_k, self.explain
+
+
+def classify_jobs(jobs: list[TopicJob]) -> list[TopicResult]:
+    """One :func:`predict_topics` call for a group of jobs with the same bundle and options."""
+    first = jobs[0]
+    return predict_topics(first.bundle, [job.article for job in jobs], top_k=first.top_k, explain_terms=first.explain)
+
+
+def topic_batcher() -> LoopBatcher[TopicJob, TopicResult]:
+    """The app's batcher of one-article predictions that run on the event loop."""
+    return LoopBatcher(classify_jobs, TopicJob.group)

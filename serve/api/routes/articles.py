@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from newsdesk.serve.analysis import (
     CleanArticle,
@@ -22,7 +23,7 @@ from newsdesk.serve.analysis import (
     summarize_article,
 )
 from newsdesk.serve.api.annotate import annotate_article
-from newsdesk.serve.api.deps import BundleDep, MetricsDep, SettingsDep
+from newsdesk.serve.api.deps import BundleDep, MetricsDep, SettingsDep, TopicBatcherDep
 from newsdesk.serve.api.errors import (
     BATCH_TOO_LARGE,
     CANNOT_SUMMARIZE,
@@ -34,7 +35,7 @@ from newsdesk.serve.api.errors import (
     describe_validation_errors,
     documented_errors,
 )
-from newsdesk.serve.api.execution import model_endpoint
+from newsdesk.serve.api.execution import TopicJob, model_endpoint, runs_inline
 from newsdesk.serve.api.schemas import (
     AnalyzeRequest,
     AnalyzeResponse,
@@ -214,6 +215,26 @@ def document_out(body: ArticleFields, article: CleanArticle, summary: Summary, w
 # --------------------------------------------------------------------------- endpoints
 
 
+def predict_response(
+    body: PredictRequest, bundle: Bundle, article: CleanArticle, result: TopicResult, metrics: MetricsDep
+) -> Response:
+    """The /v1/predict answer for one classified article."""
+    metrics.count_articles(PREDICT, bundle.version)
+    prediction = topic_prediction(result, body.top_k)
+    return json_response(
+        PredictResponse(
+            model=model_ref(bundle), cleaning=cleaning_out(article, body.return_cleaned), **dict(prediction)
+        )
+    )
+
+
+def predict_alone(body: PredictRequest, bundle: Bundle, settings: ServeSettings, metrics: MetricsDep) -> Response:
+    """Clean and classify one article in one model call (on a worker thread)."""
+    article = clean_checked(body, bundle, settings)
+    [result] = predict_topics(bundle, [article], top_k=body.top_k, explain_terms=body.explain)
+    return predict_response(body, bundle, article, result, metrics)
+
+
 @router.post(
     "/predict",
     response_model=PredictResponse,
@@ -222,17 +243,16 @@ def document_out(body: ArticleFields, article: CleanArticle, summary: Summary, w
     description="Returns the predicted topic(s), the top_k labels with calibrated probabilities, "
     "and the model name and version.",
 )
-@model_endpoint
-def predict(body: PredictRequest, bundle: BundleDep, settings: SettingsDep, metrics: MetricsDep) -> Response:
+async def predict(
+    body: PredictRequest, bundle: BundleDep, settings: SettingsDep, metrics: MetricsDep, batcher: TopicBatcherDep
+) -> Response:
+    # A short text on a numpy-only bundle is cleaned on the loop and classified with the other requests of
+    # this loop pass (serve/api/loop_batching.py); anything else runs alone on a worker thread.
+    if not runs_inline(bundle, len(body.text) + len(body.title or ""), settings):
+        return await run_in_threadpool(predict_alone, body, bundle, settings, metrics)
     article = clean_checked(body, bundle, settings)
-    [result] = predict_topics(bundle, [article], top_k=body.top_k, explain_terms=body.explain)
-    metrics.count_articles(PREDICT, bundle.version)
-    prediction = topic_prediction(result, body.top_k)
-    return json_response(
-        PredictResponse(
-            model=model_ref(bundle), cleaning=cleaning_out(article, body.return_cleaned), **dict(prediction)
-        )
-    )
+    result = await batcher.submit(TopicJob(bundle, article, body.top_k, body.explain))
+    return predict_response(body, bundle, article, result, metrics)
 
 
 @router.post(

@@ -360,12 +360,14 @@ def test_no_summarizer_is_409_and_predict_still_works(tiny_bundle_dir: Path) -> 
 
 
 def test_unexpected_errors_are_500_with_the_request_id(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    import newsdesk.serve.api.execution as execution
     import newsdesk.serve.api.routes.articles as routes
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(routes, "predict_topics", broken)
+    monkeypatch.setattr(routes, "predict_topics", broken)  # a thread's request
+    monkeypatch.setattr(execution, "predict_topics", broken)  # one classified with others on the event loop
     response = client.post("/v1/predict", json={"text": SPORT_TEXT}, headers={"X-Request-ID": "trace-500"})
     message = assert_error(response, 500, INTERNAL_ERROR, "trace-500")
     assert "boom" not in message
