@@ -15,7 +15,7 @@ Trained on BBC only (deduplicated; the 80/20 split ``newsdesk train`` makes, see
   (the held-out articles reduced to headline + lead sentence, as HuffPost gives headline + description);
   ``scope_auc_by_score`` compares the out-of-scope scores that were considered for the needs-review rule;
 * ``shift.designs`` also holds the opt-in transformer backends' designs (``bench/shift_encoder.py``), and
-  ``shift.huffpost_encoder.*`` the same numbers for the most robust of them, beside the TF-IDF default
+  ``shift.huffpost_encoder.*`` the same numbers for ``--backend encoder``, beside the TF-IDF default
   (``shift.huffpost.*``, whose meaning is unchanged) and ``training_prior`` from the same run;
 * ``shift.explain.*``: faithfulness of the explanations on the BBC held-out articles: the mean drop of
   the predicted topic's probability when the top-5 explained terms are deleted (their TF-IDF features
@@ -54,12 +54,12 @@ SHIFT_ROWS = (
     ("shift.huffpost.out_of_scope_abstained", "HuffPost out-of-scope records sent for review"),
     ("shift.huffpost.in_scope_coverage", "HuffPost in-scope records answered"),
     ("shift.huffpost.in_scope_selective_accuracy", "HuffPost in-scope accuracy on those answered"),
-    ("shift.huffpost_encoder.accuracy", "opt-in transformer backend (most robust on BBC shift): HuffPost accuracy"),
-    ("shift.huffpost_encoder.macro_f1", "opt-in transformer backend: HuffPost in-scope macro-F1"),
-    ("shift.huffpost_encoder.out_of_scope_abstained", "opt-in transformer backend: out-of-scope sent for review"),
-    ("shift.huffpost_encoder.in_scope_coverage", "opt-in transformer backend: in-scope records answered"),
-    ("shift.huffpost_encoder.in_scope_selective_accuracy", "opt-in transformer backend: accuracy on those answered"),
-    ("shift.huffpost_encoder.bbc_held_out_accuracy", "opt-in transformer backend: BBC held-out accuracy"),
+    ("shift.huffpost_encoder.accuracy", "opt-in --backend encoder: HuffPost in-scope accuracy"),
+    ("shift.huffpost_encoder.macro_f1", "opt-in --backend encoder: HuffPost in-scope macro-F1"),
+    ("shift.huffpost_encoder.out_of_scope_abstained", "opt-in --backend encoder: out-of-scope sent for review"),
+    ("shift.huffpost_encoder.in_scope_coverage", "opt-in --backend encoder: in-scope records answered"),
+    ("shift.huffpost_encoder.in_scope_selective_accuracy", "opt-in --backend encoder: accuracy on those answered"),
+    ("shift.huffpost_encoder.bbc_held_out_accuracy", "opt-in --backend encoder: BBC held-out accuracy"),
     ("shift.huffpost_encoder.records_per_s_one_thread", "MiniLM, HuffPost records embedded per second (1 thread)"),
     ("shift.huffpost_encoder.process_rss_mb", "MiniLM, RSS of a process with torch + the encoder loaded (MB)"),
     ("shift.explain.top_drop_mean", "probability drop, top-5 explained terms deleted (BBC held-out)"),

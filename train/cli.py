@@ -191,16 +191,15 @@ def add_transformer_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--encoder-window", type=int, metavar="TOKENS", help=_help(EncoderConfig, "window"))
     _config_option(group, "--encoder-stride", EncoderConfig, "stride", metavar="TOKENS")
     group.add_argument("--encoder-C", dest="encoder_C", type=float, metavar="C", help=_help(EncoderConfig, "C"))
-    group.add_argument(
-        "--no-summary-features",
-        action="store_true",
-        help="with --backend encoder or ensemble, do not add sentence-embedding features to the extractive summariser",
-    )
-    group.add_argument(
-        "--keep-ensemble",
-        action="store_true",
-        help="save the ensemble even when it does not beat both of its members on the held-out split",
-    )
+    for flag, text in (
+        ("--no-encoder-short-views", "with --backend encoder, do not " + _help(EncoderConfig, "short_views")),
+        (
+            "--no-summary-features",
+            "with --backend encoder or ensemble, do not add sentence-embedding features to the extractive summariser",
+        ),
+        ("--keep-ensemble", "save the ensemble even when it does not beat both of its members on the held-out split"),
+    ):
+        group.add_argument(flag, action="store_true", help=text)
     group.add_argument(
         "--base-model",
         default=None,
@@ -293,7 +292,8 @@ def transformer_configs_from_args(args: argparse.Namespace) -> dict[str, Any]:
             encoder=args.encoder,
             window=args.encoder_window,
             stride=args.encoder_stride,
-            C=args.encoder_C,
+            C=EncoderConfig.C if args.encoder_C is None else args.encoder_C,
+            short_views=False if args.no_encoder_short_views else None,
             summary_features=not args.no_summary_features,
         ),
         "ensemble": EnsembleConfig(keep="always" if args.keep_ensemble else "if-better"),

@@ -15,7 +15,7 @@ import numpy as np
 
 from newsdesk.train.backends import ClassifierRun, Progress
 from newsdesk.train.classify.encoder import EncoderClassifier
-from newsdesk.train.classify.ensemble import ENCODER_C, EnsembleClassifier, combine
+from newsdesk.train.classify.ensemble import EnsembleClassifier, combine
 from newsdesk.train.classify.evaluation import evaluate_classifier, headline
 from newsdesk.train.classify.finetune import FinetunedClassifier
 from newsdesk.train.classify.tfidf import TopicClassifier
@@ -79,7 +79,11 @@ def fit_transformer_classifier(
 
     set_torch_threads()
     encoder = EncoderClassifier.from_config(
-        config.encoder, seed=config.seed, folds=config.classifier.calibration_folds, prior=config.classifier.prior
+        config.encoder,
+        seed=config.seed,
+        folds=config.classifier.calibration_folds,
+        prior=config.classifier.prior,
+        short_views=config.backend == "encoder",
     )
     progress(f"embedding {len(texts)} articles with {config.encoder.encoder}")
     embeddings = encoder.embed(texts, progress=True)
@@ -92,8 +96,6 @@ def fit_transformer_classifier(
         return ClassifierRun(encoder, metrics, {}, embeddings, multi_label, config, encoder.sentence_encoder)
 
     tfidf = config.classifier.build(config.seed)
-    if config.encoder.C is None:
-        encoder.C = ENCODER_C
     ensemble = EnsembleClassifier(
         tfidf, encoder, validation_size=config.ensemble.validation_size, multi_label=multi_label, seed=config.seed
     )

@@ -28,12 +28,6 @@ from newsdesk.train.classify.tfidf import TopicClassifier
 BACKEND = "ensemble"
 ENSEMBLE_ARRAYS = "ensemble.npz"
 WEIGHT_GRID = np.round(np.linspace(0.0, 1.0, 21), 2)
-ENCODER_C = 1.0
-"""The encoder member's head regularisation unless ``--encoder-C`` says otherwise. Strongly regularised, the
-encoder contributes smooth topic evidence that holds on short texts from other outlets while the TF-IDF member
-keeps in-domain accuracy: on the BBC held-out split reduced to headline + lead sentence the ensemble gets
-0.962 against 0.933 with the C chosen by log loss, and 0.983 against 0.976 on full articles
-(``bench/shift.py``, designs ``ensemble`` and ``ensemble_C_by_log_loss``)."""
 
 
 @dataclass
@@ -124,6 +118,7 @@ class EnsembleClassifier(LabelDecisions):
             multi_label=multi_label,
             seed=self.encoder.seed,
             prior=self.encoder.prior,
+            short_views=self.encoder.short_views,
         )
         return tfidf, encoder
 

@@ -90,6 +90,53 @@ def test_linear_head_single_and_multi_label() -> None:
     assert np.allclose(again.predict_proba_features(x), multi_head.predict_proba_features(x))
 
 
+class RecordingEncoder:
+    """A stand-in sentence encoder: a fixed vector per word, and a record of every text it was asked for."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        self.seen.extend(texts)
+        rows = []
+        for text in texts:
+            vector = np.zeros(16)
+            for word in text.lower().split():
+                vector[sum(map(ord, word)) % 16] += 1.0
+            rows.append(vector / max(np.linalg.norm(vector), 1e-9))
+        return np.array(rows)
+
+
+SHORT_VIEW_ARTICLES = [
+    ("Shares rise\n\nMarkets gained today. Traders were pleased.", "business"),
+    ("Bank rates cut\n\nThe bank cut rates. Lenders followed.", "business"),
+    ("Team wins cup\n\nThe team won the final. Fans cheered.", "sport"),
+    ("Striker scores twice\n\nA striker scored two goals. The coach smiled.", "sport"),
+]
+
+
+def test_the_encoder_head_also_learns_each_articles_headline_and_lead() -> None:
+    texts, labels = zip(*SHORT_VIEW_ARTICLES)
+    encoder = RecordingEncoder()
+    model = EncoderClassifier(encoder, folds=2).fit(list(texts), list(labels))
+    assert model.short_views_used_ and model.head_.coef_.shape == (2, 16)
+    # Headline alone, then headline + lead sentence, each labelled as its article.
+    assert encoder.seen[:4] == list(texts) and "Shares rise" in encoder.seen
+    assert "Shares rise\n\nMarkets gained today." in encoder.seen
+    # The scope test's centroids are those of the whole articles only.
+    business = RecordingEncoder().encode(list(texts[:2])).mean(axis=0)
+    assert np.allclose(model.class_centroids_[0], business / np.linalg.norm(business))
+
+
+def test_short_views_are_off_for_multi_label_heads_and_on_request() -> None:
+    texts, labels = zip(*SHORT_VIEW_ARTICLES)
+    for model in (
+        EncoderClassifier(RecordingEncoder(), folds=2, short_views=False).fit(list(texts), list(labels)),
+        EncoderClassifier(RecordingEncoder(), folds=2).fit(list(texts), [(label, "news") for label in labels]),
+    ):
+        assert not model.short_views_used_ and model.sentence_encoder.seen == list(texts)
+
+
 def test_two_classes_give_proper_probabilities() -> None:
     x = np.array([[0.0, 1.0], [0.1, 0.9], [1.0, 0.0], [0.9, 0.1]] * 3)
     head = LinearHead(C=10.0, folds=2).fit(x, ["a", "a", "b", "b"] * 3)
@@ -114,6 +161,15 @@ def test_encoder_bundle_round_trip(encoder_bundle: Path, articles) -> None:
     assert len(top) == 2 and len(top[0]) == 2 and top[0][0][1] >= top[0][1][1]
     assert all(len(labels) == 1 for labels in bundle.classifier.predict(texts))
     assert "sentence-encoder-linear" in (encoder_bundle / "README.md").read_text()
+
+
+def test_the_encoder_backend_learns_headlines_too_by_default(
+    encoder_bundle: Path, tiny_bert: Path, tmp_path: Path
+) -> None:
+    params = load_bundle(encoder_bundle).manifest["classifier"]["params"]
+    assert params["short_views"] is True and params["head_C"] == 1.0
+    off = train_tiny(tmp_path, "enc-long", backend="encoder", encoder=EncoderConfig(str(tiny_bert), short_views=False))
+    assert load_bundle(off.path).manifest["classifier"]["params"]["short_views"] is False
 
 
 def test_the_encoder_summariser_features_are_saved_and_reported(encoder_bundle: Path) -> None:

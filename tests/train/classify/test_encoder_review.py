@@ -16,8 +16,7 @@ import pytest
 
 from helpers.training import train_tiny
 from newsdesk.train.bundle import load_bundle
-from newsdesk.train.classify.encoder import EncoderClassifier, EncoderConfig, SentenceEncoder
-from newsdesk.train.classify.ensemble import ENCODER_C as ENSEMBLE_ENCODER_C
+from newsdesk.train.classify.encoder import DEFAULT_C, EncoderClassifier, EncoderConfig, SentenceEncoder
 from newsdesk.train.classify.linear_head import LinearHead
 from newsdesk.train.classify.review import (
     ENCODER_SPACE,
@@ -298,8 +297,11 @@ def test_an_ensemble_measures_scope_in_encoder_space_after_refitting(tiny_bert: 
     )
     bundle = load_bundle(result.path)
     assert bundle.manifest["classifier"]["backend"] == "ensemble"
-    # The encoder member's head is strongly regularised unless --encoder-C says otherwise.
-    assert bundle.manifest["classifier"]["members"]["encoder"]["params"]["head_C"] == ENSEMBLE_ENCODER_C == 1.0
+    # The encoder member's head is strongly regularised unless --encoder-C says otherwise; like the weight and
+    # the keep check, it is fitted on whole articles (short views are --backend encoder's).
+    member = bundle.manifest["classifier"]["members"]["encoder"]["params"]
+    assert member["head_C"] == DEFAULT_C == 1.0
+    assert member["short_views"] is False
     assert bundle.classifier.encoder.C == 1.0
     assert bundle.review.space == ENCODER_SPACE and bundle.review.centroids.shape == (4, 32)
     # After the refit the centroids are those of every article (the refitted encoder's), not of the training part.
