@@ -360,8 +360,8 @@ def test_no_summarizer_is_409_and_predict_still_works(tiny_bundle_dir: Path) -> 
 
 
 def test_unexpected_errors_are_500_with_the_request_id(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    import newsdesk.serve.api.execution as execution
     import newsdesk.serve.api.routes.articles as routes
+    from newsdesk.serve.api import execution
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
