@@ -17,24 +17,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+from newsdesk.serve.api.batching import BatchStats
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
-
-
-@dataclass
-class LoopBatchStats:
-    """What the batcher has done: calls made, items answered, the largest group."""
-
-    calls: int = 0
-    items: int = 0
-    largest: int = 0
-
-    @property
-    def mean_batch_size(self) -> float:
-        return self.items / self.calls if self.calls else 0.0
 
 
 class LoopBatcher(Generic[Item, Result]):
@@ -51,7 +39,7 @@ class LoopBatcher(Generic[Item, Result]):
         self.call = call
         self.key = key
         self.max_batch = max_batch
-        self.stats = LoopBatchStats()
+        self.stats = BatchStats()
         self._pending: list[tuple[Item, asyncio.Future[Result]]] = []
         self._scheduled = False
 
@@ -78,14 +66,15 @@ class LoopBatcher(Generic[Item, Result]):
 
     def _run(self, group: list[tuple[Item, asyncio.Future[Result]]]) -> None:
         items = [item for item, _ in group]
-        self.stats.calls += 1
+        self.stats.batches += 1
         self.stats.items += len(items)
-        self.stats.largest = max(self.stats.largest, len(items))
+        self.stats.largest_batch = max(self.stats.largest_batch, len(items))
         try:
             results = list(self.call(items))
             if len(results) != len(items):
                 raise RuntimeError(f"the batch call returned {len(results)} results for {len(items)} items")
         except Exception as exc:  # noqa: BLE001 - every caller must get an answer
+            self.stats.failed_batches += 1
             if len(group) == 1:
                 _settle(group[0][1], exc=exc)
                 return

@@ -26,7 +26,7 @@ import numpy as np
 
 from newsdesk.train.classify.decisions import LabelDecisions
 from newsdesk.train.classify.linear_head import LinearHead, label_sets_of
-from newsdesk.train.classify.review import class_centroids, short_views
+from newsdesk.train.classify.review import class_centroids, short_view_rows
 from newsdesk.train.hf import (
     DEFAULT_ENCODER,
     pretrained_options,
@@ -261,25 +261,12 @@ def _default_window(path: Path, tokenizer: Any, config: Any) -> int:
     return min(usable + [512]) if usable else DEFAULT_WINDOW
 
 
-def short_view_rows(
-    texts: Sequence[str], labels: Sequence[Sequence[str] | str]
-) -> tuple[list[str], list[Sequence[str] | str]]:
-    """Each article's short views (headline; headline + lead sentence), each with its article's label."""
-    views: list[str] = []
-    view_labels: list[Sequence[str] | str] = []
-    for text, label in zip(texts, labels):
-        for view in short_views(text):
-            views.append(view)
-            view_labels.append(label)
-    return views, view_labels
-
-
 class EncoderClassifier(LabelDecisions):
     """Topic classifier on sentence-encoder article embeddings with a logistic-regression head.
 
     ``prior``: see :class:`LinearHead` (``"uniform"``: a single-label head without intercepts).
     ``short_views``: single-label heads are also fitted on each training article's headline and headline +
-    lead sentence (:func:`~newsdesk.train.classify.review.short_views`), labelled as the article.
+    lead sentence (:func:`~newsdesk.train.classify.review.short_view_rows`), labelled as the article.
     ``class_centroids_`` (training only, not saved with the head; None for a multi-label head) is the
     normalised mean embedding of each label's training articles: the needs-review rule's scope test
     measures against it.

@@ -369,6 +369,19 @@ def short_views(text: str) -> list[str]:
     return [title.strip(), join_title_body(title, lead)] if lead else [title.strip()]
 
 
+def short_view_rows(
+    texts: Sequence[str], labels: Sequence[Sequence[str] | str]
+) -> tuple[list[str], list[Sequence[str] | str]]:
+    """Each article's short views (headline; headline + lead sentence), each with its article's label."""
+    views: list[str] = []
+    view_labels: list[Sequence[str] | str] = []
+    for text, label in zip(texts, labels):
+        for view in short_views(text):
+            views.append(view)
+            view_labels.append(label)
+    return views, view_labels
+
+
 def learn_review(
     classifier: Any,
     train: tuple[Sequence[str], Sequence[str]],

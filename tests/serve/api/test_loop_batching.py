@@ -34,7 +34,7 @@ def test_items_submitted_in_one_pass_share_a_call_per_group() -> None:
 
     assert asyncio.run(main()) == ["A1", "B1", "A2", "A3", "B2"]
     assert calls == [["a1", "a2", "a3"], ["b1", "b2"]]
-    assert (batcher.stats.calls, batcher.stats.items, batcher.stats.largest) == (2, 5, 3)
+    assert (batcher.stats.batches, batcher.stats.items, batcher.stats.largest_batch) == (2, 5, 3)
 
 
 def test_a_lone_item_is_answered_without_waiting_for_company() -> None:
@@ -69,6 +69,7 @@ def test_a_failing_item_fails_only_its_own_request() -> None:
     assert (first, third) == ("A1", "A3")
     assert isinstance(second, ValueError) and "a2" in str(second)
     assert calls == [["a1", "a2", "a3"], ["a1"], ["a2"], ["a3"]]  # the group, then one by one
+    assert batcher.stats.failed_batches == 1
 
 
 def test_a_cancelled_request_is_not_computed() -> None:
@@ -101,7 +102,9 @@ ARTICLES = [
 def test_concurrent_predict_requests_are_batched_and_answered_as_alone(tiny_bundle_dir: Path) -> None:
     """Concurrent /v1/predict requests on the loop share calls, with the answers of one-by-one requests."""
     app = create_app(make_settings(tiny_bundle_dir))
-    requests = [dict(article, top_k=k, explain=explain) for article in ARTICLES for k in (1, 3) for explain in (False, True)]
+    requests = [
+        dict(article, top_k=k, explain=explain) for article in ARTICLES for k in (1, 3) for explain in (False, True)
+    ]
 
     async def main() -> tuple[list[dict], list[dict]]:
         async with app.router.lifespan_context(app):
@@ -115,5 +118,5 @@ def test_concurrent_predict_requests_are_batched_and_answered_as_alone(tiny_bund
     assert together == alone and all("topic" in answer for answer in alone)
     stats = app.state.topic_batcher.stats
     assert stats.items == 2 * len(requests)
-    assert stats.largest > 1 and stats.calls < stats.items  # some requests shared a call
+    assert stats.largest_batch > 1 and stats.batches < stats.items  # some requests shared a call
     assert json.dumps(alone).count('"explanation": null') < len(alone)  # explain requests were explained
