@@ -333,7 +333,8 @@ def render_transformers(r: Results) -> str:
     targets = load_script("transformers").TARGETS
     backends = [
         ["tfidf (TF-IDF + linear SVM)", "bbc.tfidf"],
-        [f"encoder ({r['encoder.model']} + logistic regression)", "bbc.encoder"],
+        [f"encoder ({r['encoder.model']} + logistic regression; `--backend encoder`, headlines too)", "bbc.encoder"],
+        ["encoder member of the ensemble (whole articles only)", "bbc.encoder_member"],
         [f"ensemble (mean TF-IDF weight {num(r['bbc.ensemble.weight_tfidf_mean'], 2)})", "bbc.ensemble"],
     ]
     scores = [
