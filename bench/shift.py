@@ -174,6 +174,7 @@ def run_shift(data_dir: Path, with_encoder: bool = True) -> dict[str, Any]:
         learn_review,
         review_articles,
         scope_similarity,
+        short_view_rows,
         short_views,
     )
     from newsdesk.train.classify.tfidf import TopicClassifier
@@ -189,12 +190,8 @@ def run_shift(data_dir: Path, with_encoder: bool = True) -> dict[str, Any]:
     inside = sum(t is not None for t in truth)
     print(f"shift: BBC train {len(train_idx)}, held out {len(test_idx)}; HuffPost {len(hp_texts)} ({inside} in scope)")
 
-    views_texts, views_labels = list(train[0]), list(train[1])
-    for text, label in zip(*train):
-        for view in short_views(text):
-            views_texts.append(view)
-            views_labels.append(label)
-    views = (views_texts, views_labels)
+    view_texts, view_labels = short_view_rows(*train)
+    views = (list(train[0]) + view_texts, list(train[1]) + view_labels)
     # The BBC-derived shift designs are chosen on: held-out articles as headline + lead sentence only.
     lead_texts, lead_labels = [], []
     for text, label in zip(*held_out):

@@ -47,6 +47,38 @@ class BatchStats:
         return self.items / self.batches if self.batches else 0.0
 
 
+def batch_outcomes(
+    call: Callable[[list[Item]], Sequence[Result]],
+    items: list[Item],
+    stats: BatchStats,
+    catch: type[BaseException] = Exception,
+) -> list[tuple[Result | None, BaseException | None]]:
+    """Each item's ``(result, None)`` or ``(None, exception)``: one ``call`` for all of them, and when it raises
+    (or returns the wrong number of results), one call per item, so that each caller gets its own outcome."""
+    stats.batches += 1
+    stats.items += len(items)
+    stats.largest_batch = max(stats.largest_batch, len(items))
+    try:
+        results = list(call(items))
+        if len(results) != len(items):
+            raise RuntimeError(f"the batch function returned {len(results)} results for {len(items)} items")
+        return [(result, None) for result in results]
+    except catch as exc:
+        stats.failed_batches += 1
+        if len(items) == 1:
+            return [(None, exc)]
+    outcomes: list[tuple[Result | None, BaseException | None]] = []
+    for item in items:
+        try:
+            single = list(call([item]))
+            if len(single) != 1:
+                raise RuntimeError(f"the batch function returned {len(single)} results for 1 item") from None
+            outcomes.append((single[0], None))
+        except catch as item_exc:
+            outcomes.append((None, item_exc))
+    return outcomes
+
+
 class MicroBatcher(Generic[Item, Result]):
     """Runs ``batch_function(items) -> results`` (one result per item, same order) on grouped single items."""
 
@@ -142,27 +174,10 @@ class MicroBatcher(Generic[Item, Result]):
                     future.set_exception(BatcherClosedError("the micro-batcher was closed"))
 
     def _process(self, batch: list[tuple[Item, Future[Result]]]) -> None:
-        items = [item for item, _ in batch]
-        self.stats.batches += 1
-        self.stats.items += len(items)
-        self.stats.largest_batch = max(self.stats.largest_batch, len(items))
-        try:
-            results = list(self.batch_function(items))
-            if len(results) != len(items):
-                raise RuntimeError(f"the batch function returned {len(results)} results for {len(items)} items")
-        except BaseException as exc:  # noqa: BLE001 - every caller must get an answer
-            self.stats.failed_batches += 1
-            if len(batch) == 1:
-                batch[0][1].set_exception(exc)
-                return
-            for item, future in batch:  # find which item failed: each caller gets its own outcome
-                try:
-                    single = list(self.batch_function([item]))
-                    if len(single) != 1:
-                        raise RuntimeError(f"the batch function returned {len(single)} results for 1 item") from None
-                    future.set_result(single[0])
-                except BaseException as item_exc:  # noqa: BLE001
-                    future.set_exception(item_exc)
-            return
-        for (_, future), result in zip(batch, results):
-            future.set_result(result)
+        # BaseException too: a caller blocked on its future must get an answer whatever the batch raised.
+        outcomes = batch_outcomes(self.batch_function, [item for item, _ in batch], self.stats, catch=BaseException)
+        for (_, future), (result, exc) in zip(batch, outcomes):
+            if exc is not None:
+                future.set_exception(exc)
+            else:
+                future.set_result(result)  # type: ignore[arg-type]

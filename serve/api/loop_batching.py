@@ -19,7 +19,7 @@ import asyncio
 from collections.abc import Callable, Hashable, Sequence
 from typing import Generic, TypeVar
 
-from newsdesk.serve.api.batching import BatchStats
+from newsdesk.serve.api.batching import BatchStats, batch_outcomes
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -65,29 +65,9 @@ class LoopBatcher(Generic[Item, Result]):
                 self._run(group[start : start + self.max_batch])
 
     def _run(self, group: list[tuple[Item, asyncio.Future[Result]]]) -> None:
-        items = [item for item, _ in group]
-        self.stats.batches += 1
-        self.stats.items += len(items)
-        self.stats.largest_batch = max(self.stats.largest_batch, len(items))
-        try:
-            results = list(self.call(items))
-            if len(results) != len(items):
-                raise RuntimeError(f"the batch call returned {len(results)} results for {len(items)} items")
-        except Exception as exc:  # noqa: BLE001 - every caller must get an answer
-            self.stats.failed_batches += 1
-            if len(group) == 1:
-                _settle(group[0][1], exc=exc)
-                return
-            for item, future in group:  # each caller gets its own outcome
-                try:
-                    [single] = self.call([item])
-                except Exception as item_exc:  # noqa: BLE001
-                    _settle(future, exc=item_exc)
-                else:
-                    _settle(future, result=single)
-            return
-        for (_, future), result in zip(group, results):
-            _settle(future, result=result)
+        outcomes = batch_outcomes(self.call, [item for item, _ in group], self.stats)
+        for (_, future), (result, exc) in zip(group, outcomes):
+            _settle(future, result, exc)
 
 
 def _settle(future: asyncio.Future[Result], result: Result | None = None, exc: BaseException | None = None) -> None:

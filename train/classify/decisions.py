@@ -11,6 +11,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+PRIORS = ("uniform", "training")
+"""``prior`` of the single-label classifiers: decisions without per-label intercepts (uniform) or with the
+fitted model's own (training)."""
+
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """Numerically stable logistic function."""

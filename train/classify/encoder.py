@@ -318,7 +318,8 @@ class EncoderClassifier(LabelDecisions):
             raise ValueError(f"{len(texts)} texts but {len(x)} embeddings")
         head = LinearHead(C=self.C, folds=self.folds, multi_label=self.multi_label, seed=self.seed, prior=self.prior)
         fit_x, fit_labels = x, list(labels)
-        single_label = all(len(label_set) == 1 for label_set in label_sets_of(labels))
+        label_sets = label_sets_of(labels)
+        single_label = all(len(label_set) == 1 for label_set in label_sets)
         if self.short_views and single_label and self.multi_label is not True:
             views, view_labels = short_view_rows(texts, labels)
             if views:
@@ -332,7 +333,7 @@ class EncoderClassifier(LabelDecisions):
             if self.head_.multi_label_
             else class_centroids(
                 np.asarray(x, dtype=np.float64),
-                [classes.index(label) for (label,) in label_sets_of(labels)],
+                [classes.index(label) for (label,) in label_sets],
                 len(classes),
             )
         )

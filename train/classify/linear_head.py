@@ -17,10 +17,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from newsdesk.train.classify.calibration import best_f1_threshold
-from newsdesk.train.classify.decisions import LabelDecisions, sigmoid
+from newsdesk.train.classify.decisions import PRIORS, LabelDecisions, sigmoid
 
-PRIORS = ("uniform", "training")
-"""``prior``: single-label heads fitted without intercepts (uniform) or with them (training)."""
 C_GRID = (1.0, 4.0, 16.0, 64.0)
 """Regularisation strengths tried for the head; the best out-of-fold log loss wins."""
 THRESHOLD_BOUNDS = (0.2, 0.8)

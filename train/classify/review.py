@@ -391,9 +391,8 @@ def learn_review(
     """Learn the rule on held-out (texts, labels) of a model fitted on ``train``; return it and its metrics."""
     texts, labels = list(held_out[0]), list(held_out[1])
     if config.short_views:
-        views = [short_views(text) for text in texts]
-        texts = texts + [v for vs in views for v in vs]
-        labels = labels + [label for label, vs in zip(held_out[1], views) for _ in vs]
+        views, view_labels = short_view_rows(texts, labels)
+        texts, labels = texts + views, labels + view_labels
     probs = classifier.predict_proba(texts)
     classes = np.array([str(c) for c in classifier.classes_])
     correct = classes[probs.argmax(axis=1)] == np.array(labels)

@@ -31,13 +31,10 @@ from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.svm import LinearSVC
 
 from newsdesk.train.classify.calibration import best_f1_threshold, platt_scale
-from newsdesk.train.classify.decisions import sigmoid
+from newsdesk.train.classify.decisions import PRIORS, sigmoid
 from newsdesk.train.classify.linear import LinearTopicModel
 from newsdesk.train.progress import track
 from newsdesk.train.text.vectors import TfidfVectors
-
-PRIORS = ("uniform", "training")
-"""``prior``: single-label decisions without per-label intercepts (uniform) or with the SVM's own (training)."""
 
 
 class TopicClassifier(LinearTopicModel, ClassifierMixin, BaseEstimator):
