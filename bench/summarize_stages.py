@@ -1,12 +1,14 @@
 """Where one ``/v1/summarize`` request spends its time: the stages of the summarize path, in-process.
 
 For each BBC article (title and text, as the HTTP benchmark sends them) it times, one article per
-call on one thread as a request runs, in CPU milliseconds of that thread: cleaning (``clean_article``), sentence splitting (the summary's candidate sentences), vectorising
-(the TF-IDF transform of the sentences), sentence features (with the body's and title's TF-IDF), scoring, selection, the
-response model and its JSON. Features and scoring are timed as the bundle's default length runs them:
-the brief and standard lengths rank by position and compute no features unless the bundle's
-``learned_weight`` is above 0. The stages add up to one request's model work (HTTP parsing, the
-thread hand-off and queueing under load come on top; ``bench/serve.py`` measures those).
+call on one thread as a request runs, in CPU milliseconds of that thread: cleaning (``clean_article``),
+sentence splitting (the summary's candidate sentences), vectorising (every sentence's TF-IDF, when the
+default length's learned features need it; otherwise selection vectorises only the few sentences it
+compares, and that time is in "select"), sentence features (with the body's and title's TF-IDF),
+scoring, selection, the response model and its JSON. Features and scoring are timed as the bundle's
+default length runs them: the brief and standard lengths rank by position and compute no features
+unless the bundle's ``learned_weight`` is above 0. The stages add up to one request's model work (HTTP
+parsing, the thread hand-off and queueing under load come on top; ``bench/serve.py`` measures those).
 
 Usage, from the project root::
 
@@ -63,18 +65,15 @@ def time_article(bundle: Any, title: str, text: str) -> dict[str, float]:
     t1 = clock()
     sentences = candidate_sentences(article.body)
     t2 = clock()
-    prepared = PreparedArticle(
-        article.body,
-        sentences,
-        summarizer.vectorizer_.transform([s.text for s in sentences]),
-        summarizer.vectorizer_,
-        article.title,
-    )
-    t3 = clock()
+    prepared = PreparedArticle(article.body, sentences, summarizer.vectorizer_, article.title)
     # The default length's path: the reference length scores with the learned scorer (features needed),
-    # the others by position unless learned_weight adds the learned score (position.py).
+    # the others by position unless learned_weight adds the learned score (position.py). Without features,
+    # selection vectorises only the sentences it compares (inside "select").
     imitate = summarizer.config.default_length == REFERENCE
     learned = summarizer.kind == SUPERVISED and (imitate or summarizer.config.learned_weight > 0)
+    if learned:
+        assert prepared.vectors.shape[0] == len(sentences)
+    t3 = clock()
     if learned:
         summarizer._features(prepared)
     t4 = clock()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Protocol
 
@@ -65,13 +65,38 @@ class SentenceFeatureProvider(Protocol):
 
 @dataclass
 class PreparedArticle:
-    """One article split and vectorised: everything selection and features need."""
+    """One article split into candidate sentences: everything selection and features need.
+
+    Vectors are computed when first asked for. The brief and standard lengths rank by position and only
+    compare the few sentences they consider for redundancy (:meth:`cosines`), so they vectorise only those.
+    """
 
     body: str
     sentences: list[Sentence]
-    vectors: sparse.csr_matrix  # one L2-normalised TF-IDF row per sentence
     vectorizer: TfidfVectors
     title_text: str = ""
+    _term_weights: dict[int, dict[int, float]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @cached_property
+    def vectors(self) -> sparse.csr_matrix:
+        """One L2-normalised TF-IDF row per sentence."""
+        return self.vectorizer.transform([s.text for s in self.sentences])
+
+    def cosines(self, rows: Sequence[int], columns: Sequence[int]) -> np.ndarray:
+        """TF-IDF cosines of sentences ``rows`` to sentences ``columns`` (the entries of :attr:`similarity`).
+
+        Unless every sentence is already vectorised, only these sentences are (once each).
+        """
+        if "vectors" in self.__dict__:
+            return self.similarity[np.ix_(rows, columns)]
+        weights = self._term_weights
+        missing = [i for i in dict.fromkeys([*rows, *columns]) if i not in weights]
+        if missing:
+            matrix = self.vectorizer.transform([self.sentences[i].text for i in missing])
+            terms, values = matrix.indices.tolist(), matrix.data.tolist()
+            for i, start, end in zip(missing, matrix.indptr[:-1].tolist(), matrix.indptr[1:].tolist()):
+                weights[i] = dict(zip(terms[start:end], values[start:end]))
+        return np.array([[_dot(weights[r], weights[c]) for c in columns] for r in rows])
 
     @cached_property
     def article(self) -> np.ndarray:
@@ -109,10 +134,23 @@ class PreparedArticle:
 
 
 def prepare_article(vectorizer: TfidfVectors, body: str, title: str) -> PreparedArticle:
-    """Split ``body`` into candidate sentences (:func:`candidate_sentences`) and vectorise them with ``vectorizer``
-    (the body and the title are vectorised when a feature first asks for them)."""
-    sentences = candidate_sentences(body)
-    return PreparedArticle(body, sentences, vectorizer.transform([s.text for s in sentences]), vectorizer, title)
+    """Split ``body`` into candidate sentences (:func:`candidate_sentences`), to be vectorised with ``vectorizer``
+    (sentences, body and title are vectorised when a feature or the selection first asks for them)."""
+    return PreparedArticle(body, candidate_sentences(body), vectorizer, title)
+
+
+def _dot(a: dict[int, float], b: dict[int, float]) -> float:
+    """The dot product of two sparse rows given as column -> weight."""
+    if len(b) < len(a):
+        a, b = b, a
+    return sum(weight * b[column] for column, weight in a.items() if column in b)
+
+
+def _dot(a: dict[int, float], b: dict[int, float]) -> float:
+    """The dot product of two sparse rows given as column -> weight."""
+    if len(b) < len(a):
+        a, b = b, a
+    return sum(weight * b[column] for column, weight in a.items() if column in b)
 
 
 def sentence_features(p: PreparedArticle, damping: float, extra: SentenceFeatureProvider | None = None) -> np.ndarray:

@@ -45,7 +45,7 @@ def select_sentences(
             if stop_at_overflow and chosen:
                 break
             continue
-        if chosen and p.similarity[np.ix_(members, chosen)].max() > redundancy:
+        if chosen and p.cosines(members, chosen).max() > redundancy:
             continue
         chosen.extend(int(j) for j in members)
         words += n_words

@@ -216,6 +216,24 @@ def test_near_duplicate_sentences_are_not_both_chosen(supervised: ExtractiveSumm
     assert len(summary.sentences) == 7
 
 
+def test_cosines_are_the_similarity_entries_and_vectorise_only_their_sentences(
+    supervised: ExtractiveSummarizer,
+) -> None:
+    lazy, full = supervised.prepare(ARTICLE), supervised.prepare(ARTICLE)
+    rows, columns = [3, 0], [1, 2, 0]
+    assert np.allclose(lazy.cosines(rows, columns), full.similarity[np.ix_(rows, columns)], atol=1e-6)
+    assert "vectors" not in vars(lazy)  # only sentences 0 to 3 were vectorised
+    assert np.allclose(full.cosines(rows, columns), full.similarity[np.ix_(rows, columns)])
+
+
+def test_a_position_ranked_summary_vectorises_only_what_it_compares(supervised: ExtractiveSummarizer) -> None:
+    prepared = supervised.prepare(ARTICLE)
+    by_position = supervised.summarize_clean(ARTICLE, length="brief", prepared=prepared)
+    assert by_position.method != "supervised" and len(by_position.sentences) >= 2  # compared for redundancy
+    assert "vectors" not in vars(prepared)
+    assert by_position == supervised.summarize_clean(ARTICLE, length="brief")
+
+
 def test_unfitted_summariser_says_so() -> None:
     with pytest.raises(RuntimeError, match="not fitted"):
         ExtractiveSummarizer().summarize(ARTICLE)
