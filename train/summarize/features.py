@@ -90,12 +90,9 @@ class PreparedArticle:
         if "vectors" in self.__dict__:
             return self.similarity[np.ix_(rows, columns)]
         weights = self._term_weights
-        missing = [i for i in dict.fromkeys([*rows, *columns]) if i not in weights]
-        if missing:
-            matrix = self.vectorizer.transform([self.sentences[i].text for i in missing])
-            terms, values = matrix.indices.tolist(), matrix.data.tolist()
-            for i, start, end in zip(missing, matrix.indptr[:-1].tolist(), matrix.indptr[1:].tolist()):
-                weights[i] = dict(zip(terms[start:end], values[start:end]))
+        for i in (*rows, *columns):
+            if i not in weights:
+                weights[i] = self.vectorizer.row_weights(self.sentences[i].text)
         return np.array([[_dot(weights[r], weights[c]) for c in columns] for r in rows])
 
     @cached_property

@@ -103,3 +103,15 @@ def test_a_dense_row_equals_the_sparse_row() -> None:
     vectors = TfidfVectors.from_vectorizer(vectorizer.fit(texts[:12]))
     for text in texts:
         np.testing.assert_allclose(vectors.transform_dense(text), vectors.transform([text]).toarray()[0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("settings", [{"sublinear_tf": True}, {"sublinear_tf": False}, {"norm": None}])
+def test_row_weights_are_the_sparse_row(settings: dict) -> None:
+    texts = fixture_texts() + ODD_TEXTS
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), stop_words="english", dtype=np.float32, **settings)
+    vectors = TfidfVectors.from_vectorizer(vectorizer.fit(texts[:12]))
+    for text in texts:
+        row = vectors.transform([text])
+        weights = vectors.row_weights(text)
+        assert sorted(weights) == row.indices.tolist()
+        np.testing.assert_allclose([weights[c] for c in row.indices], row.data, rtol=1e-6)
