@@ -218,6 +218,9 @@ def _cut_at_bare_lines(body: str, sentences: Sequence[Sentence]) -> list[Sentenc
         return list(sentences)
     out: list[Sentence] = []
     for sentence in sentences:
+        if body.find("\n", sentence.start, sentence.end) == -1:
+            out.append(sentence)  # no line inside it to cut at
+            continue
         start = sentence.start
         for match in re.finditer(r"\n", body[sentence.start : sentence.end]):
             cut = sentence.start + match.start()
