@@ -165,7 +165,6 @@ _FURNITURE_WORDS = frozenset(
     ]
 )
 _READER_WORDS = frozenset(["you", "your", "we", "our", "us", "you've", "you're", "you'll", "we'd", "we're", "we've"])
-_READER = re.compile(r"\b(?:you|your|we|our|us)\b", re.IGNORECASE)
 _TERMINAL = (".", "!", "?", "…")
 _CLOSERS = "\"'”’)]"
 _WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
@@ -184,13 +183,18 @@ def _normalise(line: str) -> str:
     return " ".join(_WORD.findall(line.lower()))
 
 
-def furniture_reason(line: str, title_key: str = "", repeated: bool = False) -> str | None:
-    """Why ``line`` is page furniture, or None. Only shapes that rarely occur in story text."""
+def furniture_reason(
+    line: str, title_key: str = "", repeated: bool = False, lowered: list[str] | None = None
+) -> str | None:
+    """Why ``line`` is page furniture, or None. Only shapes that rarely occur in story text.
+
+    ``lowered``: the line's words lower-cased (:func:`_lowered_words`), when the caller has them already.
+    """
     words = line.split()
     n = len(words)
     short = n <= 12
     if n > 25:  # paragraph length: only a reader-addressed prompt can still be furniture
-        return _prompt_reason(line)
+        return _prompt_reason(line, lowered)
     if _RELATIVE_TIME.match(line):
         return "relative time"
     if _is_timestamp_line(line):
@@ -221,13 +225,16 @@ def furniture_reason(line: str, title_key: str = "", repeated: bool = False) -> 
         return "repeated title"
     if repeated and n <= 15:
         return "repeated line"
-    return _prompt_reason(line)
+    return _prompt_reason(line, lowered)
 
 
-def _prompt_reason(line: str) -> str | None:
-    if not _READER.search(line):
-        return None
-    lowered = [w.lower() for w in _WORD.findall(line)]
+def _lowered_words(line: str) -> list[str]:
+    return list(map(str.lower, _WORD.findall(line)))
+
+
+def _prompt_reason(line: str, lowered: list[str] | None = None) -> str | None:
+    if lowered is None:
+        lowered = _lowered_words(line)
     # Prompts address the reader ("we use cookies", "your inbox"); news prose about cookies does not.
     if _READER_WORDS.isdisjoint(lowered):
         return None
@@ -239,12 +246,15 @@ def _prompt_reason(line: str) -> str | None:
     return None
 
 
-def _is_prose(line: str) -> bool:
-    """A story-like line: enough words, sentence punctuation at the end, a normal share of function words."""
-    words = _WORD.findall(line)
+def _is_prose(line: str, lowered: list[str]) -> bool:
+    """A story-like line: enough words, sentence punctuation at the end, a normal share of function words.
+
+    ``lowered``: the line's words lower-cased (:func:`_lowered_words`).
+    """
+    words = lowered
     if len(words) < 8:
         return False
-    stop_share = sum(map(ENGLISH_STOP_WORDS.__contains__, map(str.lower, words))) / len(words)
+    stop_share = sum(map(ENGLISH_STOP_WORDS.__contains__, words)) / len(words)
     if line.rstrip().endswith("?") and len(words) < 15:
         return False  # a question this short is a headline ("Is your smart TV spying on you?")
     if not line.rstrip(_CLOSERS).endswith(_TERMINAL):
@@ -266,10 +276,11 @@ def _classify(lines: list[str], title: str) -> list[tuple[LineKind, str]]:
         counts[key] = counts.get(key, 0) + 1
     kinds: list[tuple[LineKind, str]] = []
     for line, key in zip(lines, keys):
-        reason = furniture_reason(line, title_key, counts[key] > 1)
+        lowered = _lowered_words(line)
+        reason = furniture_reason(line, title_key, counts[key] > 1, lowered)
         if reason is not None:
             kinds.append((LineKind.BAD, reason))
-        elif _is_prose(line):
+        elif _is_prose(line, lowered):
             kinds.append((LineKind.GOOD, ""))
         else:
             kinds.append((LineKind.SHORT, ""))
