@@ -34,8 +34,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 
-from newsdesk.train.text.genres import is_scraped_page
+from newsdesk.train.text.genres import detect_genre, is_scraped_page
 from newsdesk.train.text.stop_words import ENGLISH_STOP_WORDS
 
 
@@ -51,8 +52,14 @@ class BoilerplateResult:
 
     text: str
     removed: tuple[tuple[str, str], ...]
-    genre: str | None = None
-    """The non-page genre recognised (e-mail, wire, ...), if any; see :mod:`newsdesk.train.text.genres`."""
+    found_genre: str | None = None
+    genre_unsought: bool = False
+    """No line looked like furniture, so the genre did not matter and was not looked for (:attr:`genre` finds it)."""
+
+    @cached_property
+    def genre(self) -> str | None:
+        """The non-page genre recognised (e-mail, wire, ...), if any; see :mod:`newsdesk.train.text.genres`."""
+        return detect_genre(self.text.split("\n")) if self.genre_unsought else self.found_genre
 
     @property
     def removed_lines(self) -> tuple[str, ...]:
@@ -371,6 +378,8 @@ def remove_boilerplate(text: str, title: str = "", known_page: bool = False) -> 
         if attempt == 0 and not known_page:
             # Not a scraped page (no furniture at all, or an e-mail/wire/transcript... structure): leave it alone.
             furniture = [(line, reason) for (_, line), (kind, reason) in zip(content, kinds) if kind is LineKind.BAD]
+            if not furniture:  # plain prose: not a page whatever its genre
+                return BoilerplateResult(text, (), genre_unsought=True)
             page, genre = is_scraped_page([line for _, line in content], furniture)
             if not page:
                 return BoilerplateResult(text, (), genre)

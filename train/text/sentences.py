@@ -49,6 +49,8 @@ _BULLET_LINE = re.compile(r"\n[ \t]*(?=[-•*–]\s)")
 
 
 def _split_at_bullets(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    if text.find("\n", start, end) == -1:  # a list item starts a line
+        return [(start, end)] if text[start:end].strip() else []
     cuts = [start] + [m.start() + 1 for m in _BULLET_LINE.finditer(text, start, end)] + [end]
     return [(a, b) for a, b in itertools.pairwise(cuts) if text[a:b].strip()]
 
@@ -66,13 +68,13 @@ def split_sentences(text: str) -> list[Sentence]:
     previous_end = 0
     spans = [piece for span in _tokenizer().span_tokenize(text) for piece in _split_at_bullets(text, *span)]
     for start, end in spans:
-        if "\n\n" in text[previous_end:start] and sentences:
+        if sentences and text.find("\n\n", previous_end, start) != -1:
             paragraph += 1
-        words = _WHITESPACE.sub(" ", text[start:end]).strip()
+        piece = text[start:end]
+        words = _WHITESPACE.sub(" ", piece).strip()
         if words:
-            stripped_start = start + (len(text[start:end]) - len(text[start:end].lstrip()))
-            stripped_end = start + len(text[start:end].rstrip())
-            sentences.append(Sentence(words, stripped_start, stripped_end, paragraph))
+            stripped_start = start + (len(piece) - len(piece.lstrip()))
+            sentences.append(Sentence(words, stripped_start, start + len(piece.rstrip()), paragraph))
         previous_end = end
     return sentences
 
