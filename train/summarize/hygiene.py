@@ -124,10 +124,15 @@ _DATE_ONLY = re.compile(
     r"(?:\s+\d{4})?(?:\s+\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?|gmt|bst|est|edt|et|utc)?)?\.?$|^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}$",
     re.IGNORECASE,
 )
-_PHOTO_CREDIT = re.compile(
-    r"^\(?(?:photo|picture|pictures|image|images|photograph|credit|source|video)s?(?:\s+(?:by|credit|copyright))?"
-    r"\s*[:©-]|^©|^image copyright\b|^(?:photo|picture)\s+by\s|/\s*(?:getty images|reuters|afp|ap|rex|pa|epa|"
-    r"shutterstock|alamy)\)?\.?$",
+# A credit line starts like one ("Photo: ...", "© ...") or ends with an agency after a slash ("... / Getty Images").
+# Two patterns, so that the starts are tried at the start only and the ending only when the text has a slash.
+_PHOTO_CREDIT_START = re.compile(
+    r"\(?(?:photo|picture|pictures|image|images|photograph|credit|source|video)s?(?:\s+(?:by|credit|copyright))?"
+    r"\s*[:©-]|©|image copyright\b|(?:photo|picture)\s+by\s",
+    re.IGNORECASE,
+)
+_PHOTO_CREDIT_END = re.compile(
+    r"/\s*(?:getty images|reuters|afp|ap|rex|pa|epa|shutterstock|alamy)\)?\.?$",
     re.IGNORECASE,
 )
 _SHARE = re.compile(
@@ -167,7 +172,7 @@ def rejection_reason(text: str, own_line: bool = False) -> str | None:
         return SHARE_PROMPT
     if _CLICK.search(stripped):
         return CLICK_PROMPT
-    if len(stripped.split()) <= 14 and _PHOTO_CREDIT.search(stripped):
+    if len(stripped.split()) <= 14 and _is_photo_credit(stripped):
         return PHOTO_CREDIT
     if len(stripped.split()) <= 12 and not _FINAL.search(stripped) and _BYLINE.match(stripped):
         return BYLINE
@@ -178,6 +183,10 @@ def rejection_reason(text: str, own_line: bool = False) -> str | None:
     if not _FINAL.search(stripped) and (own_line or not has_verb(stripped)):
         return HEADLINE
     return None
+
+
+def _is_photo_credit(text: str) -> bool:
+    return _PHOTO_CREDIT_START.match(text) is not None or ("/" in text and _PHOTO_CREDIT_END.search(text) is not None)
 
 
 def has_verb(text: str) -> bool:
