@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import csv
+import re
 
 import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from newsdesk.train.text.vectors import TfidfVectors
+from newsdesk.train.text.vectors import _TOKEN, TOKEN_PATTERN, TfidfVectors
 from tests.helpers.paths import FIXTURES
 
 
@@ -115,3 +116,16 @@ def test_row_weights_are_the_sparse_row(settings: dict) -> None:
         weights = vectors.row_weights(text)
         assert sorted(weights) == row.indices.tolist()
         np.testing.assert_allclose([weights[c] for c in row.indices], row.data, rtol=1e-6)
+
+
+def test_tokens_are_scikit_learns_token_pattern() -> None:
+    tricky = [
+        "a_b __ x1 1x ½½ ²³ ٣٤ 中文 字 I'm co-op U.S. e.g. naïve\u0301 ß ﬁ",
+        "a",
+        "ab",
+        "a b",
+        " ab_ ",
+        *ODD_TEXTS,
+    ]
+    for text in fixture_texts() + tricky:
+        assert _TOKEN.findall(text) == re.findall(TOKEN_PATTERN, text)
