@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import random
+import re
+
+import punkt
 import pytest
 
-from newsdesk.train.text.sentences import normalize_sentence, sentence_texts, split_reference, split_sentences, unglue
+from newsdesk.train.text.sentences import (
+    FAST_MULTI_CHAR,
+    PUNKT_MULTI_CHAR,
+    _tokenizer,
+    normalize_sentence,
+    sentence_texts,
+    split_reference,
+    split_sentences,
+    unglue,
+)
 
 
 @pytest.mark.parametrize(
@@ -109,3 +122,17 @@ def test_list_items_on_single_lines_are_sentences() -> None:
     ]
     for sentence in split_sentences(text):
         assert text[sentence.start : sentence.end] == sentence.text
+
+
+def test_the_faster_multi_character_pattern_finds_punkts_runs() -> None:
+    assert punkt.DEFAULT_LANGUAGE_VARS.multi_char_punct_pattern == PUNKT_MULTI_CHAR  # else the swap is skipped
+    rng = random.Random(7)
+    texts = ["Wait . . . what?", "He paused... Then spoke.", "A -- B --- C.", ". . . . x", "x.. y", "-.-. .", ""]
+    texts += ["".join(rng.choice("-. \n\ta") for _ in range(rng.randint(1, 24))) for _ in range(20_000)]
+    for suffix in ("", r"(?=\.|a)"):  # alone, and inside a larger pattern that backtracks into it
+        punkts, ours = re.compile(PUNKT_MULTI_CHAR + suffix), re.compile(FAST_MULTI_CHAR + suffix)
+        for text in texts:
+            assert [m.span() for m in punkts.finditer(text)] == [m.span() for m in ours.finditer(text)], text
+    plain = punkt.tokenizer_for("english", prefixes=True, line_breaks="paragraph")
+    for text in texts[:2000]:
+        assert list(_tokenizer().span_tokenize(text)) == list(plain.span_tokenize(text)), text
