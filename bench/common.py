@@ -191,6 +191,16 @@ def machine_busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_steal_seconds() -> float:
+    """CPU seconds the hypervisor has given to other guests so far, all cores ("steal" in /proc/stat).
+
+    On a shared virtual machine this is time our processes were ready to run and had no real CPU: a
+    benchmark run with much steal measures the host's load as well as the code.
+    """
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
+
+
 def process_memory_mb(pids: Sequence[int]) -> dict[str, float]:
     """RSS (all, anonymous), peak RSS and PSS summed over these processes, in MB (10^6 bytes); exited ones count 0."""
     totals = {"rss_mb": 0, "rss_anon_mb": 0, "rss_peak_mb": 0, "pss_mb": 0}

@@ -269,7 +269,18 @@ def render_serve(r: Results) -> str:
         f"The same model called in-process on one thread (the ceiling):\n\n"
         f"{table(['in-process, 1 thread', 'value'], inprocess, right=[1])}\n\n"
         f"Load: {r['load.connections']} keep-alive connections from wrk for {r['load.seconds']} s per endpoint, "
-        f"{r['server.threads']} model threads per worker. Measured {r['date'][:10]}."
+        f"{r['server.threads']} model threads per worker. Measured {r['date'][:10]}.{steal_note(r)}"
+    )
+
+
+def steal_note(r: Results) -> str:
+    """How much CPU the hypervisor took from this virtual machine during the 1-worker runs, when recorded."""
+    steal = {endpoint: r.get(f"{endpoint}.steal_cores") for endpoint in ("predict", "summarize")}
+    if any(value is None for value in steal.values()):
+        return ""
+    return (
+        f" During the reported runs the hypervisor took {num(steal['predict'], 2)} (predict) and "
+        f"{num(steal['summarize'], 2)} (summarize) cores of {r['machine']['cpus']} (steal): the timings share the host."
     )
 
 

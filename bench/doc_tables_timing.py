@@ -46,6 +46,7 @@ def render_summarize_stages(r: Results) -> str:
     rows.append(["**total**", num(total["mean"], 3), num(total["p99"], 3), "100%"])
     return (
         table(["stage (one BBC article per call)", "mean ms", "p99 ms", "share"], rows, right=(1, 2, 3))
-        + f"\n\n{r['articles']} articles, load average {r['load_average'][0]:.1f} while measured "
-        f"({r['date'][:10]})."
+        + f"\n\n{r['articles']} articles, load average {r['load_average'][0]:.1f} while measured"
+        + (f", {r['steal_cores']:.2f} cores taken by the hypervisor (steal)" if "steal_cores" in r else "")
+        + f" ({r['date'][:10]})."
     )

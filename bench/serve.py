@@ -57,6 +57,7 @@ from common import (
     ensure_project_importable,
     limit_threads,
     machine_busy_seconds,
+    machine_steal_seconds,
     missing_data_message,
     process_cpu_seconds,
     process_memory_mb,
@@ -261,6 +262,8 @@ class LoadResult:
     errors: int
     server_cpu_cores: float
     other_cpu_cores: float
+    steal_cores: float
+    """Cores' worth of CPU time the hypervisor gave to other guests during the run (see machine_steal_seconds)."""
 
     def as_results(self, prefix: str) -> dict[str, float]:
         return {f"{prefix}.{key}": value for key, value in self.__dict__.items()}
@@ -281,11 +284,16 @@ def run_wrk(url: str, bodies: Path, script: Path, seconds: int, pids: Sequence[i
         "--",
         str(bodies),
     ]
-    server_before, machine_before = process_cpu_seconds(pids), machine_busy_seconds()
+    server_before, machine_before, steal_before = (
+        process_cpu_seconds(pids),
+        machine_busy_seconds(),
+        machine_steal_seconds(),
+    )
     wrk = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     out, _ = wrk.communicate()
     server_cpu = process_cpu_seconds(pids) - server_before
     machine_cpu = machine_busy_seconds() - machine_before
+    steal = machine_steal_seconds() - steal_before
     wrk_cpu = _children_cpu_seconds()  # wrk has exited and been waited for: its CPU is in our children's times
     line = next((line for line in out.splitlines() if line.startswith("WRK_JSON ")), None)
     if wrk.returncode != 0 or line is None:
@@ -303,7 +311,8 @@ def run_wrk(url: str, bodies: Path, script: Path, seconds: int, pids: Sequence[i
         requests=data["requests"],
         errors=errors,
         server_cpu_cores=round(server_cpu / duration, 2),
-        other_cpu_cores=round(max(0.0, machine_cpu - server_cpu - wrk_cpu) / duration, 2),
+        other_cpu_cores=round(max(0.0, machine_cpu - server_cpu - wrk_cpu - steal) / duration, 2),
+        steal_cores=round(steal / duration, 2),
     )
 
 
@@ -312,9 +321,14 @@ def wait_for_quiet(own: Sequence[int], timeout: float, threshold: float = BUSY_C
     deadline = time.monotonic() + timeout
     announced = False
     while True:
-        own_before, machine_before = process_cpu_seconds(own), machine_busy_seconds()
+        own_before, machine_before, steal_before = (
+            process_cpu_seconds(own),
+            machine_busy_seconds(),
+            machine_steal_seconds(),
+        )
         time.sleep(2.0)
-        others = max(0.0, (machine_busy_seconds() - machine_before) - (process_cpu_seconds(own) - own_before)) / 2.0
+        busy = machine_busy_seconds() - machine_before - (machine_steal_seconds() - steal_before)
+        others = max(0.0, busy - (process_cpu_seconds(own) - own_before)) / 2.0
         if others < threshold or time.monotonic() > deadline:
             return round(others, 2)
         if not announced:
@@ -396,7 +410,8 @@ def measure_endpoint(
         result = run_wrk(target, bodies, script, args.duration, pids)
         print(
             f"  {result.rps} requests/s, p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, "
-            f"{result.errors} errors; other processes used {result.other_cpu_cores} cores"
+            f"{result.errors} errors; other processes used {result.other_cpu_cores} cores, "
+            f"the hypervisor took {result.steal_cores}"
         )
         if result.other_cpu_cores <= BUSY_CORES:
             break
