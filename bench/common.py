@@ -228,18 +228,25 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 @contextmanager
 def running_server(
-    model: Path, log: Path, workers: int = 1, extra_args: Sequence[str] = (), startup_seconds: float = 180
+    model: Path,
+    log: Path,
+    workers: int = 1,
+    extra_args: Sequence[str] = (),
+    startup_seconds: float = 180,
+    python: str = sys.executable,
+    checkout: Path = PROJECT_ROOT,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``newsdesk serve`` on a free loopback port, as a user would start it (no NEWSDESK_* or thread
     variables from this process); yields its URL and process once every worker has loaded the model,
-    and stops it with SIGTERM."""
+    and stops it with SIGTERM. ``python`` and ``checkout``: another installation of newsdesk (an older
+    commit with its own virtual environment) to serve from."""
     port = free_port()
-    command = [sys.executable, "-m", "newsdesk.serve.cli", "serve", "--model", str(model), "--port", str(port)]
+    command = [python, "-m", "newsdesk.serve.cli", "serve", "--model", str(model), "--port", str(port)]
     command += ["--host", "127.0.0.1", "--workers", str(workers), *extra_args]
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_") and k not in THREAD_ENV_VARS}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     with log.open("wb") as stderr:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
+        process = subprocess.Popen(command, cwd=checkout, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + startup_seconds

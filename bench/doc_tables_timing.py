@@ -50,3 +50,33 @@ def render_summarize_stages(r: Results) -> str:
         + (f", {r['steal_cores']:.2f} cores taken by the hypervisor (steal)" if "steal_cores" in r else "")
         + f" ({r['date'][:10]})."
     )
+
+
+def render_serve_ab(r: Results) -> str:
+    """This code against a base commit, one worker each, in interleaved wrk runs."""
+    rows = []
+    for endpoint in ("predict", "summarize"):
+        e = r[endpoint]
+        rows.append(
+            [
+                f"`POST /v1/{endpoint}`",
+                f"{num(e['base_rps_median'], 1)} / {num(e['this_rps_median'], 1)}",
+                f"{e['rps_ratio_median']:.2f}",
+                f"{num(e['base_p99_median_ms'], 1)} / {num(e['this_p99_median_ms'], 1)}",
+                f"{e['p99_ratio_median']:.2f}",
+                f"{min(e['this_rps']):,.0f}-{max(e['this_rps']):,.0f}",
+            ]
+        )
+    header = [
+        f"1 worker, 16 clients: {r['base_commit']} / {r['this_commit']}",
+        "requests/s (median)",
+        "ratio",
+        "p99 ms (median)",
+        "ratio",
+        "this code's runs, requests/s",
+    ]
+    return (
+        table(header, rows, right=(1, 2, 3, 4, 5))
+        + f"\n\n{r['rounds']} runs of {r['seconds']} s per side and endpoint, in turns; a ratio is the median of "
+        f"the per-round ratios (this / base). Measured {r['date'][:10]}."
+    )

@@ -37,7 +37,7 @@ from doc_tables import (
 )
 from doc_tables_designs import render_summarize_designs, render_summarize_systems
 from doc_tables_shift import render_shift
-from doc_tables_timing import render_evaluate, render_summarize_stages
+from doc_tables_timing import render_evaluate, render_serve_ab, render_summarize_stages
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent
@@ -61,6 +61,7 @@ REGIONS = {
     "summarize": Region(("summarize.json",), render_summarize),
     "clean": Region(("clean.json",), render_clean),
     "serve": Region(("serve.json",), render_serve),
+    "serve_ab": Region(("serve_ab.json",), render_serve_ab),
     "score": Region(("score.json",), render_score),
     "transformers": Region(("transformers.json",), render_transformers),
     "soak": Region(("soak.json",), render_soak),
