@@ -143,13 +143,6 @@ def _dot(a: dict[int, float], b: dict[int, float]) -> float:
     return sum(weight * b[column] for column, weight in a.items() if column in b)
 
 
-def _dot(a: dict[int, float], b: dict[int, float]) -> float:
-    """The dot product of two sparse rows given as column -> weight."""
-    if len(b) < len(a):
-        a, b = b, a
-    return sum(weight * b[column] for column, weight in a.items() if column in b)
-
-
 def sentence_features(p: PreparedArticle, damping: float, extra: SentenceFeatureProvider | None = None) -> np.ndarray:
     """One row of :data:`FEATURES` (then ``extra``'s columns) per sentence of ``p``."""
     n = len(p.sentences)

@@ -14,7 +14,6 @@ without the per-call input validation scikit-learn does.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -166,33 +165,26 @@ class TfidfVectors:
             data /= np.repeat(norms, lengths)
         return csr_matrix((data, columns, offsets), shape=(len(offsets) - 1, len(self.vocabulary_)))
 
-    @cached_property
-    def _idf_list(self) -> list[float]:
-        return self.idf_.tolist()
-
-    def row_weights(self, text: str) -> dict[int, float]:
-        """The TF-IDF row of one text as column -> weight, in plain floats (a row of :meth:`transform`).
-
-        For a few short texts (the sentences a summary compares) this costs a fraction of building a
-        sparse matrix; the weights agree with :meth:`transform`'s to float32 precision.
-        """
-        idf = self._idf_list
-        if self.sublinear_tf:
-            row = {column: (math.log(n) + 1.0) * idf[column] for column, n in self._counts(text).items()}
-        else:
-            row = {column: n * idf[column] for column, n in self._counts(text).items()}
-        if self.norm == "l2" and row:
-            length = math.sqrt(sum(weight * weight for weight in row.values()))
-            row = {column: weight / length for column, weight in row.items()}
-        return row
-
-    def transform_dense(self, text: str) -> np.ndarray:
-        """The TF-IDF row of one text as a dense 1-D array (a row of :meth:`transform`, without a sparse matrix)."""
+    def _row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """One text's columns and their TF-IDF weights (normalised as :meth:`transform` does), without a matrix."""
         row = self._counts(text)
         columns = np.fromiter(row, dtype=np.int32, count=len(row))
         data = self._weigh(list(row.values()), columns)
         if self.norm == "l2" and len(data):
             data /= np.sqrt(np.dot(data, data))
+        return columns, data
+
+    def row_weights(self, text: str) -> dict[int, float]:
+        """The TF-IDF row of one text as column -> weight (a row of :meth:`transform`, without a sparse matrix).
+
+        For a few short texts (the sentences a summary compares) this costs a fraction of building a matrix.
+        """
+        columns, data = self._row(text)
+        return dict(zip(columns.tolist(), data.tolist()))
+
+    def transform_dense(self, text: str) -> np.ndarray:
+        """The TF-IDF row of one text as a dense 1-D array (a row of :meth:`transform`, without a sparse matrix)."""
+        columns, data = self._row(text)
         dense = np.zeros(len(self.vocabulary_), dtype=self.dtype)
         dense[columns] = data
         return dense
