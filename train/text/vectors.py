@@ -30,6 +30,9 @@ TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 # The same tokens as TOKEN_PATTERN, a third faster: every maximal run of two or more word characters
 # (a greedy run ends where the word does, and a failed match cannot start inside a run of two or more).
 _TOKEN = re.compile(r"\w\w+")
+# In ASCII text the word characters are [A-Za-z0-9_]: splitting at everything else gives the same tokens
+# (keeping those of two or more characters) in a quarter less time than the regex.
+_ASCII_NON_WORD = str.maketrans({chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")})
 NORMS = ("l2", None)
 
 
@@ -115,9 +118,17 @@ class TfidfVectors:
 
     def analyze(self, text: str) -> list[str]:
         """The terms of ``text`` in order, before the vocabulary filters them (scikit-learn's analyzer)."""
-        tokens = _TOKEN.findall(text.lower() if self.lowercase else text)
-        if self._stop:
-            tokens = [token for token in tokens if token not in self._stop]
+        if self.lowercase:
+            text = text.lower()
+        stop = self._stop
+        if text.isascii():
+            tokens = [
+                token for token in text.translate(_ASCII_NON_WORD).split() if len(token) > 1 and token not in stop
+            ]
+        else:
+            tokens = _TOKEN.findall(text)
+            if stop:
+                tokens = [token for token in tokens if token not in stop]
         low, high = self.ngram_range
         grams = list(tokens) if low == 1 else []
         for n in range(max(low, 2), high + 1):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import random
 import re
 
 import numpy as np
@@ -129,3 +130,19 @@ def test_tokens_are_scikit_learns_token_pattern() -> None:
     ]
     for text in fixture_texts() + tricky:
         assert _TOKEN.findall(text) == re.findall(TOKEN_PATTERN, text)
+
+
+@pytest.mark.parametrize(("stop_words", "lowercase"), [("english", True), (None, True), (None, False)])
+def test_the_terms_of_ascii_and_other_texts_are_scikit_learns(stop_words: str | None, lowercase: bool) -> None:
+    """ASCII texts are split at non-word characters (a fast path); the rest go through the regex. Both
+    must give scikit-learn's analyzer output, on every ASCII character and on fuzzed mixtures."""
+    rng = random.Random(7)
+    alphabet = [chr(c) for c in range(128)] + list("éİKſ’—…ß")
+    fuzzed = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    every_ascii = "".join(chr(c) + "ab" + chr(c) + "x" + chr(c) for c in range(128))
+    texts = fixture_texts() + ODD_TEXTS + fuzzed + [every_ascii, "A_B x_y 12 3 ab\x1fcd\x0bef\x85gh"]
+    assert sum(text.isascii() for text in texts) > len(texts) // 4  # both paths are exercised
+    analyzer = TfidfVectorizer(ngram_range=(1, 2), stop_words=stop_words, lowercase=lowercase).build_analyzer()
+    vectors = TfidfVectors({"ab": 0}, np.ones(1), ngram_range=(1, 2), stop_words=stop_words, lowercase=lowercase)
+    for text in texts:
+        assert vectors.analyze(text) == analyzer(text), repr(text)
