@@ -47,14 +47,15 @@ def runs_inline(bundle: Bundle, text_chars: int, settings: ServeSettings) -> boo
 
 
 def model_endpoint(work: Callable[..., Response]) -> Callable[..., Awaitable[Response]]:
-    """An ``async`` endpoint with ``work``'s parameters (``body``, ``bundle`` and ``settings`` among them)
-    that runs ``work`` on the event loop or on the thread pool, as :func:`runs_inline` says."""
+    """An ``async`` endpoint with ``work``'s parameters (``body`` and ``model``, a
+    :class:`~newsdesk.serve.api.deps.ModelContext`) that runs ``work`` on the event loop or on the
+    thread pool, as :func:`runs_inline` says."""
 
     @functools.wraps(work)
     async def endpoint(**kwargs: Any) -> Response:
-        body, bundle, settings = kwargs["body"], kwargs["bundle"], kwargs["settings"]
+        body, model = kwargs["body"], kwargs["model"]
         chars = len(body.text) + len(body.title or "")
-        if runs_inline(bundle, chars, settings):
+        if runs_inline(model.bundle, chars, model.settings):
             return work(**kwargs)
         return await run_in_threadpool(work, **kwargs)
 

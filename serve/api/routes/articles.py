@@ -23,7 +23,7 @@ from newsdesk.serve.analysis import (
     summarize_article,
 )
 from newsdesk.serve.api.annotate import annotate_article
-from newsdesk.serve.api.deps import BundleDep, MetricsDep, SettingsDep, TopicBatcherDep
+from newsdesk.serve.api.deps import ModelContext, ModelContextDep
 from newsdesk.serve.api.errors import (
     BATCH_TOO_LARGE,
     CANNOT_SUMMARIZE,
@@ -36,6 +36,7 @@ from newsdesk.serve.api.errors import (
     documented_errors,
 )
 from newsdesk.serve.api.execution import TopicJob, model_endpoint, runs_inline
+from newsdesk.serve.api.metrics import ServiceMetrics
 from newsdesk.serve.api.schemas import (
     AnalyzeRequest,
     AnalyzeResponse,
@@ -216,7 +217,7 @@ def document_out(body: ArticleFields, article: CleanArticle, summary: Summary, w
 
 
 def predict_response(
-    body: PredictRequest, bundle: Bundle, article: CleanArticle, result: TopicResult, metrics: MetricsDep
+    body: PredictRequest, bundle: Bundle, article: CleanArticle, result: TopicResult, metrics: ServiceMetrics
 ) -> Response:
     """The /v1/predict answer for one classified article."""
     metrics.count_articles(PREDICT, bundle.version)
@@ -228,11 +229,11 @@ def predict_response(
     )
 
 
-def predict_alone(body: PredictRequest, bundle: Bundle, settings: ServeSettings, metrics: MetricsDep) -> Response:
+def predict_alone(body: PredictRequest, model: ModelContext) -> Response:
     """Clean and classify one article in one model call (on a worker thread)."""
-    article = clean_checked(body, bundle, settings)
-    [result] = predict_topics(bundle, [article], top_k=body.top_k, explain_terms=body.explain)
-    return predict_response(body, bundle, article, result, metrics)
+    article = clean_checked(body, model.bundle, model.settings)
+    [result] = predict_topics(model.bundle, [article], top_k=body.top_k, explain_terms=body.explain)
+    return predict_response(body, model.bundle, article, result, model.metrics)
 
 
 @router.post(
@@ -243,16 +244,15 @@ def predict_alone(body: PredictRequest, bundle: Bundle, settings: ServeSettings,
     description="Returns the predicted topic(s), the top_k labels with calibrated probabilities, "
     "and the model name and version.",
 )
-async def predict(
-    body: PredictRequest, bundle: BundleDep, settings: SettingsDep, metrics: MetricsDep, batcher: TopicBatcherDep
-) -> Response:
+async def predict(body: PredictRequest, model: ModelContextDep) -> Response:
     # A short text on a numpy-only bundle is cleaned on the loop and classified with the other requests of
     # this loop pass (serve/api/loop_batching.py); anything else runs alone on a worker thread.
-    if not runs_inline(bundle, len(body.text) + len(body.title or ""), settings):
-        return await run_in_threadpool(predict_alone, body, bundle, settings, metrics)
-    article = clean_checked(body, bundle, settings)
-    result = await batcher.submit(TopicJob(bundle, article, body.top_k, body.explain))
-    return predict_response(body, bundle, article, result, metrics)
+    bundle = model.bundle
+    if not runs_inline(bundle, len(body.text) + len(body.title or ""), model.settings):
+        return await run_in_threadpool(predict_alone, body, model)
+    article = clean_checked(body, bundle, model.settings)
+    result = await model.topic_batcher.submit(TopicJob(bundle, article, body.top_k, body.explain))
+    return predict_response(body, bundle, article, result, model.metrics)
 
 
 @router.post(
@@ -264,7 +264,8 @@ async def predict(
     "order, one per article; an article that fails validation gets an `error` entry and the others "
     "are still classified, in one vectorised call.",
 )
-def predict_batch(body: BatchPredictRequest, bundle: BundleDep, settings: SettingsDep, metrics: MetricsDep) -> Response:
+def predict_batch(body: BatchPredictRequest, model: ModelContextDep) -> Response:
+    bundle, settings = model.bundle, model.settings
     n = len(body.articles)
     if n > settings.max_batch_size:
         raise ApiError(
@@ -299,7 +300,7 @@ def predict_batch(body: BatchPredictRequest, bundle: BundleDep, settings: Settin
         for (index, item, _), result in zip(accepted, predictions):
             shown = result if item.explain else replace(result, explanation=None)
             results[index] = BatchItemResult(index=index, id=item.id, prediction=topic_prediction(shown, item.top_k))
-        metrics.count_articles(PREDICT_BATCH, bundle.version, len(accepted))
+        model.metrics.count_articles(PREDICT_BATCH, bundle.version, len(accepted))
     done = [r for r in results if r is not None]
     return json_response(
         BatchPredictResponse(model=model_ref(bundle), results=done, succeeded=len(accepted), failed=n - len(accepted))
@@ -317,10 +318,11 @@ def predict_batch(body: BatchPredictRequest, bundle: BundleDep, settings: Settin
     "brief unless trained otherwise, when nothing is asked), unless max_sentences, max_words or ratio say otherwise.",
 )
 @model_endpoint
-def summarize(body: SummarizeRequest, bundle: BundleDep, settings: SettingsDep, metrics: MetricsDep) -> Response:
-    article = clean_checked(body, bundle, settings)
+def summarize(body: SummarizeRequest, model: ModelContextDep) -> Response:
+    bundle = model.bundle
+    article = clean_checked(body, bundle, model.settings)
     summary = summarize_checked(bundle, article, body)
-    metrics.count_articles(SUMMARIZE, bundle.version)
+    model.metrics.count_articles(SUMMARIZE, bundle.version)
     return json_response(
         SummarizeResponse(
             model=model_ref(bundle),
@@ -339,11 +341,12 @@ def summarize(body: SummarizeRequest, bundle: BundleDep, settings: SettingsDep, 
     description="Topic and summary in one call: the text is cleaned once and both come from the same model version.",
 )
 @model_endpoint
-def analyze(body: AnalyzeRequest, bundle: BundleDep, settings: SettingsDep, metrics: MetricsDep) -> Response:
-    article = clean_checked(body, bundle, settings)
+def analyze(body: AnalyzeRequest, model: ModelContextDep) -> Response:
+    bundle = model.bundle
+    article = clean_checked(body, bundle, model.settings)
     summary = summarize_checked(bundle, article, body)
     [result] = predict_topics(bundle, [article], top_k=body.top_k, explain_terms=body.explain)
-    metrics.count_articles(ANALYZE, bundle.version)
+    model.metrics.count_articles(ANALYZE, bundle.version)
     return json_response(
         AnalyzeResponse(
             model=model_ref(bundle),

@@ -18,7 +18,7 @@ from newsdesk.serve.api.cluster_schemas import (
     ClusterResponse,
     GroupSentence,
 )
-from newsdesk.serve.api.deps import BundleDep, MetricsDep, SettingsDep
+from newsdesk.serve.api.deps import ModelContextDep
 from newsdesk.serve.api.errors import BATCH_TOO_LARGE, ApiError, documented_errors
 from newsdesk.serve.api.routes.articles import clean_checked, json_response, model_ref
 from newsdesk.train.bundle import Bundle
@@ -57,7 +57,8 @@ def _summary_sentences(bundle: Bundle, article: CleanArticle, index: int, limit:
     "representative (the article most similar to the others) and, with summarize, a short extractive summary: "
     "the representative's summary sentences plus sentences of the other articles that add something.",
 )
-def cluster(body: ClusterRequest, bundle: BundleDep, settings: SettingsDep, metrics: MetricsDep) -> Response:
+def cluster(body: ClusterRequest, model: ModelContextDep) -> Response:
+    bundle, settings = model.bundle, model.settings
     n = len(body.articles)
     if n > settings.max_cluster_size:
         raise ApiError(
@@ -110,7 +111,7 @@ def cluster(body: ClusterRequest, bundle: BundleDep, settings: SettingsDep, metr
                 summary=summary,
             )
         )
-    metrics.count_articles(CLUSTER, bundle.version, n)
+    model.metrics.count_articles(CLUSTER, bundle.version, n)
     return json_response(
         ClusterResponse(
             model=model_ref(bundle),

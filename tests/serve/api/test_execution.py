@@ -23,13 +23,13 @@ def thread_running(bundle: object, settings: object, text: str) -> str:
     """The name of the thread ``model_endpoint`` ran its work on, called from an event loop."""
     seen: list[str] = []
 
-    def work(body: object, bundle: object, settings: object) -> Response:
+    def work(body: object, model: object) -> Response:
         seen.append(threading.current_thread().name)
         return Response()
 
     endpoint = model_endpoint(work)
     body = SimpleNamespace(text=text, title=None)
-    asyncio.run(endpoint(body=body, bundle=bundle, settings=settings))
+    asyncio.run(endpoint(body=body, model=SimpleNamespace(bundle=bundle, settings=settings)))
     return seen[0]
 
 
