@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from newsdesk.train.text import vectors as vectors_module
 from newsdesk.train.text.vectors import _TOKEN, TOKEN_PATTERN, TfidfVectors
 from tests.helpers.paths import FIXTURES
 
@@ -146,3 +147,47 @@ def test_the_terms_of_ascii_and_other_texts_are_scikit_learns(stop_words: str | 
     vectors = TfidfVectors({"ab": 0}, np.ones(1), ngram_range=(1, 2), stop_words=stop_words, lowercase=lowercase)
     for text in texts:
         assert vectors.analyze(text) == analyzer(text), repr(text)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"ngram_range": (1, 2), "min_df": 1, "stop_words": "english"},
+        {"ngram_range": (1, 1)},
+        {"ngram_range": (2, 3), "lowercase": False},
+        {"ngram_range": (1, 4), "min_df": 1},
+    ],
+)
+def test_counting_through_word_ids_equals_looking_up_strings(settings: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The n-gram index (used from INDEX_MIN_TOKENS words on) and the string lookups give the same matrix,
+    bit for bit, for one text or many in a call (no n-gram may run from one text into the next)."""
+    texts = fixture_texts()
+    ours = TfidfVectors.from_vectorizer(TfidfVectorizer(**settings).fit(texts[: len(texts) // 2]))
+    assert ours.ngram_index is not None
+    rng = random.Random(3)
+    words = " ".join(texts).split()
+    shuffled = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 300))) for _ in range(40)]
+    unseen = texts + ODD_TEXTS + shuffled
+    by_index = {}
+    for route, minimum in (("index", 0), ("strings", 10**9)):
+        monkeypatch.setattr(vectors_module, "INDEX_MIN_TOKENS", minimum)
+        by_index[route] = (ours.transform(unseen), [ours.transform([text]) for text in unseen[:60]])
+    (many_index, each_index), (many_strings, each_strings) = by_index["index"], by_index["strings"]
+    for found, expected in [(many_index, many_strings), *zip(each_index, each_strings)]:
+        np.testing.assert_array_equal(found.indptr, expected.indptr)
+        np.testing.assert_array_equal(found.indices, expected.indices)
+        np.testing.assert_array_equal(found.data, expected.data)
+    assert many_index.nnz > 1000
+
+
+def test_a_vocabulary_too_wide_for_64_bit_keys_is_counted_by_strings() -> None:
+    """Word ids as digits of 5-grams overflow 64 bits past ~6,200 words: the string lookups are used."""
+    words = [f"w{i}" for i in range(7000)]
+    vocabulary = {word: i for i, word in enumerate(words)} | {" ".join(words[:5]): len(words)}
+    vectors = TfidfVectors(vocabulary, np.ones(len(vocabulary)), ngram_range=(1, 5), norm=None)
+    assert vectors.ngram_index is None
+    text = " ".join(words[:5] * 30)
+    row = vectors.transform([text])
+    assert row[0, len(words)] == 30 and row[0, 0] == 30
+    narrow = TfidfVectors(vocabulary, np.ones(len(vocabulary)), ngram_range=(1, 4), norm=None)
+    assert narrow.ngram_index is not None  # the same words fit as 4-grams (the 5-word term is never produced)
