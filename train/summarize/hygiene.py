@@ -147,8 +147,10 @@ _CLICK = re.compile(
 )
 _READER = re.compile(r"\b(?:you|your|yours|yourself|we|us|our)\b", re.IGNORECASE)
 _OPEN_QUOTES = ('"', "“")
-# A line break after a line without final punctuation, and the first letter of the next line.
+# A line break after a line without final punctuation, and the first letter of the next line (what
+# :func:`bare_breaks` finds; the regex is the definition its test checks against).
 _BARE_BREAK = re.compile(r"""[^.!?…"'’”)\]\s][ \t]*\n\s*(\S)""")
+_FINAL_PUNCTUATION = frozenset(""".!?…"'’”)]""")
 _MAX_QUOTE_SENTENCES = 4
 
 
@@ -215,9 +217,39 @@ def _is_own_line(body: str, unit: Sentence) -> bool:
     return line.strip() == body[unit.start : unit.end].strip()
 
 
+def bare_breaks(body: str) -> list[str]:
+    """``_BARE_BREAK.findall(body)``, found from the line breaks instead of trying the regex at every
+    character (which took about a twentieth of a /v1/summarize request).
+
+    Each break has one possible start: the last character before it that is not a space or tab. A match
+    runs on through the whitespace after the break to the next visible character, and, as with
+    ``findall``, the next match cannot start inside it.
+    """
+    found: list[str] = []
+    resume = 0  # where findall would go on looking
+    size = len(body)
+    newline = body.find("\n")
+    while newline != -1:
+        start = newline - 1
+        while start >= 0 and body[start] in " \t":
+            start -= 1
+        last = body[start] if start >= 0 else ""
+        if start >= resume and last and not last.isspace() and last not in _FINAL_PUNCTUATION:
+            following = newline + 1
+            while following < size and body[following].isspace():
+                following += 1
+            if following < size:
+                found.append(body[following])
+                resume = following + 1
+                newline = body.find("\n", resume)
+                continue
+        newline = body.find("\n", newline + 1)
+    return found
+
+
 def _hard_wrapped(body: str) -> bool:
     """Whether ``body`` is prose wrapped at a fixed width: many lines run on into a lower-case next line."""
-    breaks = _BARE_BREAK.findall(body)
+    breaks = bare_breaks(body)
     return bool(breaks) and sum(1 for nxt in breaks if nxt.islower()) > 0.25 * len(breaks)
 
 

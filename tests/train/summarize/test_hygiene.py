@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from newsdesk.train.summarize.hygiene import (
+    _BARE_BREAK,
     BYLINE,
     CLICK_PROMPT,
     DATELINE,
@@ -12,6 +15,7 @@ from newsdesk.train.summarize.hygiene import (
     PHOTO_CREDIT,
     READER_QUESTION,
     SHARE_PROMPT,
+    bare_breaks,
     candidate_sentences,
     has_verb,
     quote_groups,
@@ -117,3 +121,14 @@ def test_a_quotation_cut_at_inner_full_stops_is_one_group() -> None:
 
 def test_when_everything_would_be_dropped_the_text_is_kept() -> None:
     assert [s.text for s in candidate_sentences("Bridge opens")] == ["Bridge opens"]
+
+
+def test_bare_breaks_are_what_the_regex_finds() -> None:
+    """bare_breaks walks the line breaks instead of trying _BARE_BREAK at every character; same answers,
+    including where findall's matches would overlap ("a\nb\nc" has one) and after Unicode spaces."""
+    rng = random.Random(11)
+    alphabet = list("ab. \t\n\n!?…\"'’”)]\u00a0\u2028\u3000xY")
+    texts = ["a\nb\nc", "a\n\n\nb", "end.\nnext", "x \t\n \n y", "no break", "\n\n", "a\n", "\u00a0\nb"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(20_000)]
+    for text in texts:
+        assert bare_breaks(text) == _BARE_BREAK.findall(text), repr(text)
