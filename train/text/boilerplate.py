@@ -275,19 +275,27 @@ def _has_terminal(line: str) -> bool:
     return line.rstrip(_CLOSERS).endswith(_TERMINAL)
 
 
-def _classify(lines: list[str], title: str) -> list[tuple[LineKind, str]]:
+def _furniture_reasons(lines: list[str], title: str) -> tuple[list[str | None], list[list[str]]]:
+    """Why each line is page furniture (None when it is not), and each line's lower-cased words."""
     title_key = _normalise(title) if title else ""
     keys = [" ".join(line.lower().split()) for line in lines]
     counts: dict[str, int] = {}
     for key in keys:
         counts[key] = counts.get(key, 0) + 1
+    lowered = [_lowered_words(line) for line in lines]
+    reasons = [
+        furniture_reason(line, title_key, counts[key] > 1, words) for line, key, words in zip(lines, keys, lowered)
+    ]
+    return reasons, lowered
+
+
+def _kinds(lines: list[str], reasons: list[str | None], lowered: list[list[str]]) -> list[tuple[LineKind, str]]:
+    """Furniture (with its reason), prose or a short line, from :func:`_furniture_reasons`' answers."""
     kinds: list[tuple[LineKind, str]] = []
-    for line, key in zip(lines, keys):
-        lowered = _lowered_words(line)
-        reason = furniture_reason(line, title_key, counts[key] > 1, lowered)
+    for line, reason, words in zip(lines, reasons, lowered):
         if reason is not None:
             kinds.append((LineKind.BAD, reason))
-        elif _is_prose(line, lowered):
+        elif _is_prose(line, words):
             kinds.append((LineKind.GOOD, ""))
         else:
             kinds.append((LineKind.SHORT, ""))
@@ -374,15 +382,18 @@ def remove_boilerplate(text: str, title: str = "", known_page: bool = False) -> 
         content = [(index, line) for index, line in enumerate(lines) if line.strip()]
         if not content:
             break
-        kinds = _classify([line for _, line in content], title)
+        content_lines = [line for _, line in content]
+        reasons, lowered = _furniture_reasons(content_lines, title)
         if attempt == 0 and not known_page:
             # Not a scraped page (no furniture at all, or an e-mail/wire/transcript... structure): leave it alone.
-            furniture = [(line, reason) for (_, line), (kind, reason) in zip(content, kinds) if kind is LineKind.BAD]
+            # Decided before any line's prose test, which only the removal below needs.
+            furniture = [(line, reason) for line, reason in zip(content_lines, reasons) if reason is not None]
             if not furniture:  # plain prose: not a page whatever its genre
                 return BoilerplateResult(text, (), genre_unsought=True)
-            page, genre = is_scraped_page([line for _, line in content], furniture)
+            page, genre = is_scraped_page(content_lines, furniture)
             if not page:
                 return BoilerplateResult(text, (), genre)
+        kinds = _kinds(content_lines, reasons, lowered)
         decisions = _resolve([line for _, line in content], kinds)
         drop = {index for (index, _), (keep, _) in zip(content, decisions) if not keep}
         if not drop:
