@@ -6,7 +6,8 @@ word bigrams, in a dict of some 47,000 terms that does not stay in the CPU cache
 load those lookups were about a tenth of a /v1/predict request (py-spy, ``bench/serve.py``).
 
 An :class:`NgramIndex` gives every word of the vocabulary's terms an id (1, 2, ...; 0 is "not a word of
-any term"). A text's tokens become ids with one lookup each, and an n-gram of ids becomes one integer,
+any term"). A text's tokens become ids with one lookup each (stop words and one-letter tokens get
+:data:`SKIP` and are dropped, in numpy, before n-grams are made), and an n-gram of ids becomes one integer,
 the ids as digits in base ``len(words) + 1``: n-grams of different lengths never share a key (the
 leading digit is never 0) and an n-gram with an unknown word is never looked up. The multi-word
 terms' keys are one sorted array, so finding a batch's n-grams is one ``searchsorted``. The texts of a
@@ -20,7 +21,7 @@ than about 6,000 words with 5-grams), :meth:`NgramIndex.build` returns None and 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 
@@ -28,6 +29,8 @@ import numpy as np
 
 UNKNOWN = 0
 """The id of a token that is not a word of any term."""
+SKIP = -1
+"""The id of a token the analyzer leaves out before making n-grams (a stop word, a one-letter token)."""
 _MAX_KEY = 2**63 - 1
 
 
@@ -37,6 +40,8 @@ class NgramIndex:
 
     words: dict[str, int]
     """Every word of a term -> its id (from 1)."""
+    lookup: dict[str, int]
+    """:attr:`words`, and every skipped token -> :data:`SKIP`."""
     unigram_columns: np.ndarray
     """Id -> column of the one-word term, -1 where the word is only part of longer terms (and for id 0)."""
     keys: np.ndarray
@@ -50,9 +55,11 @@ class NgramIndex:
         return len(self.words) + 1
 
     @classmethod
-    def build(cls, vocabulary: Mapping[str, int], ngram_range: tuple[int, int]) -> NgramIndex | None:
+    def build(
+        cls, vocabulary: Mapping[str, int], ngram_range: tuple[int, int], skip: Iterable[str] = ()
+    ) -> NgramIndex | None:
         """The index of ``vocabulary`` (term -> column, words joined by one space), or None when its
-        longest n-grams' keys would not fit in 64 bits."""
+        longest n-grams' keys would not fit in 64 bits. ``skip``: tokens left out before n-grams are made."""
         low, high = ngram_range
         words: dict[str, int] = {}
         unigrams: list[tuple[int, int]] = []
@@ -75,16 +82,18 @@ class NgramIndex:
         keys = np.array([_key(ids, base) for ids, _ in grams], dtype=np.int64)
         columns = np.array([column for _, column in grams], dtype=np.int32)
         order = np.argsort(keys, kind="stable")
-        return cls(words, unigram_columns, keys[order], columns[order], (low, high))
+        lookup = dict(words)
+        lookup.update(zip(skip, repeat(SKIP)))
+        return cls(words, lookup, unigram_columns, keys[order], columns[order], (low, high))
 
     def ids(self, tokens: Sequence[str]) -> np.ndarray:
-        """The tokens' word ids (:data:`UNKNOWN` for a word of no term)."""
-        return np.fromiter(map(self.words.get, tokens, repeat(UNKNOWN)), dtype=np.int64, count=len(tokens))
+        """The tokens' word ids (:data:`UNKNOWN` for a word of no term, :data:`SKIP` for a skipped token)."""
+        return np.fromiter(map(self.lookup.get, tokens, repeat(UNKNOWN)), dtype=np.int64, count=len(tokens))
 
     def columns(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every vocabulary n-gram in a run of word ids: its column, and where in ``ids`` it starts.
 
-        Separate texts by an :data:`UNKNOWN` id so that no n-gram spans two of them.
+        Separate texts by an :data:`UNKNOWN` id so that no n-gram spans two of them; no id may be :data:`SKIP`.
         """
         low, high = self.ngram_range
         found_columns: list[np.ndarray] = []

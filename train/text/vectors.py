@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from newsdesk.train.text.ngram_index import NgramIndex
+from newsdesk.train.text.ngram_index import SKIP, NgramIndex
 from newsdesk.train.text.stop_words import ENGLISH, ENGLISH_STOP_WORDS
 
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
@@ -34,9 +34,11 @@ _TOKEN = re.compile(r"\w\w+")
 # In ASCII text the word characters are [A-Za-z0-9_]: splitting at everything else gives the same tokens
 # (keeping those of two or more characters) in a quarter less time than the regex.
 _ASCII_NON_WORD = str.maketrans({chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")})
+_ASCII_ONE_CHARACTER_TOKENS = frozenset(chr(c) for c in range(128) if chr(c).isalnum() or chr(c) == "_")
 NORMS = ("l2", None)
-INDEX_MIN_TOKENS = 80
-"""From this many words in one call, n-grams are counted through word ids (:mod:`.ngram_index`)."""
+INDEX_MIN_TOKENS = 120
+"""From this many tokens in one call (stop words included), n-grams are counted through word ids
+(:mod:`.ngram_index`); below it, by looking n-gram strings up (cheaper for a sentence or a headline)."""
 
 
 @dataclass(eq=False)
@@ -121,13 +123,16 @@ class TfidfVectors:
 
     def tokens(self, text: str) -> list[str]:
         """The words of ``text`` in order, stop words left out: what the n-grams are made of."""
+        stop = self._stop
+        return [token for token in self._raw_tokens(text) if len(token) > 1 and token not in stop]
+
+    def _raw_tokens(self, text: str) -> list[str]:
+        """:meth:`tokens` with the stop words still in, and in ASCII text the one-character tokens too."""
         if self.lowercase:
             text = text.lower()
-        stop = self._stop
         if text.isascii():
-            return [token for token in text.translate(_ASCII_NON_WORD).split() if len(token) > 1 and token not in stop]
-        tokens = _TOKEN.findall(text)
-        return [token for token in tokens if token not in stop] if stop else tokens
+            return text.translate(_ASCII_NON_WORD).split()
+        return _TOKEN.findall(text)
 
     def analyze(self, text: str) -> list[str]:
         """The terms of ``text`` in order, before the vocabulary filters them (scikit-learn's analyzer)."""
@@ -143,7 +148,7 @@ class TfidfVectors:
     @cached_property
     def ngram_index(self) -> NgramIndex | None:
         """The vocabulary as word ids (built once; None when its keys would not fit, see :mod:`.ngram_index`)."""
-        return NgramIndex.build(self.vocabulary_, self.ngram_range)
+        return NgramIndex.build(self.vocabulary_, self.ngram_range, skip=self._stop | _ASCII_ONE_CHARACTER_TOKENS)
 
     def prepare(self) -> None:
         """Build what :meth:`transform` uses (the n-gram index) now rather than on its first call."""
@@ -153,27 +158,29 @@ class TfidfVectors:
         """Each text's vocabulary columns, ascending, and their counts, concatenated; and where each text starts.
 
         Few words (a sentence, a headline) are counted by looking their n-grams up as strings: the word-id
-        route (:mod:`.ngram_index`) costs a fixed ~0.1 ms of numpy calls and wins from about
-        :data:`INDEX_MIN_TOKENS` words on. Both give the same counts.
+        route (:mod:`.ngram_index`) costs a fixed ~0.05 ms of numpy calls and wins from about
+        :data:`INDEX_MIN_TOKENS` tokens on. Both give the same counts.
         """
-        token_lists = [self.tokens(text) for text in texts]
+        raw = [self._raw_tokens(text) for text in texts]
         index = self.ngram_index
-        if index is None or sum(map(len, token_lists)) < INDEX_MIN_TOKENS:
-            return self._counts_by_string(token_lists)
+        if index is None or sum(map(len, raw)) < INDEX_MIN_TOKENS:
+            stop = self._stop
+            return self._counts_by_string([[t for t in tokens if len(t) > 1 and t not in stop] for tokens in raw])
         flat: list[str] = []
-        ends = np.empty(len(token_lists), dtype=np.int64)
-        for row, tokens in enumerate(token_lists):
+        for tokens in raw:
             flat += tokens
-            ends[row] = len(flat)
             flat.append("")  # no word of any term: no n-gram runs into the next text
-        columns, starts = index.columns(index.ids(flat))
-        if len(token_lists) == 1:
+        ids = index.ids(flat)
+        kept = ids != SKIP
+        ids = ids[kept]
+        columns, starts = index.columns(ids)
+        if len(raw) == 1:
             columns, counts = np.unique(columns, return_counts=True)
             return columns, counts, np.array([0, len(columns)], dtype=np.int32)
-        rows = np.searchsorted(ends, starts, side="right")
+        rows = np.repeat(np.arange(len(raw), dtype=np.int64), [len(tokens) + 1 for tokens in raw])[kept][starts]
         keys, counts = np.unique((rows << np.int64(32)) | columns, return_counts=True)
-        offsets = np.zeros(len(token_lists) + 1, dtype=np.int32)
-        np.cumsum(np.bincount(keys >> np.int64(32), minlength=len(token_lists)), out=offsets[1:])
+        offsets = np.zeros(len(raw) + 1, dtype=np.int32)
+        np.cumsum(np.bincount(keys >> np.int64(32), minlength=len(raw)), out=offsets[1:])
         return (keys & np.int64(0xFFFFFFFF)).astype(np.int32), counts, offsets
 
     def _counts_by_string(self, token_lists: list[list[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
