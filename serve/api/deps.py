@@ -61,6 +61,7 @@ async def get_reloader(request: Request) -> ModelReloader:
 
 
 def _take_bundle(request: Request) -> Bundle:
+    """The bundle this request runs on: taken once, so a reload never changes it mid-request."""
     bundle = request.app.state.served.bundle
     if bundle is None:
         raise ApiError(503, NOT_READY, "no model is loaded yet; retry when GET /ready answers 200")
@@ -68,15 +69,10 @@ def _take_bundle(request: Request) -> Bundle:
     return bundle
 
 
-async def get_bundle(request: Request) -> Bundle:
-    """The bundle this request runs on: taken once, so a reload never changes it mid-request."""
-    return _take_bundle(request)
-
-
 @dataclass(frozen=True)
 class ModelContext:
-    """What a model endpoint needs for one request: the bundle (taken once, as :func:`get_bundle` takes it),
-    the settings, the metrics and the batcher of one-article predictions
+    """What a model endpoint needs for one request: the bundle (taken once, so a reload never changes it
+    mid-request), the settings, the metrics and the batcher of one-article predictions
     (:mod:`newsdesk.serve.api.loop_batching`)."""
 
     bundle: Bundle
@@ -125,5 +121,4 @@ SettingsDep = Annotated[ServeSettings, Depends(get_settings)]
 MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
 ServedModelDep = Annotated[ServedModel, Depends(get_served_model)]
 ReloaderDep = Annotated[ModelReloader, Depends(get_reloader)]
-BundleDep = Annotated[Bundle, Depends(get_bundle)]
 ModelContextDep = Annotated[ModelContext, Depends(get_model_context)]

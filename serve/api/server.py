@@ -109,6 +109,10 @@ def uvicorn_options(settings: ServeSettings) -> dict[str, Any]:
             HeaderDeadlineProtocol, header_timeout=settings.request_timeout_seconds, max_header_bytes=MAX_HEADER_BYTES
         ),
         "timeout_keep_alive": settings.keep_alive_seconds,
+        # asyncio's own loop even where uvloop is installed (uvicorn's "auto" would take uvloop): with uvloop
+        # one worker served 0.96 times the predict and 0.86 times the summarize requests/s, and a summarize
+        # p99 of 226 ms against 94 (bench/serve_ab.py, docs/benchmarks.md).
+        "loop": "asyncio",
         "limit_concurrency": settings.max_connections,
     }
 
