@@ -154,18 +154,24 @@ class TfidfVectors:
         """Build what :meth:`transform` uses (the n-gram index) now rather than on its first call."""
         _ = self.ngram_index
 
-    def _counts(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _counts(
+        self, texts: Sequence[str], first_seen_order: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each text's vocabulary columns, ascending, and their counts, concatenated; and where each text starts.
+
+        ``first_seen_order`` (one text): the columns in the order their terms first occur in :meth:`analyze`'s
+        output instead, the order :meth:`_row` has always summed them in (float sums depend on the order).
 
         Few words (a sentence, a headline) are counted by looking their n-grams up as strings: the word-id
         route (:mod:`.ngram_index`) costs a fixed ~0.05 ms of numpy calls and wins from about
-        :data:`INDEX_MIN_TOKENS` tokens on. Both give the same counts.
+        :data:`INDEX_MIN_TOKENS` tokens on. Both give the same counts in the same order.
         """
         raw = [self._raw_tokens(text) for text in texts]
         index = self.ngram_index
         if index is None or sum(map(len, raw)) < INDEX_MIN_TOKENS:
             stop = self._stop
-            return self._counts_by_string([[t for t in tokens if len(t) > 1 and t not in stop] for tokens in raw])
+            kept_tokens = [[t for t in tokens if len(t) > 1 and t not in stop] for tokens in raw]
+            return self._counts_by_string(kept_tokens, ascending=not first_seen_order)
         flat: list[str] = []
         for tokens in raw:
             flat += tokens
@@ -175,7 +181,11 @@ class TfidfVectors:
         ids = ids[kept]
         columns, starts = index.columns(ids)
         if len(raw) == 1:
-            columns, counts = np.unique(columns, return_counts=True)
+            # index.columns lists the hits in analyze's order (one-word terms, then two-word terms, ... by start).
+            columns, first, counts = np.unique(columns, return_index=True, return_counts=True)
+            if first_seen_order:
+                order = np.argsort(first, kind="stable")
+                columns, counts = columns[order], counts[order]
             return columns, counts, np.array([0, len(columns)], dtype=np.int32)
         rows = np.repeat(np.arange(len(raw), dtype=np.int64), [len(tokens) + 1 for tokens in raw])[kept][starts]
         keys, counts = np.unique((rows << np.int64(32)) | columns, return_counts=True)
@@ -183,7 +193,9 @@ class TfidfVectors:
         np.cumsum(np.bincount(keys >> np.int64(32), minlength=len(raw)), out=offsets[1:])
         return (keys & np.int64(0xFFFFFFFF)).astype(np.int32), counts, offsets
 
-    def _counts_by_string(self, token_lists: list[list[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _counts_by_string(
+        self, token_lists: list[list[str]], ascending: bool = True
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`_counts` by looking every n-gram up as a string (one dict lookup per n-gram)."""
         vocabulary = self.vocabulary_
         offsets, columns, counts = [0], [], []
@@ -193,7 +205,7 @@ class TfidfVectors:
                 column = vocabulary.get(gram)
                 if column is not None:
                     row[column] = row.get(column, 0) + 1
-            for column in sorted(row):
+            for column in sorted(row) if ascending else row:
                 columns.append(column)
                 counts.append(row[column])
             offsets.append(len(columns))
@@ -222,7 +234,7 @@ class TfidfVectors:
 
     def _row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """One text's columns and their TF-IDF weights (normalised as :meth:`transform` does), without a matrix."""
-        columns, counts, _ = self._counts([text])
+        columns, counts, _ = self._counts([text], first_seen_order=True)
         data = self._weigh(counts, columns)
         if self.norm == "l2" and len(data):
             data /= np.sqrt(np.dot(data, data))

@@ -159,8 +159,9 @@ def test_the_terms_of_ascii_and_other_texts_are_scikit_learns(stop_words: str | 
     ],
 )
 def test_counting_through_word_ids_equals_looking_up_strings(settings: dict, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The n-gram index (used from INDEX_MIN_TOKENS words on) and the string lookups give the same matrix,
-    bit for bit, for one text or many in a call (no n-gram may run from one text into the next)."""
+    """The n-gram index (used from INDEX_MIN_TOKENS tokens on) and the string lookups give the same matrix,
+    bit for bit, for one text or many in a call (no n-gram may run from one text into the next), and the
+    same one-text rows in the same order."""
     texts = fixture_texts()
     ours = TfidfVectors.from_vectorizer(TfidfVectorizer(**settings).fit(texts[: len(texts) // 2]))
     assert ours.ngram_index is not None
@@ -168,11 +169,19 @@ def test_counting_through_word_ids_equals_looking_up_strings(settings: dict, mon
     words = " ".join(texts).split()
     shuffled = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 300))) for _ in range(40)]
     unseen = texts + ODD_TEXTS + shuffled
-    by_index = {}
+    results = {}
     for route, minimum in (("index", 0), ("strings", 10**9)):
         monkeypatch.setattr(vectors_module, "INDEX_MIN_TOKENS", minimum)
-        by_index[route] = (ours.transform(unseen), [ours.transform([text]) for text in unseen[:60]])
-    (many_index, each_index), (many_strings, each_strings) = by_index["index"], by_index["strings"]
+        each = unseen[:60]
+        results[route] = (ours.transform(unseen), [ours.transform([t]) for t in each], [ours._row(t) for t in each])
+    many_index, each_index, rows_index = results["index"]
+    many_strings, each_strings, rows_strings = results["strings"]
+    for (columns, weights), (expected_columns, expected_weights), text in zip(rows_index, rows_strings, unseen):
+        # One text's row keeps its terms in the order they first occur (the order its norm is summed in).
+        np.testing.assert_array_equal(columns, expected_columns)
+        np.testing.assert_array_equal(weights, expected_weights)
+        hits = [ours.vocabulary_[gram] for gram in ours.analyze(text) if gram in ours.vocabulary_]
+        assert columns.tolist() == list(dict.fromkeys(hits))
     for found, expected in [(many_index, many_strings), *zip(each_index, each_strings)]:
         np.testing.assert_array_equal(found.indptr, expected.indptr)
         np.testing.assert_array_equal(found.indices, expected.indices)
