@@ -34,6 +34,7 @@ import numpy as np
 
 from newsdesk.serve.api.batching import MicroBatcher
 from newsdesk.train.bundle import MANIFEST, TFIDF_BACKEND, Bundle, load_bundle
+from newsdesk.train.classify.review import tfidf_part
 from newsdesk.train.text.vectors import TfidfVectors
 from newsdesk.train.versions import BundleError, list_versions, read_current
 
@@ -67,7 +68,7 @@ def prepare_for_serving(bundle: Bundle) -> Bundle:
         bundle.classifier.coef_ = np.asfortranarray(coef)
     # The TF-IDF n-gram indexes are built on first use (about 0.2 s for a BBC classifier): build them
     # while loading, so that the first request does not wait for them.
-    for model in (bundle.classifier, getattr(bundle.classifier, "tfidf", None), bundle.summarizer):
+    for model in (tfidf_part(bundle.classifier), bundle.summarizer):
         vectors = getattr(model, "vectorizer_", None)
         if isinstance(vectors, TfidfVectors):
             vectors.prepare()

@@ -253,12 +253,11 @@ def _prompt_reason(line: str, lowered: list[str] | None = None) -> str | None:
     return None
 
 
-def _is_prose(line: str, lowered: list[str]) -> bool:
+def _is_prose(line: str, words: list[str]) -> bool:
     """A story-like line: enough words, sentence punctuation at the end, a normal share of function words.
 
-    ``lowered``: the line's words lower-cased (:func:`_lowered_words`).
+    ``words``: the line's words lower-cased (:func:`_lowered_words`).
     """
-    words = lowered
     if len(words) < 8:
         return False
     stop_share = sum(map(ENGLISH_STOP_WORDS.__contains__, words)) / len(words)
@@ -394,7 +393,7 @@ def remove_boilerplate(text: str, title: str = "", known_page: bool = False) -> 
             if not page:
                 return BoilerplateResult(text, (), genre)
         kinds = _kinds(content_lines, reasons, lowered)
-        decisions = _resolve([line for _, line in content], kinds)
+        decisions = _resolve(content_lines, kinds)
         drop = {index for (index, _), (keep, _) in zip(content, decisions) if not keep}
         if not drop:
             break

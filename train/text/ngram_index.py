@@ -8,7 +8,7 @@ load those lookups were about a tenth of a /v1/predict request (py-spy, ``bench/
 An :class:`NgramIndex` gives every word of the vocabulary's terms an id (1, 2, ...; 0 is "not a word of
 any term"). A text's tokens become ids with one lookup each (stop words and one-letter tokens get
 :data:`SKIP` and are dropped, in numpy, before n-grams are made), and an n-gram of ids becomes one integer,
-the ids as digits in base ``len(words) + 1``: n-grams of different lengths never share a key (the
+the ids as digits in base (number of words + 1): n-grams of different lengths never share a key (the
 leading digit is never 0) and an n-gram with an unknown word is never looked up. The multi-word
 terms' keys are one sorted array, so finding a batch's n-grams is one ``searchsorted``. The texts of a
 batch are joined with a 0 between them, so no n-gram runs from one text into the next.
@@ -38,10 +38,8 @@ _MAX_KEY = 2**63 - 1
 class NgramIndex:
     """The vocabulary's terms as word ids: one-word terms by id, longer terms as sorted integer keys."""
 
-    words: dict[str, int]
-    """Every word of a term -> its id (from 1)."""
     lookup: dict[str, int]
-    """:attr:`words`, and every skipped token -> :data:`SKIP`."""
+    """Every word of a term -> its id (from 1), and every skipped token -> :data:`SKIP`."""
     unigram_columns: np.ndarray
     """Id -> column of the one-word term, -1 where the word is only part of longer terms (and for id 0)."""
     keys: np.ndarray
@@ -52,7 +50,8 @@ class NgramIndex:
 
     @property
     def base(self) -> int:
-        return len(self.words) + 1
+        """The number of word ids, 0 included: the base of the keys' digits."""
+        return len(self.unigram_columns)
 
     @classmethod
     def build(
@@ -82,9 +81,9 @@ class NgramIndex:
         keys = np.array([_key(ids, base) for ids, _ in grams], dtype=np.int64)
         columns = np.array([column for _, column in grams], dtype=np.int32)
         order = np.argsort(keys, kind="stable")
-        lookup = dict(words)
+        lookup = words  # the words' ids, and the skipped tokens over them
         lookup.update(zip(skip, repeat(SKIP)))
-        return cls(words, lookup, unigram_columns, keys[order], columns[order], (low, high))
+        return cls(lookup, unigram_columns, keys[order], columns[order], (low, high))
 
     def ids(self, tokens: Sequence[str]) -> np.ndarray:
         """The tokens' word ids (:data:`UNKNOWN` for a word of no term, :data:`SKIP` for a skipped token)."""

@@ -123,8 +123,11 @@ class TfidfVectors:
 
     def tokens(self, text: str) -> list[str]:
         """The words of ``text`` in order, stop words left out: what the n-grams are made of."""
+        return self._kept(self._raw_tokens(text))
+
+    def _kept(self, raw_tokens: list[str]) -> list[str]:
         stop = self._stop
-        return [token for token in self._raw_tokens(text) if len(token) > 1 and token not in stop]
+        return [token for token in raw_tokens if len(token) > 1 and token not in stop]
 
     def _raw_tokens(self, text: str) -> list[str]:
         """:meth:`tokens` with the stop words still in, and in ASCII text the one-character tokens too."""
@@ -169,9 +172,7 @@ class TfidfVectors:
         raw = [self._raw_tokens(text) for text in texts]
         index = self.ngram_index
         if index is None or sum(map(len, raw)) < INDEX_MIN_TOKENS:
-            stop = self._stop
-            kept_tokens = [[t for t in tokens if len(t) > 1 and t not in stop] for tokens in raw]
-            return self._counts_by_string(kept_tokens, ascending=not first_seen_order)
+            return self._counts_by_string([self._kept(tokens) for tokens in raw], ascending=not first_seen_order)
         flat: list[str] = []
         for tokens in raw:
             flat += tokens
